@@ -1,0 +1,53 @@
+# Self-documenting: `make help` lists the targets with their `## ` comments.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROTOS := $(shell find protos -name '*.proto')
+
+.PHONY: help run test test-unit test-integration test-e2e bench protos migrate mail translations clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# The repository root and the generated protos are importable with no install step.
+	$(PY) -c 'import sysconfig, pathlib; p = pathlib.Path(sysconfig.get_paths()["purelib"], "billing-system.pth"); p.write_text("$(CURDIR)\n$(CURDIR)/gen\n")'
+	touch $@
+
+gen/.stamp: $(PROTOS) $(VENV)/.installed
+	rm -rf gen && mkdir -p gen
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -I protos --python_out=gen --grpc_python_out=gen \
+	    --mypy_out=gen --mypy_grpc_out=gen $(PROTOS)
+	touch $@
+
+protos: gen/.stamp ## Generate the gRPC code and type stubs from protos/ into gen/
+
+translations: $(VENV)/.installed ## Compile the pt-BR/en message catalogues
+	$(PY) -m services.devstack.translations compile
+
+run: gen/.stamp translations ## Set up and run the whole system on its embedded defaults
+	$(PY) -m services.devstack.run
+
+migrate: gen/.stamp ## Create or upgrade every service's database
+	$(PY) -m services.devstack.run --migrate-only
+
+mail: $(VENV)/.installed ## Show the newest messages of the local Maildir (var/mail)
+	$(PY) -m services.devstack.mail
+
+test: gen/.stamp translations ## Set up and run the whole test suite
+	$(PY) -m pytest
+
+test-unit: gen/.stamp ## Only the fast unit tests
+	$(PY) -m pytest tests/unit
+
+bench: gen/.stamp translations ## Run the benchmarks and print the ratios
+	$(PY) -m tests.bench.run
+
+clean: ## Remove the venv, generated code and local data
+	rm -rf $(VENV) gen var

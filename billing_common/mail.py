@@ -1,0 +1,64 @@
+"""Mail transports: an SMTP relay, or a local Maildir (the embedded default)."""
+from __future__ import annotations
+
+import mailbox
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlparse
+
+
+class MailTransport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class MaildirTransport:
+    """Writes each message as a file under `path` (new/), readable with `make mail`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def send(self, message: EmailMessage) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.path, create=True).add(message)
+
+
+class SmtpTransport:
+    """smtp://[user:pass@]host[:port] (STARTTLS when the server offers it), smtps:// for TLS."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = urlparse(url)
+        self.timeout = timeout
+
+    def send(self, message: EmailMessage) -> None:
+        u = self.url
+        cls = smtplib.SMTP_SSL if u.scheme == "smtps" else smtplib.SMTP
+        with cls(u.hostname or "localhost", u.port or (465 if u.scheme == "smtps" else 25), timeout=self.timeout) as smtp:
+            if u.scheme == "smtp" and smtp.has_extn("starttls"):
+                smtp.starttls()
+            if u.username:
+                smtp.login(unquote(u.username), unquote(u.password or ""))
+            smtp.send_message(message)
+
+
+def transport_from_settings(smtp_url: str | None, maildir: Path) -> MailTransport:
+    return SmtpTransport(smtp_url) if smtp_url else MaildirTransport(maildir)
+
+
+def read_maildir(path: Path, newest: int = 5) -> list[EmailMessage]:
+    """The newest messages first (for `make mail` and the tests)."""
+    if not Path(path).exists():
+        return []
+    from email import policy
+    from email.parser import BytesParser
+
+    box = mailbox.Maildir(path, factory=None, create=False)
+    files = []
+    for sub in ("new", "cur"):
+        d = Path(path) / sub
+        if d.exists():
+            files += list(d.iterdir())
+    files.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    del box
+    return [BytesParser(policy=policy.default).parsebytes(f.read_bytes()) for f in files[:newest]]  # type: ignore[misc]

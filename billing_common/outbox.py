@@ -1,0 +1,159 @@
+"""The transactional mail outbox (ARCHITECTURE.md, "Mail").
+
+A use case writes its message to its service's `outbox` table in the same transaction as the
+change that caused it; the dispatcher delivers it later, with retries and backoff. Rows are
+claimed with SELECT ... FOR UPDATE SKIP LOCKED, so any number of dispatchers can share the
+table on PostgreSQL (SQLite ignores the clause and relies on its single writer).
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import structlog
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+
+from billing_common.clock import Clock, SystemClock
+from billing_common.mail import MailTransport
+
+log = structlog.get_logger()
+
+MAX_ATTEMPTS = 8
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Each service declares the same table in its own metadata (and its own migration)."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("message_id", String(64), nullable=False, unique=True),
+        Column("to_addrs", Text, nullable=False),
+        Column("reply_to", String(320)),
+        Column("subject", String(300), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", Float, nullable=False),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_at", Float, nullable=False),
+        Column("sent_at", Float),
+        Column("failed_at", Float),
+        Column("last_error", Text),
+    )
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    reply_to: str | None = None
+
+
+def enqueue(conn: Connection, table: Table, mail: OutgoingMail, now: float) -> str:
+    """Write the message in the caller's transaction; returns its id."""
+    message_id = str(uuid.uuid4())
+    conn.execute(
+        insert(table).values(
+            message_id=message_id,
+            to_addrs=", ".join(mail.to),
+            reply_to=mail.reply_to,
+            subject=mail.subject,
+            body=mail.body,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+    return message_id
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        table: Table,
+        transport: MailTransport,
+        sender: str,
+        clock: Clock | None = None,
+        batch: int = 20,
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.transport = transport
+        self.sender = sender
+        self.clock = clock or SystemClock()
+        self.batch = batch
+
+    def dispatch_once(self) -> int:
+        """Deliver what is due; returns how many were sent."""
+        t = self.table
+        now = self.clock.now()
+        sent = 0
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(t)
+                .where(t.c.sent_at.is_(None), t.c.failed_at.is_(None), t.c.next_attempt_at <= now)
+                .order_by(t.c.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                try:
+                    self.transport.send(self._message(row))
+                except Exception as exc:  # any transport failure is retried later
+                    attempts = row.attempts + 1
+                    values: dict[str, object] = {"attempts": attempts, "last_error": repr(exc)[:500]}
+                    if attempts >= MAX_ATTEMPTS:
+                        values["failed_at"] = now
+                        log.error("mail failed for good", message_id=row.message_id, attempts=attempts)
+                    else:
+                        values["next_attempt_at"] = now + min(2**attempts, 600)
+                        log.warning("mail delivery failed, will retry", message_id=row.message_id, attempts=attempts)
+                    conn.execute(update(t).where(t.c.id == row.id).values(**values))
+                else:
+                    conn.execute(update(t).where(t.c.id == row.id).values(sent_at=now, attempts=row.attempts + 1))
+                    sent += 1
+                    log.info("mail sent", message_id=row.message_id)
+        return sent
+
+    def _message(self, row: object) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = row.to_addrs  # type: ignore[attr-defined]
+        if row.reply_to:  # type: ignore[attr-defined]
+            msg["Reply-To"] = row.reply_to  # type: ignore[attr-defined]
+        msg["Subject"] = row.subject  # type: ignore[attr-defined]
+        msg["Date"] = formatdate(row.created_at, localtime=False)  # type: ignore[attr-defined]
+        msg["Message-ID"] = make_msgid(idstring=row.message_id)  # type: ignore[attr-defined]
+        msg.set_content(row.body)  # type: ignore[attr-defined]
+        return msg
+
+    def run(self, stop: threading.Event, interval: float = 1.0) -> None:
+        """Poll until `stop` is set; a failing poll (database down) is logged, not fatal."""
+        while not stop.is_set():
+            try:
+                self.dispatch_once()
+            except Exception:
+                log.exception("outbox poll failed")
+            stop.wait(interval)
+
+    def start_thread(self, interval: float = 1.0) -> threading.Event:
+        stop = threading.Event()
+        threading.Thread(target=self.run, args=(stop, interval), name="outbox", daemon=True).start()
+        return stop

@@ -1,0 +1,267 @@
+"""`make run`: migrate, start the five processes with one merged log, load the demo data.
+
+Everything runs on the embedded defaults unless the environment says otherwise: SQLite files
+and a Maildir under var/ (BILLING_VAR_DIR moves it), and a private real Redis when REDIS_URL is
+unset. Ctrl-C (or SIGTERM) stops the web processes first, then the gRPC services, then Redis.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from billing_common.config import ROOT, VAR
+from billing_common.embedded_redis import EmbeddedRedis
+
+DEFAULT_BINDS = {
+    "IDENTITY_GRPC_BIND": "127.0.0.1:50051",
+    "ONLINE_BILLING_GRPC_BIND": "127.0.0.1:50052",
+    "ENTERPRISE_PORTAL_GRPC_BIND": "127.0.0.1:50053",
+    "BILLING_CENTER_BIND": "127.0.0.1:8080",
+    "ENTERPRISE_PORTAL_BIND": "127.0.0.1:8081",
+}
+
+
+@dataclass(frozen=True)
+class Proc:
+    name: str
+    argv: list[str]
+    # How to tell it is up: ("grpc", target, service name) or ("http", base URL).
+    probe: tuple[str, ...]
+
+
+def stack_env(environ: dict[str, str]) -> dict[str, str]:
+    """The environment every child gets: binds, the targets derived from them, public URLs."""
+    env = {**DEFAULT_BINDS, **environ}
+    env.setdefault("BILLING_ENV", "dev")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("IDENTITY_TARGET", env["IDENTITY_GRPC_BIND"])
+    env.setdefault("ONLINE_BILLING_TARGET", env["ONLINE_BILLING_GRPC_BIND"])
+    env.setdefault("ENTERPRISE_PORTAL_TARGET", env["ENTERPRISE_PORTAL_GRPC_BIND"])
+    env.setdefault("BILLING_CENTER_URL", f"http://{env['BILLING_CENTER_BIND']}")
+    env.setdefault("ENTERPRISE_PORTAL_URL", f"http://{env['ENTERPRISE_PORTAL_BIND']}")
+    return env
+
+
+def processes(env: dict[str, str]) -> list[Proc]:
+    py = sys.executable
+    gunicorn = [py, "-m", "gunicorn"]
+    return [
+        Proc("identity", [py, "-m", "services.identity"],
+             ("grpc", env["IDENTITY_TARGET"], "billing.identity.v1.IdentityService")),
+        Proc("online_billing", [py, "-m", "services.online_billing"],
+             ("grpc", env["ONLINE_BILLING_TARGET"], "billing.online_billing.v1.OnlineBillingService")),
+        Proc("enterprise_portal", [py, "-m", "services.enterprise_portal"],
+             ("grpc", env["ENTERPRISE_PORTAL_TARGET"], "billing.enterprise_portal.v1.EnterprisePortalService")),
+        Proc("billing_center_web",
+             [*gunicorn, "-c", "services/online_billing/web/gunicorn.conf.py", "services.online_billing.web.wsgi:app"],
+             ("http", env["BILLING_CENTER_URL"])),
+        Proc("enterprise_web",
+             [*gunicorn, "-c", "services/enterprise_portal/web/gunicorn.conf.py",
+              "services.enterprise_portal.web.wsgi:app"],
+             ("http", env["ENTERPRISE_PORTAL_URL"])),
+    ]
+
+
+def migrate_all() -> None:
+    """Each service migrates its own database with its own Alembic environment."""
+    from services.enterprise_portal import bootstrap as enterprise
+    from services.enterprise_portal.config import EnterprisePortalSettings
+    from services.identity import bootstrap as identity
+    from services.identity.config import IdentitySettings
+    from services.online_billing import bootstrap as online
+    from services.online_billing.config import OnlineBillingSettings
+
+    identity.migrate(IdentitySettings())
+    online.migrate(OnlineBillingSettings())
+    enterprise.migrate(EnterprisePortalSettings())
+
+
+def identity_is_empty() -> bool:
+    from services.identity import bootstrap as identity
+    from services.identity.config import IdentitySettings
+
+    return identity.database_is_empty(IdentitySettings())
+
+
+def load_demo(identity_target: str) -> None:
+    from services.devstack import demo
+    from services.enterprise_portal import bootstrap as enterprise
+    from services.enterprise_portal.config import EnterprisePortalSettings
+    from services.online_billing import bootstrap as online
+    from services.online_billing.config import OnlineBillingSettings
+
+    with grpc.insecure_channel(identity_target) as channel:
+        ids = demo.load_identity(channel)
+    online.seed_demo(OnlineBillingSettings(), ids)
+    enterprise.seed_demo(EnterprisePortalSettings(), ids)
+
+
+class Supervisor:
+    def __init__(self, env: dict[str, str], out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+        self.env = env
+        self.out = out
+        self.children: list[tuple[Proc, subprocess.Popen[bytes]]] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.width = max(len(p.name) for p in processes(env))
+
+    def say(self, name: str, line: str) -> None:
+        with self.lock:
+            self.out.write(f"{name:<{self.width}} | {line}\n")
+            self.out.flush()
+
+    def start(self, proc: Proc) -> None:
+        child = subprocess.Popen(proc.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.children.append((proc, child))
+        threading.Thread(target=self._pump, args=(proc.name, child), daemon=True).start()
+
+    def _pump(self, name: str, child: subprocess.Popen[bytes]) -> None:
+        assert child.stdout is not None
+        for raw in iter(child.stdout.readline, b""):
+            self.say(name, raw.decode("utf-8", "replace").rstrip())
+
+    def wait_ready(self, proc: Proc, child: subprocess.Popen[bytes], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if child.poll() is not None:
+                raise SystemExit(f"{proc.name} exited with status {child.returncode} while starting")
+            if probe(proc.probe):
+                return
+            time.sleep(0.2)
+        raise SystemExit(f"{proc.name} did not become ready in {timeout:.0f}s")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        # Web first so no request arrives at a stopping backend, then the gRPC services.
+        for group in (self.children[3:], self.children[:3]):
+            for _, child in group:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for proc, child in group:
+                try:
+                    child.wait(20)
+                except subprocess.TimeoutExpired:
+                    self.say(proc.name, "did not stop in 20s; killing")
+                    child.kill()
+
+    def first_exit(self) -> tuple[Proc, int] | None:
+        for proc, child in self.children:
+            if child.poll() is not None:
+                return proc, child.returncode
+        return None
+
+
+def probe(spec: tuple[str, ...]) -> bool:
+    if spec[0] == "grpc":
+        try:
+            with grpc.insecure_channel(spec[1]) as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=spec[2]), timeout=1)
+            return reply.status == health_pb2.HealthCheckResponse.SERVING
+        except grpc.RpcError:
+            return False
+    try:
+        with urllib.request.urlopen(f"{spec[1]}/healthz", timeout=1) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+def port_free(bind: str) -> bool:
+    host, port = bind.rsplit(":", 1)
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, int(port)))
+        except OSError:
+            return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--migrate-only", action="store_true", help="create/upgrade the databases and exit")
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    args = parser.parse_args(argv)
+
+    env = stack_env(dict(os.environ))
+    os.environ.update(env)  # the settings objects built here read the same values as the children
+    VAR.mkdir(parents=True, exist_ok=True)
+
+    migrate_all()
+    if args.migrate_only:
+        print("databases migrated")
+        return 0
+
+    busy = [f"{name}={env[name]}" for name in DEFAULT_BINDS if not port_free(env[name])]
+    if busy:
+        print(f"these addresses are in use (another `make run`?): {', '.join(busy)}", file=sys.stderr)
+        return 1
+
+    demo_wanted = env["BILLING_ENV"] == "dev" and not args.no_demo and identity_is_empty()
+    redis = None
+    if not env.get("REDIS_URL"):
+        redis = EmbeddedRedis(VAR / "redis").start()
+        env["REDIS_URL"] = redis.url
+    sup = Supervisor(env)
+    stop_requested = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop_requested.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
+    status = 0
+    try:
+        for proc in processes(env):
+            sup.start(proc)
+        for proc, child in sup.children:
+            sup.wait_ready(proc, child)
+        if demo_wanted:
+            load_demo(env["IDENTITY_TARGET"])
+            sup.say("devstack", "demo data loaded")
+        print(banner(env, demo_wanted), flush=True)
+        while not stop_requested.wait(0.5):
+            exited = sup.first_exit()
+            if exited:
+                sup.say("devstack", f"{exited[0].name} exited with status {exited[1]}; stopping everything")
+                status = 1
+                break
+    except SystemExit as exc:
+        sup.say("devstack", str(exc))
+        status = 1
+    finally:
+        sup.stop()
+        if redis:
+            redis.stop()
+        sup.say("devstack", "stopped")
+    return status
+
+
+def banner(env: dict[str, str], demo_loaded: bool) -> str:
+    from services.devstack.demo import sign_ins_table
+
+    lines = [
+        "",
+        "The billing system is running. Ctrl-C stops it.",
+        f"  Billing Center:            {env['BILLING_CENTER_URL']}",
+        f"  Enterprise Billing Portal: {env['ENTERPRISE_PORTAL_URL']}",
+        f"  Mail goes to {Path(env.get('MAILDIR', VAR / 'mail'))}: `make mail` shows the newest messages."
+        if not env.get("SMTP_URL") else f"  Mail goes to {env['SMTP_URL']}",
+    ]
+    if env["BILLING_ENV"] == "dev":
+        lines += ["", "Demo sign-ins" + ("" if demo_loaded else " (loaded earlier)") + ":", sign_ins_table()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

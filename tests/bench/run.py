@@ -1,0 +1,156 @@
+"""`make bench`: figures measured in one run on this machine, each against its own baseline.
+
+1. Login throughput (identity.Authenticate over gRPC, one in flight) against raw argon2id
+   verification with the same parameters in this process: the overhead should stay under 10%.
+2. Session validation latency (identity.ValidateSession over gRPC), p50/p99 at 1 and 8 in flight.
+3. The signed-in Billing Center landing page through the whole chain (gunicorn → Flask →
+   identity → online_billing) in requests per second, against a bare Flask hello-world served by
+   gunicorn with the same settings, as a ratio.
+
+The machine is shared and noisy: read the ratios, not the absolute numbers.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import grpc
+from argon2 import PasswordHasher
+from billing.identity.v1 import identity_pb2 as pb
+from billing.identity.v1 import identity_pb2_grpc
+
+from billing_common.config import ROOT
+from tests.stack import Stack, free_port
+
+LOGIN, PASSWORD = "olivia@acme.test", "Online-demo-2026!"
+
+
+def login_throughput(stub: identity_pb2_grpc.IdentityServiceStub, n: int) -> tuple[float, float]:
+    hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+    stored = hasher.hash(PASSWORD)
+    for _ in range(3):  # warm-up
+        hasher.verify(stored, PASSWORD)
+        stub.Authenticate(_auth(), timeout=10)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        hasher.verify(stored, PASSWORD)
+    raw = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        stub.Authenticate(_auth(), timeout=10)
+    chain = n / (time.perf_counter() - t0)
+    return raw, chain
+
+
+def _auth() -> pb.AuthenticateRequest:
+    return pb.AuthenticateRequest(login=LOGIN, password=PASSWORD, portal=pb.PORTAL_BILLING_CENTER,
+                                  client_address="127.0.0.1")
+
+
+def session_latency(stub: identity_pb2_grpc.IdentityServiceStub, token: str, in_flight: int,
+                    n: int) -> tuple[float, float]:
+    req = pb.ValidateSessionRequest(token=token, portal=pb.PORTAL_BILLING_CENTER)
+    for _ in range(50):
+        stub.ValidateSession(req, timeout=5)
+
+    def worker(count: int) -> list[float]:
+        out = []
+        for _ in range(count):
+            t0 = time.perf_counter()
+            stub.ValidateSession(req, timeout=5)
+            out.append(time.perf_counter() - t0)
+        return out
+
+    with ThreadPoolExecutor(in_flight) as pool:
+        samples = [s for part in pool.map(worker, [n // in_flight] * in_flight) for s in part]
+    q = statistics.quantiles(samples, n=100)
+    return q[49] * 1000, q[98] * 1000
+
+
+def http_rps(base: str, path: str, cookie: str | None, seconds: float, in_flight: int) -> float:
+    url = urlparse(base)
+    stop = time.monotonic() + seconds
+    counts = [0] * in_flight
+    errors: list[str] = []
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        headers = {"Cookie": cookie} if cookie else {}
+        while time.monotonic() < stop:
+            conn.request("GET", path, headers=headers)
+            reply = conn.getresponse()
+            reply.read()
+            if reply.status != 200:
+                errors.append(f"{reply.status}")
+                return
+            counts[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(in_flight)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"{path} answered {errors[0]}")
+    return sum(counts) / (time.perf_counter() - t0)
+
+
+def hello_server(conf: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "BILLING_CENTER_BIND": f"127.0.0.1:{port}", "ENTERPRISE_PORTAL_BIND": f"127.0.0.1:{port}"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", conf, "tests.bench.hello:app"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            http_rps(base, "/", None, 0.05, 1)
+            return proc, base
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("hello-world did not start")
+
+
+def main() -> None:
+    n_login = int(os.environ.get("BENCH_LOGINS", "40"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack(Path(tmp)).start()
+        try:
+            with grpc.insecure_channel(stack.identity_target) as channel:
+                stub = identity_pb2_grpc.IdentityServiceStub(channel)
+                raw, chain = login_throughput(stub, n_login)
+                token = stub.Authenticate(_auth(), timeout=10).session.token
+                lat1 = session_latency(stub, token, 1, 2000)
+                lat8 = session_latency(stub, token, 8, 4000)
+            cookie = f"bc_session={token}"
+            conf = "services/online_billing/web/gunicorn.conf.py"
+            hello, hello_base = hello_server(conf)
+            try:
+                rps_hello = http_rps(hello_base, "/", None, seconds, 8)
+                rps_landing = http_rps(stack.billing_center, "/", cookie, seconds, 8)
+            finally:
+                hello.terminate()
+                hello.wait()
+        finally:
+            stack.stop()
+    overhead = raw / chain - 1
+    print(f"login: raw argon2id verify {raw:.1f}/s; identity.Authenticate over gRPC {chain:.1f}/s; "
+          f"overhead {overhead:+.1%} (target < 10%)")
+    print(f"session validation over gRPC: 1 in flight p50 {lat1[0]:.3f} ms p99 {lat1[1]:.3f} ms "
+          f"(target p99 <= 1.5 ms); 8 in flight p50 {lat8[0]:.3f} ms p99 {lat8[1]:.3f} ms")
+    print(f"landing page through the whole chain {rps_landing:.0f} req/s; bare Flask hello-world "
+          f"{rps_hello:.0f} req/s; ratio {rps_landing / rps_hello:.2f} (8 in flight, same gunicorn settings)")
+
+
+if __name__ == "__main__":
+    main()

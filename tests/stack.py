@@ -1,0 +1,114 @@
+"""Starts the whole system exactly as `make run` does (services.devstack.run), on free ports
+and in a private var folder, for the end-to-end tests and the benchmarks."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from billing_common.config import ROOT
+
+READY_LINE = "The billing system is running"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    var_dir: Path
+    database_url: Callable[[str], str] | None = None
+    redis_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.ports = {name: free_port() for name in ("identity", "online", "enterprise", "bc", "ebp")}
+
+    @property
+    def billing_center(self) -> str:
+        return f"http://127.0.0.1:{self.ports['bc']}"
+
+    @property
+    def enterprise(self) -> str:
+        return f"http://127.0.0.1:{self.ports['ebp']}"
+
+    @property
+    def identity_target(self) -> str:
+        return f"127.0.0.1:{self.ports['identity']}"
+
+    @property
+    def maildir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
+        env.update(
+            BILLING_VAR_DIR=str(self.var_dir),
+            BILLING_ENV="dev",
+            IDENTITY_GRPC_BIND=self.identity_target,
+            ONLINE_BILLING_GRPC_BIND=f"127.0.0.1:{self.ports['online']}",
+            ENTERPRISE_PORTAL_GRPC_BIND=f"127.0.0.1:{self.ports['enterprise']}",
+            BILLING_CENTER_BIND=f"127.0.0.1:{self.ports['bc']}",
+            ENTERPRISE_PORTAL_BIND=f"127.0.0.1:{self.ports['ebp']}",
+        )
+        env.pop("REDIS_URL", None)
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+            env["IDENTITY_REDIS_PREFIX"] = f"e2e-{uuid.uuid4().hex[:8]}:"
+        if self.database_url:
+            for service in ("identity", "online_billing", "enterprise_portal"):
+                env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service)
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 120) -> Stack:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.devstack.run"], cwd=ROOT, env=self.env(),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.process and self.process.stdout
+            for raw in iter(self.process.stdout.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip()
+                self.lines.append(line)
+                if READY_LINE in line:
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not ready.wait(0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the stack did not start:\n" + "\n".join(self.lines[-60:]))
+        return self
+
+    def stop(self) -> int | None:
+        if not self.process:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+    def log(self) -> str:
+        return "\n".join(self.lines)
