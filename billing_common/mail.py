@@ -20,8 +20,10 @@ class MaildirTransport:
         self.path = Path(path)
 
     def send(self, message: EmailMessage) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(self.path, create=True).add(message)
+        # Maildir(create=True) makes new/ cur/ tmp/ only when the folder itself is missing.
+        for sub in ("tmp", "new", "cur"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.path, create=False).add(message)
 
 
 class SmtpTransport:
@@ -53,12 +55,10 @@ def read_maildir(path: Path, newest: int = 5) -> list[EmailMessage]:
     from email import policy
     from email.parser import BytesParser
 
-    box = mailbox.Maildir(path, factory=None, create=False)
     files = []
     for sub in ("new", "cur"):
         d = Path(path) / sub
         if d.exists():
             files += list(d.iterdir())
     files.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    del box
     return [BytesParser(policy=policy.default).parsebytes(f.read_bytes()) for f in files[:newest]]  # type: ignore[misc]

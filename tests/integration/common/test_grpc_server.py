@@ -1,0 +1,111 @@
+"""The shared server bootstrap: error mapping in one place, deadlines, graceful stop (S22, S23)."""
+import threading
+import time
+
+import grpc
+import pytest
+from billing.online_billing.v1 import online_billing_pb2 as pb
+from billing.online_billing.v1 import online_billing_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from billing_common.errors import InvalidArgument, NotFound, RateLimited
+from billing_common.grpc_client import error_field, make_channel, retry_after
+from billing_common.grpc_server import build_server
+
+SERVICE = "billing.online_billing.v1.OnlineBillingService"
+
+
+class Scripted(online_billing_pb2_grpc.OnlineBillingServiceServicer):
+    """Behaves according to the account id it is asked about."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+
+    def GetSubscriptionSummary(self, request, context):
+        match request.account_id:
+            case "bad":
+                raise InvalidArgument("account_id is too long", field="account_id")
+            case "missing":
+                raise NotFound("no subscription")
+            case "limited":
+                raise RateLimited("slow down", retry_after=42)
+            case "crash":
+                raise RuntimeError("secret internals /etc/passwd")
+            case "slow":
+                self.started.set()
+                time.sleep(1.0)
+        return pb.GetSubscriptionSummaryResponse(subscription=pb.SubscriptionSummary(plan_code="ok"))
+
+
+@pytest.fixture
+def server():
+    servicer = Scripted()
+    srv = build_server(
+        "127.0.0.1:0",
+        lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
+        [SERVICE],
+        grace=5,
+    ).start()
+    srv.servicer = servicer
+    yield srv
+    srv.stop()
+
+
+def call(server, account_id, timeout=None):
+    channel = make_channel(f"127.0.0.1:{server.port}", default_timeout=timeout or 2.0)
+    stub = online_billing_pb2_grpc.OnlineBillingServiceStub(channel)
+    try:
+        return stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id=account_id))
+    finally:
+        channel.close()
+
+
+def test_a_domain_error_becomes_its_status_with_the_field_named(server):
+    with pytest.raises(grpc.RpcError) as err:
+        call(server, "bad")
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details() == "account_id is too long"
+    assert error_field(err.value) == "account_id"
+
+
+def test_not_found_and_rate_limits_map_to_their_codes(server):
+    with pytest.raises(grpc.RpcError) as err:
+        call(server, "missing")
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as err:
+        call(server, "limited")
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert retry_after(err.value) == 42
+
+
+def test_an_unexpected_error_is_internal_without_its_details(server):
+    with pytest.raises(grpc.RpcError) as err:
+        call(server, "crash")
+    assert err.value.code() == grpc.StatusCode.INTERNAL
+    assert "passwd" not in err.value.details()
+
+
+def test_every_call_gets_a_deadline_from_the_channel(server):
+    with pytest.raises(grpc.RpcError) as err:
+        call(server, "slow", timeout=0.2)
+    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+def test_health_is_served_by_the_library_per_service_name(server):
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=2)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_a_call_in_flight_when_the_server_stops_completes_and_health_goes_not_serving(server):
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("reply", call(server, "slow", timeout=5)))
+    t.start()
+    assert server.servicer.started.wait(2)
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    time.sleep(0.1)
+    assert server.health._server_status[SERVICE] == health_pb2.HealthCheckResponse.NOT_SERVING
+    t.join(5)
+    stopper.join(10)
+    assert result["reply"].subscription.plan_code == "ok"
