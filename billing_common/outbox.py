@@ -155,5 +155,15 @@ class OutboxDispatcher:
 
     def start_thread(self, interval: float = 1.0) -> threading.Event:
         stop = threading.Event()
-        threading.Thread(target=self.run, args=(stop, interval), name="outbox", daemon=True).start()
+        self._thread = threading.Thread(target=self.run, args=(stop, interval), name="outbox", daemon=True)
+        self._stop = stop
+        self._thread.start()
         return stop
+
+    def stop_thread(self, timeout: float = 10.0) -> None:
+        """Stop the polling thread and wait for its current poll to finish, so the engine
+        can be disposed of without a connection still checked out (server shutdown)."""
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            self._stop.set()
+            thread.join(timeout)

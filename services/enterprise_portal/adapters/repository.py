@@ -1,0 +1,103 @@
+"""SQL repository of invoices (with their payments): rows in, domain objects out."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, insert, select
+
+from billing_common.money import Money
+from services.enterprise_portal.adapters import orm
+from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment
+
+
+class InvoiceRepository(Protocol):
+    def add(self, invoice: Invoice) -> None: ...
+    def open_for_account(self, account_id: str) -> list[Invoice]: ...
+    def latest_currency(self, account_id: str) -> str | None: ...
+
+
+class SqlInvoiceRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, invoice: Invoice) -> None:
+        """The invoice and the payments it carries."""
+        i = invoice
+        self.connection.execute(
+            insert(orm.invoices).values(
+                id=i.id, account_id=i.account_id, number=i.number, currency=i.currency,
+                total_minor=i.total.amount_minor, issued_on=i.issued_on, due_on=i.due_on,
+                terms=i.terms, po_number=i.po_number, status=i.status.value,
+            )
+        )
+        if i.payments:
+            self.connection.execute(
+                insert(orm.payments),
+                [
+                    {"id": p.id, "invoice_id": i.id, "amount_minor": p.amount.amount_minor,
+                     "received_at": _utc(p.received_at)}
+                    for p in i.payments
+                ],
+            )
+
+    def open_for_account(self, account_id: str) -> list[Invoice]:
+        inv, pay = orm.invoices, orm.payments
+        rows = self.connection.execute(
+            select(inv)
+            .where(inv.c.account_id == account_id, inv.c.status == InvoiceStatus.OPEN.value)
+            .order_by(inv.c.due_on, inv.c.number)
+        ).all()
+        if not rows:
+            return []
+        by_invoice: dict[str, list[Any]] = defaultdict(list)
+        for p in self.connection.execute(
+            select(pay).where(pay.c.invoice_id.in_([r.id for r in rows])).order_by(pay.c.received_at, pay.c.id)
+        ):
+            by_invoice[p.invoice_id].append(p)
+        return [_invoice(r, by_invoice[r.id]) for r in rows]
+
+    def latest_currency(self, account_id: str) -> str | None:
+        inv = orm.invoices
+        return self.connection.execute(
+            select(inv.c.currency)
+            .where(inv.c.account_id == account_id)
+            .order_by(inv.c.issued_on.desc(), inv.c.number.desc())
+            .limit(1)
+        ).scalar()
+
+
+def _invoice(row: Any, payment_rows: list[Any]) -> Invoice:
+    return Invoice(
+        id=row.id,
+        account_id=row.account_id,
+        number=row.number,
+        total=Money(int(row.total_minor), row.currency),
+        issued_on=row.issued_on,
+        due_on=row.due_on,
+        terms=row.terms,
+        status=InvoiceStatus(row.status),
+        po_number=row.po_number,
+        payments=tuple(
+            Payment(
+                id=p.id,
+                invoice_id=p.invoice_id,
+                amount=Money(int(p.amount_minor), row.currency),
+                received_at=_aware(p.received_at),
+            )
+            for p in payment_rows
+        ),
+    )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Stored as UTC: SQLite keeps no offset, so another zone's wall time would be misread."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware one")
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)

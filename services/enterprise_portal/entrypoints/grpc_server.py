@@ -1,0 +1,62 @@
+"""enterprise_portal's gRPC server: a thin servicer over the service layer, and `serve()`.
+
+Only the read the Enterprise Billing Portal's landing page needs exists so far; purchase
+orders, quotes, invoice history and online payments come in later issues.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+from billing.common.v1 import money_pb2
+from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
+from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
+
+from billing_common.db import make_engine
+from billing_common.grpc_server import GrpcServer, build_server
+from billing_common.mail import transport_from_settings
+from billing_common.outbox import OutboxDispatcher
+from services.enterprise_portal.adapters import orm
+from services.enterprise_portal.config import EnterprisePortalSettings
+from services.enterprise_portal.service_layer import services
+from services.enterprise_portal.service_layer.unit_of_work import SqlEnterprisePortalUnitOfWork, UnitOfWork
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
+
+
+class EnterprisePortalServicer(enterprise_portal_pb2_grpc.EnterprisePortalServiceServicer):
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
+        self.uow_factory = uow_factory
+
+    def GetOpenInvoiceSummary(self, request: pb.GetOpenInvoiceSummaryRequest, context: grpc.ServicerContext
+                              ) -> pb.GetOpenInvoiceSummaryResponse:
+        summary = services.get_open_invoice_summary(self.uow_factory(), request.account_id)
+        total = money_pb2.Money(amount_minor=summary.total_due.amount_minor, currency=summary.total_due.currency)
+        return pb.GetOpenInvoiceSummaryResponse(open_count=summary.open_count, total_due=total)
+
+
+def build(settings: EnterprisePortalSettings) -> GrpcServer:
+    """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
+    dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine."""
+    engine = make_engine(settings.database_url)
+    servicer = EnterprisePortalServicer(lambda: SqlEnterprisePortalUnitOfWork(engine))
+    server = build_server(
+        settings.grpc_bind,
+        lambda s: enterprise_portal_pb2_grpc.add_EnterprisePortalServiceServicer_to_server(servicer, s),
+        [SERVICE_NAME],
+        workers=settings.grpc_workers,
+        grace=settings.shutdown_grace,
+        reflection_enabled=settings.env == "dev",
+    )
+    dispatcher = OutboxDispatcher(
+        engine, orm.outbox, transport_from_settings(settings.smtp_url, settings.maildir), settings.mail_from
+    )
+    dispatcher.start_thread(settings.outbox_poll_interval)
+    # Dispatcher first: its poll in progress must finish before the engine goes away.
+    server.on_stop.extend([lambda: dispatcher.stop_thread(settings.shutdown_grace), engine.dispose])
+    return server
+
+
+def serve(settings: EnterprisePortalSettings) -> None:
+    """Run until SIGTERM/SIGINT (health goes NOT_SERVING, in-flight calls finish)."""
+    build(settings).start().serve_forever()

@@ -1,0 +1,90 @@
+"""online_billing's gRPC server: a thin servicer over the service layer, and `serve()`.
+
+Only the read the Billing Center's landing page needs exists so far; the renewal worker
+(billing runs, dunning) and the rest of the Billing Center's calls come in later issues.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+from billing.common.v1 import money_pb2
+from billing.online_billing.v1 import online_billing_pb2 as pb
+from billing.online_billing.v1 import online_billing_pb2_grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from billing_common.db import make_engine
+from billing_common.grpc_server import GrpcServer, build_server
+from billing_common.mail import transport_from_settings
+from billing_common.outbox import OutboxDispatcher
+from services.online_billing.adapters import orm
+from services.online_billing.config import OnlineBillingSettings
+from services.online_billing.domain.model import BillingInterval, Subscription, SubscriptionStatus
+from services.online_billing.service_layer import services
+from services.online_billing.service_layer.unit_of_work import SqlOnlineBillingUnitOfWork, UnitOfWork
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
+
+_INTERVALS = {
+    BillingInterval.MONTHLY: pb.BILLING_INTERVAL_MONTHLY,
+    BillingInterval.ANNUAL: pb.BILLING_INTERVAL_ANNUAL,
+}
+_STATUSES = {
+    SubscriptionStatus.ACTIVE: pb.SUBSCRIPTION_STATUS_ACTIVE,
+    SubscriptionStatus.PAST_DUE: pb.SUBSCRIPTION_STATUS_PAST_DUE,
+    SubscriptionStatus.CANCELED: pb.SUBSCRIPTION_STATUS_CANCELED,
+}
+
+
+class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer):
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
+        self.uow_factory = uow_factory
+
+    def GetSubscriptionSummary(self, request: pb.GetSubscriptionSummaryRequest, context: grpc.ServicerContext
+                               ) -> pb.GetSubscriptionSummaryResponse:
+        subscription = services.get_subscription_summary(self.uow_factory(), request.account_id)
+        return pb.GetSubscriptionSummaryResponse(subscription=summary_message(subscription))
+
+
+def summary_message(s: Subscription) -> pb.SubscriptionSummary:
+    period_end = Timestamp()
+    period_end.FromDatetime(s.current_period_end)
+    renewal = s.renewal_amount()
+    return pb.SubscriptionSummary(
+        subscription_id=s.id,
+        plan_code=s.plan.code,
+        plan_name=s.plan.name,
+        seats=s.seats,
+        interval=_INTERVALS[s.interval],
+        status=_STATUSES[s.status],
+        renewal_amount=money_pb2.Money(amount_minor=renewal.amount_minor, currency=renewal.currency),
+        current_period_end=period_end,
+        cancel_at_period_end=s.cancel_at_period_end,
+    )
+
+
+def build(settings: OnlineBillingSettings) -> GrpcServer:
+    """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
+    dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine."""
+    engine = make_engine(settings.database_url)
+    servicer = OnlineBillingServicer(lambda: SqlOnlineBillingUnitOfWork(engine))
+    server = build_server(
+        settings.grpc_bind,
+        lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
+        [SERVICE_NAME],
+        workers=settings.grpc_workers,
+        grace=settings.shutdown_grace,
+        reflection_enabled=settings.env == "dev",
+    )
+    dispatcher = OutboxDispatcher(
+        engine, orm.outbox, transport_from_settings(settings.smtp_url, settings.maildir), settings.mail_from
+    )
+    dispatcher.start_thread(settings.outbox_poll_interval)
+    # Dispatcher first: its poll in progress must finish before the engine goes away.
+    server.on_stop.extend([lambda: dispatcher.stop_thread(settings.shutdown_grace), engine.dispose])
+    return server
+
+
+def serve(settings: OnlineBillingSettings) -> None:
+    """Run until SIGTERM/SIGINT (health goes NOT_SERVING, in-flight calls finish)."""
+    build(settings).start().serve_forever()

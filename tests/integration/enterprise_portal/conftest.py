@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from billing_common.db import make_engine
+from services.enterprise_portal import bootstrap
+from services.enterprise_portal.config import EnterprisePortalSettings
+
+
+@pytest.fixture
+def settings(database_url: Callable[[str], str], tmp_path: Path) -> EnterprisePortalSettings:
+    """Settings on a fresh, migrated database, a free port and a private Maildir."""
+    s = EnterprisePortalSettings(
+        database_url=database_url("enterprise_portal"),
+        grpc_bind="127.0.0.1:0",
+        maildir=tmp_path / "mail",
+        env="test",
+        shutdown_grace=1.0,
+    )
+    bootstrap.migrate(s)
+    return s
+
+
+@pytest.fixture
+def engine(settings: EnterprisePortalSettings) -> Iterator[Engine]:
+    e = make_engine(settings.database_url)
+    yield e
+    e.dispose()

@@ -1,0 +1,63 @@
+"""Migrations reach the ORM's schema; the demo loader writes once, only into an empty database."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from billing_common.db import make_engine
+from billing_common.money import Money
+from services.enterprise_portal import bootstrap
+from services.enterprise_portal.adapters.orm import metadata
+from services.enterprise_portal.config import EnterprisePortalSettings
+from services.enterprise_portal.entrypoints import cli
+from services.enterprise_portal.service_layer.services import get_open_invoice_summary
+from services.enterprise_portal.service_layer.unit_of_work import SqlEnterprisePortalUnitOfWork
+
+
+def test_migrations_bring_an_empty_database_to_exactly_the_orm_schema(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "version_table": bootstrap.VERSION_TABLE}
+        )
+        assert context.get_current_revision() is not None
+        assert compare_metadata(context, metadata) == []
+    assert set(inspect(engine).get_table_names()) == {"invoices", "payments", "outbox", bootstrap.VERSION_TABLE}
+
+
+def test_migrating_twice_changes_nothing(settings: EnterprisePortalSettings) -> None:
+    bootstrap.migrate(settings)
+    assert bootstrap.database_is_empty(settings)
+
+
+def test_the_migrate_command_migrates_the_configured_database(monkeypatch, database_url) -> None:  # type: ignore[no-untyped-def]
+    url = database_url("enterprise_portal_cli")
+    monkeypatch.setenv("ENTERPRISE_PORTAL_DATABASE_URL", url)
+    assert cli.main(["migrate"]) == 0
+    engine = make_engine(url)
+    try:
+        assert inspect(engine).has_table("invoices")
+    finally:
+        engine.dispose()
+
+
+def test_the_globex_demo_has_two_open_invoices_with_9150_dollars_50_due(
+    settings: EnterprisePortalSettings, engine: Engine
+) -> None:
+    assert bootstrap.seed_demo(settings, {"acme": "id-acme", "globex": "id-globex"})
+    with SqlEnterprisePortalUnitOfWork(engine) as uow:
+        open_invoices = uow.invoices.open_for_account("id-globex")
+    assert {(i.number, i.terms, i.po_number) for i in open_invoices} == {
+        ("INV-1002", "NET 30", "PO-7781"), ("INV-1003", "NET 45", None)}
+    summary = get_open_invoice_summary(SqlEnterprisePortalUnitOfWork(engine), "id-globex")
+    assert (summary.open_count, summary.total_due) == (2, Money(915_050, "USD"))
+    assert get_open_invoice_summary(SqlEnterprisePortalUnitOfWork(engine), "id-acme").open_count == 0
+
+
+def test_the_demo_is_loaded_only_into_an_empty_database(settings: EnterprisePortalSettings, engine: Engine) -> None:
+    assert bootstrap.database_is_empty(settings)
+    assert bootstrap.seed_demo(settings, {"globex": "first"})
+    assert not bootstrap.database_is_empty(settings)
+    assert not bootstrap.seed_demo(settings, {"globex": "second"})
+    with SqlEnterprisePortalUnitOfWork(engine) as uow:
+        assert uow.invoices.open_for_account("second") == []

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from billing_common.db import make_engine
+from services.online_billing import bootstrap
+from services.online_billing.config import OnlineBillingSettings
+
+
+@pytest.fixture
+def settings(database_url: Callable[[str], str], tmp_path: Path) -> OnlineBillingSettings:
+    """Settings on a fresh, migrated database, a free port and a private Maildir."""
+    s = OnlineBillingSettings(
+        database_url=database_url("online_billing"),
+        grpc_bind="127.0.0.1:0",
+        maildir=tmp_path / "mail",
+        env="test",
+        shutdown_grace=1.0,
+    )
+    bootstrap.migrate(s)
+    return s
+
+
+@pytest.fixture
+def engine(settings: OnlineBillingSettings) -> Iterator[Engine]:
+    e = make_engine(settings.database_url)
+    yield e
+    e.dispose()
