@@ -1,0 +1,71 @@
+"""SQLAlchemy Core tables of the identity database (Alembic migrations mirror these)."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text
+
+from billing_common.outbox import outbox_table
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("login", String(254), nullable=False),
+    # Lower-cased copies: user IDs and emails are unique and looked up case-insensitively.
+    Column("login_normalized", String(254), nullable=False, unique=True),
+    Column("email", String(254), nullable=False),
+    Column("email_normalized", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("password_hash", String(255)),
+    Column("staff", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# The primary key on user_id is the "one account per user" rule.
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", String(36), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+rep_accounts = Table(
+    "rep_accounts",
+    metadata,
+    Column("rep_user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", String(36), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    # A user id, or "provisioning" / "reset-link" for calls without a signed-in person.
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("user_id", String(36), index=True),
+    Column("account_id", String(36), index=True),
+    # JSON; never a password, token or link (S25).
+    Column("details", Text, nullable=False),
+)
+
+outbox = outbox_table(metadata)

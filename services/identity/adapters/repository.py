@@ -1,0 +1,180 @@
+"""SQL repositories over the Core tables, and the unit of work that hands them out."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from billing_common.db import SqlUnitOfWork
+from billing_common.errors import AlreadyExists
+from billing_common.outbox import OutgoingMail, enqueue
+from services.identity.adapters import orm
+from services.identity.domain.model import Account, AccountKind, Membership, Role, User, normalize_login
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(
+        id=row.id, name=row.name, kind=AccountKind(row.kind), currency=row.currency,
+        locale=row.locale, status=row.status, created_at=row.created_at,
+    )
+
+
+def _user(row: Row[Any]) -> User:
+    return User(
+        id=row.id, login=row.login, email=row.email, name=row.name, locale=row.locale,
+        password_hash=row.password_hash, staff=row.staff, status=row.status, created_at=row.created_at,
+    )
+
+
+class SqlAccountRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, account: Account) -> None:
+        self.conn.execute(
+            insert(orm.accounts).values(
+                id=account.id, name=account.name, kind=account.kind.value, status=account.status,
+                currency=account.currency, locale=account.locale, created_at=account.created_at,
+            )
+        )
+
+    def get(self, account_id: str) -> Account | None:
+        row = self.conn.execute(select(orm.accounts).where(orm.accounts.c.id == account_id)).first()
+        return _account(row) if row else None
+
+
+class SqlUserRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, user: User) -> None:
+        # A savepoint, so a lost race on the unique columns leaves the transaction usable.
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(orm.users).values(
+                        id=user.id, login=user.login, login_normalized=normalize_login(user.login),
+                        email=user.email, email_normalized=normalize_login(user.email), name=user.name,
+                        locale=user.locale, password_hash=user.password_hash, staff=user.staff,
+                        status=user.status, created_at=user.created_at,
+                    )
+                )
+        except IntegrityError:
+            raise AlreadyExists("This user ID or email address is already in use.", field="login") from None
+
+    def get(self, user_id: str) -> User | None:
+        row = self.conn.execute(select(orm.users).where(orm.users.c.id == user_id)).first()
+        return _user(row) if row else None
+
+    def by_login(self, normalized: str) -> User | None:
+        u = orm.users.c
+        rows = self.conn.execute(
+            select(orm.users).where(or_(u.login_normalized == normalized, u.email_normalized == normalized))
+        ).all()
+        # The user ID wins over someone else's email address, should both ever match.
+        rows.sort(key=lambda r: r.login_normalized != normalized)
+        return _user(rows[0]) if rows else None
+
+    def taken(self, normalized: str) -> bool:
+        u = orm.users.c
+        return self.conn.execute(
+            select(u.id).where(or_(u.login_normalized == normalized, u.email_normalized == normalized)).limit(1)
+        ).first() is not None
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self.conn.execute(update(orm.users).where(orm.users.c.id == user_id).values(password_hash=password_hash))
+
+
+class SqlMembershipRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def for_user(self, user_id: str) -> Membership | None:
+        row = self.conn.execute(select(orm.memberships).where(orm.memberships.c.user_id == user_id)).first()
+        return Membership(row.user_id, row.account_id, Role(row.role)) if row else None
+
+    def put(self, membership: Membership, now: float) -> None:
+        m = orm.memberships
+        done = self.conn.execute(
+            update(m).where(m.c.user_id == membership.user_id)
+            .values(account_id=membership.account_id, role=membership.role.value)
+        )
+        if done.rowcount == 0:
+            self.conn.execute(
+                insert(m).values(
+                    user_id=membership.user_id, account_id=membership.account_id,
+                    role=membership.role.value, created_at=now,
+                )
+            )
+
+    def remove(self, user_id: str) -> None:
+        self.conn.execute(delete(orm.memberships).where(orm.memberships.c.user_id == user_id))
+
+    def users_with_role(self, account_id: str, role: Role) -> list[User]:
+        m, u = orm.memberships.c, orm.users.c
+        rows = self.conn.execute(
+            select(orm.users).join(orm.memberships, m.user_id == u.id)
+            .where(m.account_id == account_id, m.role == role.value)
+            .order_by(u.name, u.id)
+        ).all()
+        return [_user(r) for r in rows]
+
+
+class SqlRepRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def assign(self, rep_user_id: str, account_id: str, now: float) -> bool:
+        r = orm.rep_accounts.c
+        if self.conn.execute(
+            select(r.rep_user_id).where(r.rep_user_id == rep_user_id, r.account_id == account_id)
+        ).first():
+            return False
+        self.conn.execute(insert(orm.rep_accounts).values(rep_user_id=rep_user_id, account_id=account_id, created_at=now))
+        return True
+
+    def accounts_of(self, rep_user_id: str) -> list[Account]:
+        r, a = orm.rep_accounts.c, orm.accounts.c
+        rows = self.conn.execute(
+            select(orm.accounts).join(orm.rep_accounts, r.account_id == a.id)
+            .where(r.rep_user_id == rep_user_id).order_by(a.name, a.id)
+        ).all()
+        return [_account(row) for row in rows]
+
+
+class SqlAuditLog:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def record(
+        self, at: float, actor: str, action: str, *, user_id: str | None = None,
+        account_id: str | None = None, details: dict[str, Any] | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(orm.audit_log).values(
+                at=at, actor=actor, action=action, user_id=user_id, account_id=account_id,
+                details=json.dumps(details or {}, sort_keys=True),
+            )
+        )
+
+
+class SqlOutbox:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, mail: OutgoingMail, now: float) -> None:
+        enqueue(self.conn, orm.outbox, mail, now)
+
+
+class IdentityUnitOfWork(SqlUnitOfWork):
+    """One transaction over the identity database with every repository attached."""
+
+    def _open(self, connection: Connection) -> None:
+        self.accounts = SqlAccountRepository(connection)
+        self.users = SqlUserRepository(connection)
+        self.memberships = SqlMembershipRepository(connection)
+        self.reps = SqlRepRepository(connection)
+        self.audit = SqlAuditLog(connection)
+        self.outbox = SqlOutbox(connection)

@@ -1,0 +1,148 @@
+"""Short-lived state in Redis (sessions, tickets, reset tokens, rate-limit events), and its fake.
+
+Values are JSON. Expiry is judged by the use cases from the clock timestamps inside the
+values; the Redis TTL set here only cleans up after them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import threading
+import uuid
+from typing import Any
+
+import redis
+
+# Extra seconds of Redis TTL beyond what the caller asked, so clean-up never races a check.
+_TTL_MARGIN = 60
+
+
+def _ttl(seconds: float) -> int:
+    return max(1, math.ceil(seconds)) + _TTL_MARGIN
+
+
+class RedisStore:
+    def __init__(self, client: redis.Redis, prefix: str = "identity:") -> None:
+        self.r = client
+        self.prefix = prefix
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "identity:") -> RedisStore:
+        # Short socket timeouts: a Redis outage must fail calls quickly (the portals then
+        # answer 503), not hang them past their deadlines.
+        client = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0,
+            health_check_interval=30,
+        )
+        return cls(client, prefix)
+
+    def close(self) -> None:
+        self.r.close()
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        self.r.set(self._k(key), json.dumps(value), ex=_ttl(ttl))
+
+    def replace(self, key: str, value: dict[str, Any], ttl: float) -> bool:
+        return bool(self.r.set(self._k(key), json.dumps(value), ex=_ttl(ttl), xx=True))
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self.r.get(self._k(key))
+        return json.loads(raw) if raw is not None else None
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        # MULTI/EXEC: GET and DEL run as one, so two redeemers cannot both get the value.
+        pipe = self.r.pipeline(transaction=True)
+        pipe.get(self._k(key))
+        pipe.delete(self._k(key))
+        raw, _ = pipe.execute()
+        return json.loads(raw) if raw is not None else None
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self.r.delete(*(self._k(k) for k in keys))
+
+    def set_add(self, key: str, member: str, ttl: float) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.sadd(self._k(key), member)
+        pipe.expire(self._k(key), _ttl(ttl))
+        pipe.execute()
+
+    def set_remove(self, key: str, member: str) -> None:
+        self.r.srem(self._k(key), member)
+
+    def set_members(self, key: str) -> set[str]:
+        return set(self.r.smembers(self._k(key)))
+
+    def record_event(self, key: str, at: float, window: float) -> None:
+        k = self._k(key)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.zadd(k, {f"{at!r}:{uuid.uuid4().hex[:8]}": at})
+        pipe.zremrangebyscore(k, "-inf", f"({at - window!r}")
+        pipe.expire(k, _ttl(window))
+        pipe.execute()
+
+    def events(self, key: str, since: float) -> list[float]:
+        return [score for _, score in self.r.zrangebyscore(self._k(key), since, "+inf", withscores=True)]
+
+    def clear_events(self, key: str) -> None:
+        self.r.delete(self._k(key))
+
+
+class MemoryStore:
+    """The same interface in a dict. TTLs are ignored: the use cases judge expiry anyway."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.sets: dict[str, set[str]] = {}
+        self.zsets: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        self.values[key] = json.dumps(value)
+
+    def replace(self, key: str, value: dict[str, Any], ttl: float) -> bool:
+        with self.lock:
+            if key not in self.values:
+                return False
+            self.values[key] = json.dumps(value)
+            return True
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self.values.get(key)
+        return json.loads(raw) if raw is not None else None
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        with self.lock:
+            raw = self.values.pop(key, None)
+        return json.loads(raw) if raw is not None else None
+
+    def delete(self, *keys: str) -> None:
+        for key in keys:
+            self.values.pop(key, None)
+            self.sets.pop(key, None)
+            self.zsets.pop(key, None)
+
+    def set_add(self, key: str, member: str, ttl: float) -> None:
+        self.sets.setdefault(key, set()).add(member)
+
+    def set_remove(self, key: str, member: str) -> None:
+        self.sets.get(key, set()).discard(member)
+
+    def set_members(self, key: str) -> set[str]:
+        return set(self.sets.get(key, set()))
+
+    def record_event(self, key: str, at: float, window: float) -> None:
+        events = [t for t in self.zsets.get(key, []) if t >= at - window]
+        self.zsets[key] = sorted([*events, at])
+
+    def events(self, key: str, since: float) -> list[float]:
+        return [t for t in self.zsets.get(key, []) if t >= since]
+
+    def clear_events(self, key: str) -> None:
+        self.zsets.pop(key, None)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,80 @@
+"""Builds identity's dependencies from settings; nothing here runs at import.
+
+Used by the gRPC entrypoint, the run supervisor (migrate, database_is_empty) and the tests.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from billing_common.clock import Clock, SystemClock
+from billing_common.db import is_empty, make_engine, run_migrations
+from services.identity.adapters.hashing import Argon2Hasher
+from services.identity.adapters.repository import IdentityUnitOfWork
+from services.identity.adapters.store import RedisStore
+from services.identity.config import IdentitySettings
+from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
+from services.identity.service_layer.services import Dependencies
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "identity_alembic_version"
+
+
+def migrate(settings: IdentitySettings) -> None:
+    """Creates or upgrades the identity database to the newest revision."""
+    engine = make_engine(settings.database_url)
+    try:
+        run_migrations(engine, MIGRATIONS, VERSION_TABLE)
+    finally:
+        engine.dispose()
+
+
+def database_is_empty(settings: IdentitySettings) -> bool:
+    """True when there is no account yet (the demo loader only fills an empty database)."""
+    engine = make_engine(settings.database_url)
+    try:
+        return is_empty(engine, "accounts")
+    finally:
+        engine.dispose()
+
+
+def password_hasher(settings: IdentitySettings) -> Argon2Hasher:
+    return Argon2Hasher(settings.argon2_memory_cost, settings.argon2_time_cost, settings.argon2_parallelism)
+
+
+def build_dependencies(
+    settings: IdentitySettings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    store: KeyValueStore | None = None,
+    hasher: PasswordHasher | None = None,
+) -> Dependencies:
+    """The service layer's dependencies: SQL unit of work, Redis store, argon2id hasher.
+
+    Anything passed in is used as is (tests); the rest is built from settings. Call
+    `.close()` on the result to dispose of what was built here.
+    """
+    closers = []
+    if engine is None:
+        engine = make_engine(settings.database_url)
+        closers.append(engine.dispose)
+    if store is None:
+        redis_store = RedisStore.from_url(settings.redis_url, settings.redis_prefix)
+        closers.append(redis_store.close)
+        store = redis_store
+    built_engine = engine
+
+    def uow() -> IdentityUnitOfWork:
+        return IdentityUnitOfWork(built_engine)
+
+    return Dependencies(
+        settings=settings,
+        uow=uow,
+        store=store,
+        hasher=hasher or password_hasher(settings),
+        clock=clock or SystemClock(),
+        engine=built_engine,
+        closers=closers,
+    )

@@ -1,0 +1,55 @@
+"""Identity's settings: IDENTITY_* variables, plus the shared REDIS_URL and portal URLs."""
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from billing_common.config import ServiceSettings, sqlite_url
+
+
+class IdentitySettings(ServiceSettings):
+    """Everything the identity process reads from the environment, with local defaults.
+
+    Timeouts and windows are seconds. Rate-limit windows and token lifetimes are judged
+    against the injected clock's timestamps stored with the values; Redis TTLs only clean up.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore", populate_by_name=True)
+
+    database_url: str = sqlite_url("identity")
+    grpc_bind: str = "127.0.0.1:50051"
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+    # Every key this service writes starts with this, so services (and tests) can share a Redis.
+    redis_prefix: str = "identity:"
+
+    # Reset links are built from these, never from a request's Host header (S8).
+    billing_center_url: str = Field("http://127.0.0.1:8080", validation_alias="BILLING_CENTER_URL")
+    enterprise_portal_url: str = Field("http://127.0.0.1:8081", validation_alias="ENTERPRISE_PORTAL_URL")
+    support_email: str = Field("customer-care@meetings.example", validation_alias="SUPPORT_EMAIL")
+
+    # argon2id, OWASP's minimum (S2): 19 MiB, 2 passes, 1 lane.
+    argon2_memory_cost: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+
+    session_idle_timeout: float = 30 * 60
+    session_absolute_timeout: float = 12 * 60 * 60
+    reset_link_ttl: float = 30 * 60
+    handoff_ticket_ttl: float = 60
+
+    # S4: after `login_max_failures` failures within the window, each further attempt waits
+    # base x 2^(failures - max) seconds, at most `login_max_delay`. Never a permanent lockout.
+    login_max_failures: int = 10
+    login_failure_window: float = 15 * 60
+    login_base_delay: float = 30
+    login_max_delay: float = 15 * 60
+    # The same scheme per client address, with a threshold that a shared NAT can live with.
+    login_address_max_failures: int = 100
+
+    # S7: per hour.
+    reset_requests_per_user: int = 5
+    reset_requests_per_address: int = 20
+    contact_admin_per_user: int = 3
+    customer_care_per_address: int = 5
+    rate_window: float = 60 * 60

@@ -1,0 +1,1 @@
+"""Identity's domain: plain Python objects and rules (no grpc, flask or sqlalchemy here)."""

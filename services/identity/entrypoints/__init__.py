@@ -1,0 +1,1 @@
+"""Identity's entrypoints: the gRPC servicer and server."""

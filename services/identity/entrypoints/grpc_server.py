@@ -1,0 +1,261 @@
+"""The identity gRPC server: a thin servicer over the service layer, and `build`/`serve`.
+
+Each method turns the request into arguments, calls one use case and builds the response.
+Domain errors are mapped to statuses by billing_common's interceptor, never here.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from billing.identity.v1 import identity_pb2 as pb
+from billing.identity.v1 import identity_pb2_grpc
+from billing_common.clock import Clock, SystemClock
+from billing_common.errors import InvalidArgument
+from billing_common.grpc_server import GrpcServer, build_server
+from billing_common.mail import transport_from_settings
+from billing_common.outbox import OutboxDispatcher
+from services.identity import bootstrap
+from services.identity.adapters import orm
+from services.identity.config import IdentitySettings
+from services.identity.domain.model import Account, AccountKind, Portal, Principal, Role, User
+from services.identity.service_layer import services
+from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
+
+SERVICE_NAME = "billing.identity.v1.IdentityService"
+
+_PORTALS = {pb.PORTAL_BILLING_CENTER: Portal.BILLING_CENTER, pb.PORTAL_ENTERPRISE: Portal.ENTERPRISE}
+_PORTALS_OUT = {v: k for k, v in _PORTALS.items()}
+_KINDS = {pb.ACCOUNT_KIND_ONLINE: AccountKind.ONLINE, pb.ACCOUNT_KIND_ENTERPRISE: AccountKind.ENTERPRISE}
+_KINDS_OUT = {v: k for k, v in _KINDS.items()}
+_ROLES = {pb.ROLE_BILLING_CONTACT: Role.BILLING_CONTACT, pb.ROLE_MEMBER: Role.MEMBER, pb.ROLE_REP: Role.REP}
+_ROLES_OUT = {v: k for k, v in _ROLES.items()}
+
+# The longest value each string field accepts (S24); anything longer is INVALID_ARGUMENT
+# naming the field, before any work is done.
+FIELD_LIMITS = {
+    "login": 254, "email": 254, "password": 1024, "current_password": 1024, "new_password": 1024,
+    "token": 512, "session_token": 512, "ticket": 512, "client_address": 64, "note": 500,
+    "name": 200, "subject": 200, "message": 5000, "currency": 3, "locale": 16,
+    "account_id": 64, "user_id": 64, "rep_user_id": 64,
+}
+_DEFAULT_LIMIT = 1024
+
+
+def _check_limits(request: Any) -> None:
+    for descriptor, value in request.ListFields():
+        if isinstance(value, str) and len(value) > FIELD_LIMITS.get(descriptor.name, _DEFAULT_LIMIT):
+            limit = FIELD_LIMITS.get(descriptor.name, _DEFAULT_LIMIT)
+            raise InvalidArgument(f"The field {descriptor.name} takes at most {limit} characters.",
+                                  field=descriptor.name)
+
+
+def _enum(table: dict[int, Any], value: int, field: str) -> Any:
+    if value not in table:
+        raise InvalidArgument(f"The field {field} must be set to a known value.", field=field)
+    return table[value]
+
+
+def _portal(value: int, field: str = "portal") -> Portal:
+    return _enum(_PORTALS, value, field)  # type: ignore[no-any-return]
+
+
+def _ts(seconds: float) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(round(seconds * 1e9)))
+    return ts
+
+
+def _account(a: Account) -> pb.Account:
+    return pb.Account(account_id=a.id, name=a.name, kind=_KINDS_OUT[a.kind], status=a.status,
+                      currency=a.currency, locale=a.locale)
+
+
+def _contact(u: User) -> pb.Contact:
+    return pb.Contact(user_id=u.id, name=u.name, email=u.email)
+
+
+def _principal(p: Principal) -> pb.Principal:
+    u = p.user
+    return pb.Principal(user_id=u.id, login=u.login, name=u.name, email=u.email, locale=u.locale,
+                        role=_ROLES_OUT[p.role], account=_account(p.account) if p.account else None)
+
+
+def _session(s: services.SessionInfo) -> pb.Session:
+    return pb.Session(token=s.token, portal=_PORTALS_OUT[s.portal], authenticated_at=_ts(s.authenticated_at),
+                      idle_expires_at=_ts(s.idle_expires_at), absolute_expires_at=_ts(s.absolute_expires_at))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _rpc(method: F) -> F:
+    """Bounds every string field before the method runs."""
+
+    @functools.wraps(method)
+    def wrapper(self: IdentityServicer, request: Any, context: grpc.ServicerContext) -> Any:
+        _check_limits(request)
+        return method(self, request, context)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
+    def __init__(self, deps: services.Dependencies) -> None:
+        self.deps = deps
+
+    @_rpc
+    def Authenticate(self, request, context):  # type: ignore[no-untyped-def]
+        r = services.authenticate(self.deps, request.login, request.password, _portal(request.portal),
+                                  request.client_address)
+        return pb.AuthenticateResponse(
+            principal=_principal(r.principal), home_portal=_PORTALS_OUT[r.home_portal],
+            session=_session(r.session) if r.session else None, handoff_ticket=r.handoff_ticket)
+
+    @_rpc
+    def ValidateSession(self, request, context):  # type: ignore[no-untyped-def]
+        r = services.validate_session(self.deps, request.token, _portal(request.portal))
+        return pb.ValidateSessionResponse(principal=_principal(r.principal), session=_session(r.session))
+
+    @_rpc
+    def SignOut(self, request, context):  # type: ignore[no-untyped-def]
+        services.sign_out(self.deps, request.token)
+        return pb.SignOutResponse()
+
+    @_rpc
+    def IssueHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
+        ticket, target = services.issue_handoff_ticket(self.deps, request.session_token, _portal(request.portal))
+        return pb.IssueHandoffTicketResponse(ticket=ticket, target_portal=_PORTALS_OUT[target])
+
+    @_rpc
+    def RedeemHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
+        r = services.redeem_handoff_ticket(self.deps, request.ticket, _portal(request.portal),
+                                           request.client_address)
+        return pb.RedeemHandoffTicketResponse(principal=_principal(r.principal), session=_session(r.session))
+
+    @_rpc
+    def RequestPasswordReset(self, request, context):  # type: ignore[no-untyped-def]
+        services.request_password_reset(self.deps, request.login, _portal(request.portal), request.client_address)
+        return pb.RequestPasswordResetResponse()
+
+    @_rpc
+    def CheckPasswordResetToken(self, request, context):  # type: ignore[no-untyped-def]
+        return pb.CheckPasswordResetTokenResponse(valid=services.check_password_reset_token(self.deps, request.token))
+
+    @_rpc
+    def CompletePasswordReset(self, request, context):  # type: ignore[no-untyped-def]
+        services.complete_password_reset(self.deps, request.token, request.new_password)
+        return pb.CompletePasswordResetResponse()
+
+    @_rpc
+    def ChangePassword(self, request, context):  # type: ignore[no-untyped-def]
+        services.change_password(self.deps, request.session_token, _portal(request.portal),
+                                 request.current_password, request.new_password)
+        return pb.ChangePasswordResponse()
+
+    @_rpc
+    def GetAccount(self, request, context):  # type: ignore[no-untyped-def]
+        r = services.get_account(self.deps, request.account_id)
+        return pb.GetAccountResponse(account=_account(r.account),
+                                     billing_contacts=[_contact(u) for u in r.billing_contacts])
+
+    @_rpc
+    def ContactBillingAdministrator(self, request, context):  # type: ignore[no-untyped-def]
+        n = services.contact_billing_administrator(self.deps, request.session_token, _portal(request.portal),
+                                                   request.note)
+        return pb.ContactBillingAdministratorResponse(recipients=n)
+
+    @_rpc
+    def ContactCustomerCare(self, request, context):  # type: ignore[no-untyped-def]
+        services.contact_customer_care(self.deps, request.name, request.email, request.subject, request.message,
+                                       _portal(request.portal), request.client_address)
+        return pb.ContactCustomerCareResponse()
+
+    @_rpc
+    def ListRepAccounts(self, request, context):  # type: ignore[no-untyped-def]
+        accounts = services.list_rep_accounts(self.deps, request.session_token, _portal(request.portal))
+        return pb.ListRepAccountsResponse(accounts=[_account(a) for a in accounts])
+
+    @_rpc
+    def CreateAccount(self, request, context):  # type: ignore[no-untyped-def]
+        a = services.create_account(self.deps, request.name, _enum(_KINDS, request.kind, "kind"),
+                                    request.currency, request.locale)
+        return pb.CreateAccountResponse(account=_account(a))
+
+    @_rpc
+    def CreateUser(self, request, context):  # type: ignore[no-untyped-def]
+        u = services.create_user(self.deps, request.login, request.email, request.name, request.locale,
+                                 request.password, request.staff)
+        return pb.CreateUserResponse(user_id=u.id)
+
+    @_rpc
+    def AddMembership(self, request, context):  # type: ignore[no-untyped-def]
+        services.add_membership(self.deps, request.user_id, request.account_id, _enum(_ROLES, request.role, "role"))
+        return pb.AddMembershipResponse()
+
+    @_rpc
+    def RemoveMembership(self, request, context):  # type: ignore[no-untyped-def]
+        services.remove_membership(self.deps, request.user_id, request.account_id)
+        return pb.RemoveMembershipResponse()
+
+    @_rpc
+    def AssignRep(self, request, context):  # type: ignore[no-untyped-def]
+        services.assign_rep(self.deps, request.rep_user_id, request.account_id)
+        return pb.AssignRepResponse()
+
+
+def build(
+    settings: IdentitySettings,
+    *,
+    clock: Clock | None = None,
+    store: KeyValueStore | None = None,
+    hasher: PasswordHasher | None = None,
+) -> GrpcServer:
+    """The identity server, built but not started (`.start()`, then `.stop()` or
+    `.serve_forever()`); bind "127.0.0.1:0" in settings picks a free port (`.port`).
+
+    The outbox dispatcher thread starts here and stops, with the connections, after the
+    server has stopped. `clock`, `store` and `hasher` replace the real ones in tests.
+    """
+    clock = clock or SystemClock()
+    deps = bootstrap.build_dependencies(settings, clock=clock, store=store, hasher=hasher)
+    servicer = IdentityServicer(deps)
+    server = build_server(
+        settings.grpc_bind,
+        lambda s: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, s),
+        [SERVICE_NAME],
+        workers=settings.grpc_workers,
+        grace=settings.shutdown_grace,
+        reflection_enabled=settings.env == "dev",
+    )
+    dispatcher = OutboxDispatcher(
+        deps.engine,
+        orm.outbox,
+        transport_from_settings(settings.smtp_url, settings.maildir),
+        settings.mail_from,
+        clock,
+    )
+    stop_dispatcher = threading.Event()
+    thread = threading.Thread(target=dispatcher.run, args=(stop_dispatcher, settings.outbox_poll_interval),
+                              name="identity-outbox", daemon=True)
+    thread.start()
+
+    def _stop_dispatcher() -> None:
+        # After the server: mail written by the last calls still gets its next poll.
+        stop_dispatcher.set()
+        thread.join(timeout=settings.shutdown_grace)
+
+    server.on_stop.append(_stop_dispatcher)
+    server.on_stop.append(deps.close)
+    server.servicer = servicer  # type: ignore[attr-defined]
+    return server
+
+
+def serve(settings: IdentitySettings) -> None:
+    """Run until SIGTERM/SIGINT: health NOT_SERVING, in-flight calls finish, then exit (S23)."""
+    build(settings).start().serve_forever()

@@ -1,0 +1,105 @@
+"""What the use cases need from the outside world; adapters implement these, fakes too."""
+from __future__ import annotations
+
+from typing import Any, Protocol, Self
+
+from billing_common.outbox import OutgoingMail
+from services.identity.domain.model import Account, Membership, Role, User
+
+
+class AccountRepository(Protocol):
+    def add(self, account: Account) -> None: ...
+    def get(self, account_id: str) -> Account | None: ...
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None:
+        """AlreadyExists (field login or email) when the user ID or email is taken."""
+
+    def get(self, user_id: str) -> User | None: ...
+
+    def by_login(self, normalized: str) -> User | None:
+        """By user ID, else by email address (both lower-cased)."""
+
+    def taken(self, normalized: str) -> bool:
+        """Whether any user has this as user ID or email."""
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+
+class MembershipRepository(Protocol):
+    def for_user(self, user_id: str) -> Membership | None: ...
+    def put(self, membership: Membership, now: float) -> None: ...
+    def remove(self, user_id: str) -> None: ...
+    def users_with_role(self, account_id: str, role: Role) -> list[User]: ...
+
+
+class RepRepository(Protocol):
+    def assign(self, rep_user_id: str, account_id: str, now: float) -> bool:
+        """False when already assigned."""
+
+    def accounts_of(self, rep_user_id: str) -> list[Account]: ...
+
+
+class AuditLog(Protocol):
+    def record(
+        self, at: float, actor: str, action: str, *, user_id: str | None = None,
+        account_id: str | None = None, details: dict[str, Any] | None = None,
+    ) -> None: ...
+
+
+class Outbox(Protocol):
+    def add(self, mail: OutgoingMail, now: float) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    accounts: AccountRepository
+    users: UserRepository
+    memberships: MembershipRepository
+    reps: RepRepository
+    audit: AuditLog
+    outbox: Outbox
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+class KeyValueStore(Protocol):
+    """Short-lived state (sessions, tickets, reset tokens, rate-limit events), in Redis.
+
+    Expiry is the caller's business: values carry the injected clock's timestamps and the
+    use cases judge them; `ttl` only lets the store clean up (so a test can move a FakeClock
+    even against a real Redis).
+    """
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None: ...
+    def replace(self, key: str, value: dict[str, Any], ttl: float) -> bool:
+        """Overwrite only if the key still exists (a concurrent delete wins); False if not."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+    def take(self, key: str) -> dict[str, Any] | None:
+        """Get and delete atomically: only one caller can use a single-use token."""
+
+    def delete(self, *keys: str) -> None: ...
+    def set_add(self, key: str, member: str, ttl: float) -> None: ...
+    def set_remove(self, key: str, member: str) -> None: ...
+    def set_members(self, key: str) -> set[str]: ...
+    def record_event(self, key: str, at: float, window: float) -> None:
+        """Remember an event at `at`; events older than `window` may be forgotten."""
+
+    def events(self, key: str, since: float) -> list[float]:
+        """Timestamps of the events at or after `since`, oldest first."""
+
+    def clear_events(self, key: str) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+    @property
+    def dummy_hash(self) -> str:
+        """A hash of a random password with the current parameters, verified for unknown
+        user IDs so they cost the same time as known ones (S3)."""

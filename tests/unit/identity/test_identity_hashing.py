@@ -1,0 +1,55 @@
+"""S2: argon2id with at least OWASP's parameters, upgraded at sign-in when they change."""
+from __future__ import annotations
+
+import re
+
+from services.identity.adapters.hashing import Argon2Hasher
+from services.identity.bootstrap import password_hasher
+from services.identity.domain.model import Portal
+from services.identity.service_layer import services
+
+
+def _parameters(stored: str) -> tuple[str, dict[str, int]]:
+    match = re.fullmatch(r"\$(argon2\w+)\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[^$]+\$[^$]+", stored)
+    assert match, stored
+    variant, m, t, p = match.groups()
+    return variant, {"m": int(m), "t": int(t), "p": int(p)}
+
+
+def test_the_default_settings_hash_with_argon2id_at_owasp_parameters_or_more(settings):
+    variant, params = _parameters(password_hasher(settings).hash("Correct-horse-2026"))
+    assert variant == "argon2id"
+    assert params["m"] >= 19 * 1024 and params["t"] >= 2 and params["p"] >= 1
+    assert params == {"m": 19456, "t": 2, "p": 1}
+
+
+def test_a_stored_hash_is_upgraded_at_sign_in_when_the_parameters_change(deps, settings):
+    deps.hasher = Argon2Hasher(memory_cost=1024, time_cost=1, parallelism=1)
+    user = services.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Olivia", "en", "Correct-horse-2026")
+    account = services.create_account(deps, "Acme", services.AccountKind.ONLINE, "USD", "en")
+    services.add_membership(deps, user.id, account.id, services.Role.BILLING_CONTACT)
+    with deps.uow() as uow:
+        assert _parameters(uow.users.get(user.id).password_hash)[1] == {"m": 1024, "t": 1, "p": 1}
+
+    deps.hasher = password_hasher(settings)
+    services.authenticate(deps, "olivia@acme.test", "Correct-horse-2026", Portal.BILLING_CENTER)
+    with deps.uow() as uow:
+        upgraded = uow.users.get(user.id).password_hash
+    assert _parameters(upgraded) == ("argon2id", {"m": 19456, "t": 2, "p": 1})
+    assert services.authenticate(deps, "olivia@acme.test", "Correct-horse-2026", Portal.BILLING_CENTER).session
+
+
+def test_a_long_password_is_hashed_whole_so_its_prefix_does_not_verify():
+    hasher = Argon2Hasher(memory_cost=1024, time_cost=1)
+    long_password = "Zq8#vL2!mK" * 102 + "abcd"
+    stored = hasher.hash(long_password)
+    assert hasher.verify(stored, long_password)
+    assert not hasher.verify(stored, long_password[:-1])
+    assert not hasher.verify("not a hash", long_password)
+    assert hasher.needs_rehash("not a hash")
+
+
+def test_the_dummy_hash_uses_the_current_parameters_so_unknown_ids_cost_the_same(settings):
+    hasher = password_hasher(settings)
+    assert _parameters(hasher.dummy_hash) == ("argon2id", {"m": 19456, "t": 2, "p": 1})
+    assert hasher.dummy_hash is hasher.dummy_hash
