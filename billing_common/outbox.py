@@ -121,13 +121,18 @@ class OutboxDispatcher:
                     values: dict[str, object] = {"attempts": attempts, "last_error": repr(exc)[:500]}
                     if attempts >= MAX_ATTEMPTS:
                         values["failed_at"] = now
+                        values["body"] = ""
                         log.error("mail failed for good", message_id=row.message_id, attempts=attempts)
                     else:
                         values["next_attempt_at"] = now + min(2**attempts, 600)
                         log.warning("mail delivery failed, will retry", message_id=row.message_id, attempts=attempts)
                     conn.execute(update(t).where(t.c.id == row.id).values(**values))
                 else:
-                    conn.execute(update(t).where(t.c.id == row.id).values(sent_at=now, attempts=row.attempts + 1))
+                    # The body may hold a reset link: once delivered it has no business staying
+                    # in the database in clear (S6 keeps tokens only as hashes).
+                    conn.execute(
+                        update(t).where(t.c.id == row.id).values(sent_at=now, attempts=row.attempts + 1, body="")
+                    )
                     sent += 1
                     log.info("mail sent", message_id=row.message_id)
         return sent

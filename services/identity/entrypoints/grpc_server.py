@@ -6,7 +6,6 @@ Domain errors are mapped to statuses by billing_common's interceptor, never here
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -240,17 +239,9 @@ def build(
         settings.mail_from,
         clock,
     )
-    stop_dispatcher = threading.Event()
-    thread = threading.Thread(target=dispatcher.run, args=(stop_dispatcher, settings.outbox_poll_interval),
-                              name="identity-outbox", daemon=True)
-    thread.start()
-
-    def _stop_dispatcher() -> None:
-        # After the server: mail written by the last calls still gets its next poll.
-        stop_dispatcher.set()
-        thread.join(timeout=settings.shutdown_grace)
-
-    server.on_stop.append(_stop_dispatcher)
+    dispatcher.start_thread(settings.outbox_poll_interval)
+    # After the server: mail written by the last calls still gets its next poll.
+    server.on_stop.append(lambda: dispatcher.stop_thread(settings.shutdown_grace))
     server.on_stop.append(deps.close)
     server.servicer = servicer  # type: ignore[attr-defined]
     return server

@@ -119,3 +119,14 @@ def test_two_dispatchers_never_send_the_same_message_twice(db, tmp_path, unique)
         t.join()
     sent = [m["To"] for t in transports for m in t.sent if m["To"] in tos]
     assert sorted(sent) == sorted(tos)
+
+
+def test_a_delivered_message_leaves_no_reset_link_in_the_database(db, tmp_path, unique):
+    engine, table = db
+    to = unique("blank") + "@example.test"
+    with engine.begin() as conn:
+        enqueue(conn, table, mail(to), time.time())
+    OutboxDispatcher(engine, table, MaildirTransport(tmp_path), "b@example.test").dispatch_once()
+    with engine.connect() as conn:
+        row = conn.execute(select(table).where(table.c.to_addrs == to)).one()
+    assert row.sent_at is not None and "reset" not in row.body
