@@ -1,0 +1,180 @@
+"""The web tier's gRPC adapters: channels opened lazily, once per process, after the fork.
+
+gunicorn forks its workers from the master; a gRPC channel opened before the fork is not
+usable in the child, so nothing here connects at import or in create_app: the first request
+a worker serves opens the channels, and a changed process id opens them again.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from billing.identity.v1 import identity_pb2, identity_pb2_grpc
+from billing_common.grpc_client import make_channel
+from billing_common.money import Money
+
+IDENTITY_SERVICE = "billing.identity.v1.IdentityService"
+HEALTH_SERVICE = "grpc.health.v1.Health"
+
+# Reads only: safe to send again when the first attempt met UNAVAILABLE (S22).
+IDENTITY_IDEMPOTENT = [
+    (IDENTITY_SERVICE, "ValidateSession"),
+    (IDENTITY_SERVICE, "GetAccount"),
+    (IDENTITY_SERVICE, "ListRepAccounts"),
+    (IDENTITY_SERVICE, "CheckPasswordResetToken"),
+]
+
+
+class LazyChannel:
+    """One channel per process, opened on first use (thread-safe for gthread workers)."""
+
+    def __init__(self, target: str, idempotent: Iterable[tuple[str, str]], timeout: float) -> None:
+        self.target = target
+        # Readiness probes are reads too; a set keeps each method configured once.
+        self.idempotent = sorted({*idempotent, (HEALTH_SERVICE, "Check")})
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._channel: grpc.Channel | None = None
+        self._pid: int | None = None
+
+    def get(self) -> grpc.Channel:
+        pid = os.getpid()
+        if self._channel is None or self._pid != pid:
+            with self._lock:
+                if self._channel is None or self._pid != pid:
+                    # A channel inherited through fork is dropped, not closed: closing it
+                    # would touch the parent's threads.
+                    self._channel = make_channel(
+                        self.target, idempotent=self.idempotent, default_timeout=self.timeout
+                    )
+                    self._pid = pid
+        return self._channel
+
+    @property
+    def opened(self) -> bool:
+        return self._channel is not None and self._pid == os.getpid()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._channel is not None and self._pid == os.getpid():
+                self._channel.close()
+            self._channel = None
+
+    def health(self, service: str, timeout: float = 1.0) -> bool:
+        """True when the server says `service` is SERVING (grpc.health.v1)."""
+        stub = health_pb2_grpc.HealthStub(self.get())
+        try:
+            answer = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+        except grpc.RpcError:
+            return False
+        return answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account_id: str
+    name: str
+    kind: int
+    status: str
+    currency: str
+    billing_contacts: tuple[Contact, ...] = ()
+
+
+class Identity:
+    """identity.v1 as the portals use it; every method is one RPC with this portal's id."""
+
+    def __init__(self, channel: LazyChannel, portal: int) -> None:
+        self._channel = channel
+        self.portal = portal
+
+    @property
+    def _stub(self) -> identity_pb2_grpc.IdentityServiceStub:
+        return identity_pb2_grpc.IdentityServiceStub(self._channel.get())
+
+    def authenticate(self, login: str, password: str, client_address: str) -> identity_pb2.AuthenticateResponse:
+        return self._stub.Authenticate(identity_pb2.AuthenticateRequest(
+            login=login, password=password, portal=self.portal, client_address=client_address))
+
+    def validate_session(self, token: str) -> identity_pb2.ValidateSessionResponse:
+        return self._stub.ValidateSession(identity_pb2.ValidateSessionRequest(token=token, portal=self.portal))
+
+    def sign_out(self, token: str) -> None:
+        self._stub.SignOut(identity_pb2.SignOutRequest(token=token))
+
+    def redeem_handoff_ticket(self, ticket: str, client_address: str) -> identity_pb2.RedeemHandoffTicketResponse:
+        return self._stub.RedeemHandoffTicket(identity_pb2.RedeemHandoffTicketRequest(
+            ticket=ticket, portal=self.portal, client_address=client_address))
+
+    def request_password_reset(self, login: str, client_address: str) -> None:
+        self._stub.RequestPasswordReset(identity_pb2.RequestPasswordResetRequest(
+            login=login, portal=self.portal, client_address=client_address))
+
+    def reset_token_is_valid(self, token: str) -> bool:
+        return self._stub.CheckPasswordResetToken(
+            identity_pb2.CheckPasswordResetTokenRequest(token=token)).valid
+
+    def complete_password_reset(self, token: str, new_password: str) -> None:
+        self._stub.CompletePasswordReset(identity_pb2.CompletePasswordResetRequest(
+            token=token, new_password=new_password))
+
+    def change_password(self, session_token: str, current_password: str, new_password: str) -> None:
+        self._stub.ChangePassword(identity_pb2.ChangePasswordRequest(
+            session_token=session_token, portal=self.portal,
+            current_password=current_password, new_password=new_password))
+
+    def get_account(self, account_id: str) -> AccountView:
+        answer = self._stub.GetAccount(identity_pb2.GetAccountRequest(account_id=account_id))
+        return _account(answer.account, answer.billing_contacts)
+
+    def contact_billing_administrator(self, session_token: str, note: str) -> int:
+        return self._stub.ContactBillingAdministrator(identity_pb2.ContactBillingAdministratorRequest(
+            session_token=session_token, portal=self.portal, note=note)).recipients
+
+    def contact_customer_care(self, *, name: str, email: str, subject: str, message: str,
+                              client_address: str) -> None:
+        self._stub.ContactCustomerCare(identity_pb2.ContactCustomerCareRequest(
+            name=name, email=email, subject=subject, message=message,
+            portal=self.portal, client_address=client_address))
+
+    def list_rep_accounts(self, session_token: str) -> list[AccountView]:
+        answer = self._stub.ListRepAccounts(identity_pb2.ListRepAccountsRequest(
+            session_token=session_token, portal=self.portal))
+        return [_account(a, ()) for a in answer.accounts]
+
+
+def _account(account: identity_pb2.Account, contacts: Iterable[identity_pb2.Contact]) -> AccountView:
+    return AccountView(
+        account_id=account.account_id, name=account.name, kind=account.kind, status=account.status,
+        currency=account.currency,
+        billing_contacts=tuple(Contact(name=c.name, email=c.email) for c in contacts),
+    )
+
+
+def money(proto: object) -> Money | None:
+    """A billing.common.v1.Money as the shared Money type (None when absent or unknown)."""
+    currency = getattr(proto, "currency", "")
+    if not currency:
+        return None
+    try:
+        return Money(int(getattr(proto, "amount_minor", 0)), currency)
+    except ValueError:
+        return None
+
+
+def timestamp(proto: object) -> datetime | None:
+    """A google.protobuf.Timestamp as an aware UTC datetime (None when unset)."""
+    if not getattr(proto, "seconds", 0):
+        return None
+    return proto.ToDatetime(tzinfo=timezone.utc)  # type: ignore[attr-defined]

@@ -1,0 +1,163 @@
+"""The portals' forms: every field checked for presence, length and stray characters (S24).
+
+Messages name the field by its (translated) label, so a 400 always says what to fix. Input
+that is not valid UTF-8 reaches us as U+FFFD replacement characters and is refused the same
+way as control characters.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import StopValidation, ValidationError
+
+USER_NAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+
+# Bidirectional overrides and isolates make text read differently from what it is.
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_possible_user_id(value: str) -> bool:
+    """A user ID is a user name or an email address; anything else cannot exist."""
+    return bool(USER_NAME.fullmatch(value)) or (len(value) <= 254 and bool(EMAIL.fullmatch(value)))
+
+
+def has_bad_characters(value: str, *, multiline: bool = False) -> bool:
+    allowed = "\t\r\n" if multiline else ""
+    for ch in value:
+        if ch in allowed:
+            continue
+        if ch == "\ufffd" or ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs"):
+            return True
+    return False
+
+
+def _label(field: Field) -> str:
+    return str(field.label.text)
+
+
+class Required:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not (field.data or "").strip():
+            field.errors[:] = []
+            raise StopValidation(_("%(field)s is required.", field=_label(field)))
+
+
+class Optional:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not (field.data or "").strip():
+            field.errors[:] = []
+            raise StopValidation()
+
+
+class Length:
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if len(field.data or "") > self.maximum:
+            raise StopValidation(_("%(field)s is too long (at most %(max)d characters).",
+                                   field=_label(field), max=self.maximum))
+
+
+class CleanText:
+    def __init__(self, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if has_bad_characters(field.data or "", multiline=self.multiline):
+            raise StopValidation(_("%(field)s contains characters that are not allowed.",
+                                   field=_label(field)))
+
+
+class PossibleUserId:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not is_possible_user_id(field.data.strip()):
+            raise ValidationError(_("Invalid user ID"))
+
+
+class Email:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not EMAIL.fullmatch(field.data.strip()):
+            raise ValidationError(_("Enter a valid email address."))
+
+
+class NewPassword:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if len(field.data) < MIN_PASSWORD:
+            raise ValidationError(_("The new password must have at least %(min)d characters.",
+                                    min=MIN_PASSWORD))
+
+
+class SameAs:
+    def __init__(self, other: str) -> None:
+        self.other = other
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data != form[self.other].data:
+            raise ValidationError(_("The two passwords do not match."))
+
+
+def text(maximum: int, *, multiline: bool = False) -> list[object]:
+    return [Required(), Length(maximum), CleanText(multiline)]
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class PortalForm(FlaskForm):
+    def form_error(self, message: str) -> None:
+        """A message about the whole form (shown above it), e.g. a failed sign-in."""
+        self.form_errors.append(message)
+
+
+class SignInForm(PortalForm):
+    login = StringField(_l("User ID"), [*text(254), PossibleUserId()], filters=[_strip])
+    password = PasswordField(_l("Password"), text(MAX_PASSWORD))
+
+
+class ResetRequestForm(PortalForm):
+    login = StringField(_l("User ID"), [*text(254), PossibleUserId()], filters=[_strip])
+
+
+class ResetForm(PortalForm):
+    new_password = PasswordField(_l("New password"), [*text(MAX_PASSWORD), NewPassword()])
+    confirm_password = PasswordField(_l("Confirm the new password"),
+                                     [*text(MAX_PASSWORD), SameAs("new_password")])
+
+
+class ChangePasswordForm(ResetForm):
+    current_password = PasswordField(_l("Current password"), text(MAX_PASSWORD))
+
+
+class ContactAdministratorForm(PortalForm):
+    note = TextAreaField(_l("Note (optional)"), [Optional(), Length(500), CleanText(multiline=True)],
+                         filters=[_strip])
+
+
+class CustomerCareForm(PortalForm):
+    name = StringField(_l("Your name"), text(100), filters=[_strip])
+    email = StringField(_l("Your email address"), [*text(254), Email()], filters=[_strip])
+    subject = StringField(_l("Subject"), text(150), filters=[_strip])
+    message = TextAreaField(_l("Message"), text(5000, multiline=True), filters=[_strip])
+
+
+class HandoffForm(PortalForm):
+    # The single-use ticket is the secret: this one form carries no CSRF token.
+    class Meta:
+        csrf = False
+
+    ticket = HiddenField(_l("Hand-off ticket"), text(512))
+
+
+class LanguageForm(PortalForm):
+    lang = HiddenField(_l("Language"), text(16))
+    next = HiddenField(_l("Return address"), [Optional(), Length(2048), CleanText()])

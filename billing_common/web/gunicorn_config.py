@@ -1,0 +1,59 @@
+"""What both portals' gunicorn.conf.py share: worker model, recycling, logs to stdout (S25).
+
+The reset link's token is part of a URL path (/reset/<token>); the access logger below
+writes it as [redacted] so a log reader cannot use someone's link.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+_RESET_PATH = re.compile(r"(/reset/)[^/?\s\"]+")
+_URL_ATOMS = ("r", "U", "f", "{raw_uri}e", "{path_info}e", "{referer}i")
+
+
+def redact_url(text: str) -> str:
+    return _RESET_PATH.sub(r"\1[redacted]", text)
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with reset tokens taken out of every URL it logs."""
+
+    def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in _URL_ATOMS:
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact_url(atoms[key])
+        # Cookies and tickets never reach the log, whatever format someone configures.
+        for key in list(atoms):
+            if key in ("{cookie}i", "{set-cookie}o", "{http_cookie}e"):
+                atoms[key] = "[redacted]"
+        return atoms
+
+
+def gunicorn_settings(bind_env: str, default_bind: str) -> dict[str, Any]:
+    """Values for a gunicorn.conf.py: `globals().update(gunicorn_settings(...))`."""
+    return {
+        "bind": [os.environ.get(bind_env, default_bind)],
+        # gthread: a few processes, each with threads; gRPC channels are opened per process
+        # on first use, after the fork (never with preload_app).
+        "worker_class": "gthread",
+        "workers": int(os.environ.get("WEB_WORKERS", "2")),
+        "threads": int(os.environ.get("WEB_THREADS", "4")),
+        "preload_app": False,
+        # Recycle workers now and then so slow leaks cannot grow without bound; jitter keeps
+        # them from restarting all at once.
+        "max_requests": 1000,
+        "max_requests_jitter": 100,
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
+        "logger_class": RedactingLogger,
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+    }

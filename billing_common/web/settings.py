@@ -1,0 +1,52 @@
+"""Settings of the two web front doors (Billing Center, Enterprise Billing Portal).
+
+Both portals read the same variables: each needs the other's public URL (hand-off form,
+Content-Security-Policy form-action) and the gRPC targets of identity and its own backend.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+
+from billing_common.config import CommonSettings
+
+# Only ever used when BILLING_ENV is dev or test; prod refuses to start without SECRET_KEY.
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
+
+
+class PortalSettings(CommonSettings):
+    secret_key: str | None = Field(None, validation_alias="SECRET_KEY")
+    identity_target: str = Field("127.0.0.1:50051", validation_alias="IDENTITY_TARGET")
+    online_billing_target: str = Field("127.0.0.1:50052", validation_alias="ONLINE_BILLING_TARGET")
+    enterprise_portal_target: str = Field("127.0.0.1:50053", validation_alias="ENTERPRISE_PORTAL_TARGET")
+    billing_center_url: str = Field("http://127.0.0.1:8080", validation_alias="BILLING_CENTER_URL")
+    enterprise_portal_url: str = Field("http://127.0.0.1:8081", validation_alias="ENTERPRISE_PORTAL_URL")
+    # None: Secure cookies everywhere except local development and tests (S10).
+    cookie_secure: bool | None = Field(None, validation_alias="COOKIE_SECURE")
+    # Deadline in seconds of every gRPC call the web tier makes (S22).
+    rpc_timeout: float = Field(2.0, validation_alias="RPC_TIMEOUT", gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _defaults_by_environment(self) -> PortalSettings:
+        if not self.secret_key:
+            if self.env == "prod":
+                raise ValueError("SECRET_KEY must be set when BILLING_ENV=prod")
+            self.secret_key = DEV_SECRET_KEY
+        elif self.env == "prod" and (self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32):
+            raise ValueError("SECRET_KEY must be a random value of at least 32 characters in prod")
+        if self.cookie_secure is None:
+            self.cookie_secure = self.env not in ("dev", "test")
+        for name in ("billing_center_url", "enterprise_portal_url"):
+            url = getattr(self, name)
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"{name} must be an absolute http(s) URL, got {url!r}")
+            setattr(self, name, url.rstrip("/"))
+        return self
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a base URL, as CSP and browsers compare origins."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

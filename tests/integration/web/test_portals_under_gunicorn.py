@@ -1,0 +1,196 @@
+"""Both front doors served by gunicorn exactly as deployed (gunicorn.conf.py + wsgi.py), with
+real HTTP between a cookie-keeping client and the two portals, and gRPC to in-process fakes.
+
+This proves what the in-process tests cannot: the apps build from environment variables,
+gRPC channels open in the forked gthread workers, the hand-off crosses two real origins that
+share one host (cookies ignore ports), and the access log carries no reset token (S25).
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.unit.web import fakes
+from tests.unit.web.helpers import csrf_from, form_action, hidden
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Portals:
+    bc_url: str
+    ebp_url: str
+    identity: fakes.FakeIdentity
+    logs: dict[str, Path]
+    servers: tuple
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+class Browser:
+    """Just enough of a browser: a cookie jar shared by both origins, no redirects followed."""
+
+    def __init__(self) -> None:
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
+
+    def request(self, url: str, data: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        req = urllib.request.Request(url, data=body, headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=10) as resp:
+                return resp.status, dict(resp.headers), resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, dict(err.headers), err.read().decode()
+
+    def cookie_names(self) -> set[str]:
+        return {c.name for c in self.jar}
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn exited: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"gunicorn did not answer: {log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portals]:
+    identity = fakes.demo_identity()
+    servers = (fakes.serve_identity(identity), fakes.serve_online_billing(fakes.demo_online_billing()),
+               fakes.serve_enterprise_portal(fakes.demo_enterprise_portal()))
+    bc_port, ebp_port = _free_port(), _free_port()
+    bc_url, ebp_url = f"http://127.0.0.1:{bc_port}", f"http://127.0.0.1:{ebp_port}"
+    env = {
+        **os.environ,
+        "BILLING_ENV": "test",
+        "SECRET_KEY": "integration-secret-key-0123456789abcdef",
+        "COOKIE_SECURE": "false",
+        "IDENTITY_TARGET": f"127.0.0.1:{servers[0].port}",
+        "ONLINE_BILLING_TARGET": f"127.0.0.1:{servers[1].port}",
+        "ENTERPRISE_PORTAL_TARGET": f"127.0.0.1:{servers[2].port}",
+        "BILLING_CENTER_URL": bc_url,
+        "ENTERPRISE_PORTAL_URL": ebp_url,
+        "BILLING_CENTER_BIND": f"127.0.0.1:{bc_port}",
+        "ENTERPRISE_PORTAL_BIND": f"127.0.0.1:{ebp_port}",
+        "WEB_WORKERS": "2",
+        "WEB_THREADS": "2",
+    }
+    logs_dir = tmp_path_factory.mktemp("gunicorn")
+    processes, logs = [], {}
+    for name, service, url in (("bc", "online_billing", bc_url), ("ebp", "enterprise_portal", ebp_url)):
+        log = logs_dir / f"{name}.log"
+        logs[name] = log
+        handle = log.open("wb")
+        processes.append((subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", f"services/{service}/web/gunicorn.conf.py",
+             f"services.{service}.web.wsgi:app"],
+            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT), handle, url, log))
+    try:
+        for process, _handle, url, log in processes:
+            _wait_ready(url, process, log)
+        yield Portals(bc_url, ebp_url, identity, logs, servers)
+    finally:
+        for process, handle, _url, _log in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            handle.close()
+        for server in servers:
+            server.stop()
+
+
+def _sign_in(browser: Browser, base: str, login: str, password: str) -> tuple[int, dict[str, str], str]:
+    status, _, page = browser.request(base + "/sign-in")
+    assert status == 200
+    return browser.request(base + "/sign-in", {"csrf_token": csrf_from(page), "login": login,
+                                               "password": password})
+
+
+def test_both_portals_are_ready_under_gunicorn(portals):
+    for url in (portals.bc_url, portals.ebp_url):
+        with urllib.request.urlopen(url + "/readyz", timeout=5) as resp:
+            assert resp.status == 200
+            assert resp.read().decode() == "identity: SERVING\nbackend: SERVING\n"
+
+
+def test_wrong_door_hand_off_across_two_real_origins(portals):
+    browser = Browser()
+    status, headers, page = _sign_in(browser, portals.bc_url, "globex-billing", "Enterprise-demo-2026!")
+    assert status == 200 and "Your account is managed in the Enterprise Billing Portal" in page
+    assert f"form-action 'self' {portals.ebp_url}" in headers["Content-Security-Policy"]
+    action = form_action(page, "handoff-form")
+    assert action == portals.ebp_url + "/handoff"
+    status, headers, _ = browser.request(action, {"ticket": hidden(page, "ticket")})
+    assert status == 302 and headers["Location"] == "/"
+    status, _, landing = browser.request(portals.ebp_url + "/")
+    assert status == 200 and "Globex Corporation" in landing and "$42,500.75" in landing
+    # Both portals share the host: distinct names keep their cookies apart.
+    assert {"ebp_session", "ebp_csrf", "bc_csrf"} <= browser.cookie_names()
+    assert "bc_session" not in browser.cookie_names()
+    status, headers, _ = browser.request(portals.bc_url + "/")
+    assert status == 302 and headers["Location"] == "/sign-in"
+
+
+def test_sign_in_landing_and_sign_out_at_the_billing_center(portals):
+    browser = Browser()
+    status, headers, _ = _sign_in(browser, portals.bc_url, "olivia@acme.test", "Online-demo-2026!")
+    assert status == 302
+    status, headers, page = browser.request(portals.bc_url + "/")
+    assert status == 200 and "Acme Online" in page and headers["Cache-Control"] == "no-store"
+    status, _, _ = browser.request(portals.bc_url + "/sign-out", {"csrf_token": csrf_from(page)})
+    assert status == 302
+    status, headers, _ = browser.request(portals.bc_url + "/")
+    assert status == 302 and headers["Location"] == "/sign-in"
+
+
+def test_a_post_without_csrf_token_is_refused_by_the_served_app(portals):
+    browser = Browser()
+    browser.request(portals.ebp_url + "/sign-in")
+    status, _, page = browser.request(portals.ebp_url + "/sign-in",
+                                      {"login": "globex-billing", "password": "Enterprise-demo-2026!"})
+    assert status == 400 and "This form was not sent from this site" in page
+
+
+def test_the_access_log_never_contains_a_reset_token(portals):
+    token = portals.identity.issue_reset_token("carlos@globex.test")
+    status, headers, _ = Browser().request(portals.ebp_url + f"/reset/{token}")
+    assert status == 200 and headers["Referrer-Policy"] == "no-referrer"
+    time.sleep(0.3)  # the access log line is written after the response
+    log = portals.logs["ebp"].read_text()
+    assert "/reset/[redacted]" in log
+    assert token not in log
+    assert re.search(r'"GET /healthz HTTP/1\.[01]" 200', log)

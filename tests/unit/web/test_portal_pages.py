@@ -1,0 +1,239 @@
+"""The member page, billing contacts, password pages, help and Customer Care."""
+from __future__ import annotations
+
+from tests.unit.web.helpers import field_error, form_error, post_form, sign_in, text
+
+RESET_SENT = ("If this user ID belongs to a billing contact, we have sent a link to the email address "
+              "on file. It expires in 30 minutes.")
+
+
+def test_a_member_sees_the_billing_administrators_names_and_emails(bc):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    page = text(bc.get("/"))
+    assert ("Contact your billing administrator (Olivia Ortega, olivia@acme.test) to make changes to "
+            "your account's product or license") in page
+    assert "Send email to billing administrator" in page
+    assert 'name="note"' in page and 'id="contact-admin-submit"' in page
+
+
+def test_the_member_message_lists_every_billing_contact(ebp):
+    sign_in(ebp, "erin@globex.test", "Member-demo-2026!")
+    page = text(ebp.get("/"))
+    assert ("(Globex Accounts Payable, ap@globex.test; Carlos Silva, carlos@globex.test)") in page
+
+
+def test_a_member_mails_the_billing_administrator_with_an_optional_note(bc, world):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    response = post_form(bc, "/", {"note": "Please add two seats."}, action="/contact-billing-admin")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert world.identity.admin_mails == [("u-mark", "Please add two seats.")]
+    assert "Your message was sent to your billing administrator." in text(bc.get("/"))
+    post_form(bc, "/", {}, action="/contact-billing-admin")
+    assert world.identity.admin_mails[-1] == ("u-mark", "")
+
+
+def test_a_too_long_note_is_refused_naming_the_field(bc, world):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    response = post_form(bc, "/", {"note": "x" * 501}, action="/contact-billing-admin")
+    assert response.status_code == 400
+    assert field_error(text(response), "note") == "Note (optional) is too long (at most 500 characters)."
+    assert world.identity.admin_mails == []
+
+
+def test_mailing_the_administrator_too_often_says_when_to_try_again(bc, world):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    world.identity.rate_limited["ContactBillingAdministrator"] = 3600
+    response = post_form(bc, "/", {"note": "again"}, action="/contact-billing-admin")
+    assert response.status_code == 429
+    assert "Too many attempts. Try again in 60 minutes." in text(response)
+
+
+def test_a_billing_contact_cannot_use_the_member_form(bc, world):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    response = post_form(bc, "/", {"note": "x"}, action="/contact-billing-admin")
+    assert response.status_code == 403 and world.identity.admin_mails == []
+
+
+def test_every_signed_in_user_sees_who_the_billing_contacts_are(bc, ebp):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    page = text(bc.get("/billing-contacts"))
+    assert "Who is my account's billing contact?" in page
+    assert "Olivia Ortega" in page and "olivia@acme.test" in page
+    sign_in(ebp, "rita.rep", "Rep-demo-2026!")
+    assert "Representatives have no account of their own." in text(ebp.get("/billing-contacts"))
+
+
+def test_the_header_shows_portal_user_and_account_and_a_sign_out_button(ebp):
+    sign_in(ebp, "globex-billing", "Enterprise-demo-2026!")
+    page = text(ebp.get("/"))
+    assert 'id="portal-name"' in page and "Enterprise Billing Portal" in page
+    assert "Globex Accounts Payable" in page and "globex-billing" in page
+    assert 'id="sign-out"' in page and 'id="language-form"' in page
+
+
+def test_reset_request_answers_the_same_whether_or_not_the_user_exists(bc, world):
+    known = post_form(bc, "/reset", {"login": "olivia@acme.test"})
+    unknown = post_form(bc, "/reset", {"login": "nobody@nowhere.test"})
+    assert known.status_code == unknown.status_code == 200
+    assert RESET_SENT in text(known) and RESET_SENT in text(unknown)
+    assert world.identity.reset_requests == [("olivia@acme.test", 1), ("nobody@nowhere.test", 1)]
+
+
+def test_the_reset_link_sets_a_password_once_and_does_not_sign_in(ebp, world):
+    token = world.identity.issue_reset_token("carlos@globex.test")
+    page = text(ebp.get(f"/reset/{token}"))
+    assert 'name="new_password"' in page and 'name="confirm_password"' in page
+    assert "At least 8 characters. Common passwords are refused." in page
+    done = post_form(ebp, f"/reset/{token}", {"new_password": "Carlos-new-2026!",
+                                              "confirm_password": "Carlos-new-2026!"})
+    assert done.status_code == 200
+    assert "Your password is set. You can now sign in." in text(done)
+    assert "ebp_session" not in done.headers.get("Set-Cookie", "")
+    used = ebp.get(f"/reset/{token}")
+    assert used.status_code == 404
+    assert "This link is invalid, expired or already used." in text(used)
+    assert 'href="/reset"' in text(used)
+    assert sign_in(ebp, "carlos@globex.test", "Carlos-new-2026!").status_code == 302
+
+
+def test_a_reset_link_used_between_opening_and_posting_shows_the_invalid_page(ebp, world):
+    token = world.identity.issue_reset_token("carlos@globex.test")
+    csrf_page = ebp.get(f"/reset/{token}")
+    world.identity.reset_tokens.clear()
+    from tests.unit.web.helpers import csrf_from
+
+    response = ebp.post(f"/reset/{token}", data={"csrf_token": csrf_from(text(csrf_page)),
+                                                 "new_password": "Carlos-new-2026!",
+                                                 "confirm_password": "Carlos-new-2026!"})
+    assert "This link is invalid, expired or already used." in text(response)
+
+
+def test_reset_form_names_the_field_for_short_mismatched_or_common_passwords(ebp, world):
+    token = world.identity.issue_reset_token("carlos@globex.test")
+    short = post_form(ebp, f"/reset/{token}", {"new_password": "short", "confirm_password": "short"})
+    assert short.status_code == 400
+    assert field_error(text(short), "new_password") == "The new password must have at least 8 characters."
+    mismatch = post_form(ebp, f"/reset/{token}", {"new_password": "Long-enough-1",
+                                                  "confirm_password": "Long-enough-2"})
+    assert field_error(text(mismatch), "confirm_password") == "The two passwords do not match."
+    common = post_form(ebp, f"/reset/{token}", {"new_password": "password123",
+                                                "confirm_password": "password123"})
+    assert common.status_code == 400
+    assert field_error(text(common), "new_password") == (
+        "This password is one of the most common ones, so it is easy to guess. Choose another.")
+    common_pt = post_form(ebp, f"/reset/{token}", {"new_password": "password123",
+                                                   "confirm_password": "password123"},
+                          headers={"Accept-Language": "pt-BR"})
+    assert field_error(text(common_pt), "new_password") == (
+        "Esta senha é uma das mais comuns, por isso é fácil de adivinhar. Escolha outra.")
+
+
+def test_change_password_needs_the_current_one(bc, world):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    wrong = post_form(bc, "/account/password", {"current_password": "nope-nope-nope",
+                                                "new_password": "Olivia-new-2026!",
+                                                "confirm_password": "Olivia-new-2026!"})
+    assert field_error(text(wrong), "current_password") == "The current password is not correct."
+    assert bc.get("/").status_code == 200  # still signed in
+    done = post_form(bc, "/account/password", {"current_password": "Online-demo-2026!",
+                                               "new_password": "Olivia-new-2026!",
+                                               "confirm_password": "Olivia-new-2026!"})
+    assert done.status_code == 302
+    assert "Your password has been changed." in text(bc.get("/"))
+    assert world.identity.users["u-olivia"].password == "Olivia-new-2026!"
+
+
+def test_customer_care_works_signed_out(ebp, world):
+    page = text(ebp.get("/help/contact"))
+    for name in ("name", "email", "subject", "message"):
+        assert f'name="{name}"' in page and f'id="{name}"' in page
+    response = post_form(ebp, "/help/contact", {"name": "Ana", "email": "ana@example.test",
+                                                "subject": "Invoice", "message": "Line one\nLine two"})
+    assert response.status_code == 200
+    assert "Thank you. Your message was sent to Customer Care" in text(response)
+    assert world.identity.care_mails == [{"name": "Ana", "email": "ana@example.test",
+                                          "subject": "Invoice", "message": "Line one\nLine two"}]
+
+
+def test_customer_care_is_prefilled_for_a_signed_in_user(bc):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    page = text(bc.get("/help/contact"))
+    assert 'value="Olivia Ortega"' in page and 'value="olivia@acme.test"' in page
+
+
+def test_customer_care_rate_limit_and_server_side_field_errors(bc, world):
+    bad_email = post_form(bc, "/help/contact", {"name": "Ana", "email": "ana@mail.invalid",
+                                                "subject": "S", "message": "M"})
+    assert bad_email.status_code == 400
+    assert field_error(text(bad_email), "email") == "This email address cannot receive mail."
+    world.identity.rate_limited["ContactCustomerCare"] = 60
+    limited = post_form(bc, "/help/contact", {"name": "Ana", "email": "ana@example.test",
+                                              "subject": "S", "message": "M"})
+    assert limited.status_code == 429
+    assert form_error(text(limited)) == "Too many attempts. Try again in 1 minute."
+
+
+def test_sign_in_pages_have_the_seeds_having_trouble_help(bc, ebp):
+    for client in (bc, ebp):
+        page = text(client.get("/sign-in"))
+        assert "Having trouble?" in page
+        assert 'href="/reset"' in page and 'href="/help/contact"' in page
+        assert "Reset/Create your password" in page and "Customer Care" in page
+
+
+def test_the_enterprise_sign_in_explains_the_user_id_and_both_failure_causes(ebp, bc):
+    page = text(ebp.get("/sign-in"))
+    assert '"user name" or an "email address", found on an invoice sent by email' in page
+    assert 'You are not a billing contact of your "corporate" account.' in page
+    assert "tried to sign in with the wrong user ID and/or password" in page
+    assert "found on an invoice sent by email" not in text(bc.get("/sign-in"))
+
+
+def test_the_help_page_answers_the_seeds_questions(bc, ebp):
+    for client in (bc, ebp):
+        page = text(client.get("/help"))
+        for question in ("What is the difference between online and corporate accounts?",
+                         "Why can't I change my subscription plan or billing information online?",
+                         "Who is my account's billing contact?",
+                         "How do I make an online payment through the Enterprise Billing Portal?"):
+            assert question in page
+    assert "view and print the billing history of every renewal" in text(bc.get("/help"))
+    assert "edit Purchase Orders" in text(ebp.get("/help"))
+
+
+def test_every_page_has_a_title_and_one_h1(bc, world):
+    token = world.identity.issue_reset_token("olivia@acme.test")
+    pages = ["/sign-in", "/reset", f"/reset/{token}", "/help", "/help/contact", "/nowhere"]
+    for path in pages:
+        page = text(bc.get(path))
+        assert page.count("<h1") == 1, path
+        title = page.split("<title>")[1].split("</title>")[0]
+        assert len(title) > len(" · Billing Center"), path
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    for path in ("/", "/billing-contacts", "/account/password"):
+        assert text(bc.get(path)).count("<h1") == 1, path
+
+
+def test_unknown_pages_and_methods_get_templated_error_pages(bc):
+    missing = bc.get("/no/such/page")
+    assert missing.status_code == 404 and "Page not found" in text(missing)
+    wrong = bc.put("/sign-in")
+    assert wrong.status_code == 405 and "<h1" in text(wrong)
+
+
+def test_an_unexpected_error_is_a_templated_500_without_a_stack_trace(bc_app):
+    import dataclasses
+
+    runtime = bc_app.extensions["portal"]
+
+    def broken(channel, principal):  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret internals")
+
+    runtime.spec = dataclasses.replace(runtime.spec, contact_landing=broken)
+    client = bc_app.test_client()
+    sign_in(client, "olivia@acme.test", "Online-demo-2026!")
+    response = client.get("/")
+    assert response.status_code == 500
+    page = text(response)
+    assert "Something went wrong on our side." in page
+    assert "Traceback" not in page and "secret internals" not in page and "Acme Online" not in page

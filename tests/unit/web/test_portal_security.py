@@ -1,0 +1,193 @@
+"""Cookies (S10), portal-bound sessions (S11), headers (S12), fail closed (S15), CSRF (S16)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.web.helpers import csrf_from, hidden, post_form, set_cookies, sign_in, text
+
+SIGNED_IN_PAGES = ["/", "/billing-contacts", "/account/password", "/help", "/help/contact"]
+
+
+def test_cookies_are_httponly_samesite_lax_and_not_secure_in_local_development(bc):
+    response = sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    cookies = set_cookies(response)
+    for name in ("bc_session", "bc_csrf"):
+        cookie = cookies[name]
+        assert cookie["httponly"] is True
+        assert str(cookie["samesite"]).lower() == "lax"
+        assert cookie["path"] == "/"
+        assert cookie["secure"] is False
+        assert "domain" not in cookie
+
+
+@pytest.mark.parametrize("portal, stem", [("bc", "bc"), ("ebp", "ebp")])
+def test_secure_cookies_carry_the_host_prefix(make_app, portal, stem):
+    app = make_app(portal, COOKIE_SECURE=True)
+    client = app.test_client()
+    login, password = ("olivia@acme.test", "Online-demo-2026!") if portal == "bc" else (
+        "globex-billing", "Enterprise-demo-2026!")
+    response = sign_in(client, login, password, base_url="https://localhost")
+    assert response.status_code == 302
+    cookies = set_cookies(response)
+    session = cookies[f"__Host-{stem}_session"]
+    csrf = cookies[f"__Host-{stem}_csrf"]
+    for cookie in (session, csrf):
+        assert cookie["secure"] is True and cookie["httponly"] is True
+        assert str(cookie["samesite"]).lower() == "lax"
+        assert cookie["path"] == "/" and "domain" not in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_the_two_portals_use_different_cookie_names(bc, ebp):
+    bc_cookies = set_cookies(sign_in(bc, "olivia@acme.test", "Online-demo-2026!"))
+    ebp_cookies = set_cookies(sign_in(ebp, "globex-billing", "Enterprise-demo-2026!"))
+    assert not set(bc_cookies) & set(ebp_cookies)
+
+
+def test_a_billing_center_session_carried_to_the_enterprise_portal_is_refused(bc, ebp):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    token = bc.get_cookie("bc_session").value
+    ebp.set_cookie("ebp_session", token)
+    response = ebp.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    assert set_cookies(response)["ebp_session"]["value"] == ""
+
+
+def test_an_enterprise_session_carried_to_the_billing_center_is_refused(bc, ebp):
+    sign_in(ebp, "globex-billing", "Enterprise-demo-2026!")
+    bc.set_cookie("bc_session", ebp.get_cookie("ebp_session").value)
+    response = bc.get("/billing-contacts")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/sign-in", {"login": "olivia@acme.test", "password": "Online-demo-2026!"}),
+    ("/reset", {"login": "olivia@acme.test"}),
+    ("/help/contact", {"name": "A", "email": "a@b.test", "subject": "S", "message": "M"}),
+    ("/language", {"lang": "pt_BR", "next": "/"}),
+    ("/sign-out", {}),
+])
+def test_a_post_without_csrf_token_is_refused_with_a_400_page(bc, world, path, data):
+    bc.get("/sign-in")  # a session with a CSRF secret exists, but the form omits the token
+    response = bc.post(path, data=data)
+    assert response.status_code == 400
+    page = text(response)
+    assert "This form was not sent from this site or it has expired." in page
+    assert "<h1" in page and "Traceback" not in page
+    assert not world.identity.reset_requests and not world.identity.care_mails
+    assert "bc_session" not in set_cookies(response)
+
+
+def test_a_post_with_a_forged_csrf_token_is_refused(bc):
+    bc.get("/sign-in")
+    response = bc.post("/sign-in", data={"csrf_token": "forged", "login": "olivia@acme.test",
+                                         "password": "Online-demo-2026!"})
+    assert response.status_code == 400
+
+
+def test_a_signed_in_post_without_token_changes_nothing(bc, world):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    response = bc.post("/contact-billing-admin", data={"note": "hi"})
+    assert response.status_code == 400 and world.identity.admin_mails == []
+
+
+def test_every_response_carries_the_security_headers(bc):
+    for path in ("/sign-in", "/help", "/reset", "/nowhere", "/healthz"):
+        headers = bc.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "'unsafe-inline'" not in csp
+        assert "frame-ancestors 'none'" in csp and "base-uri 'none'" in csp
+        assert "form-action 'self' http://ebp.localtest:8081" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == ("no-referrer" if path == "/reset" else "same-origin")
+
+
+def test_pages_have_no_inline_script_or_style(bc):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    for path in SIGNED_IN_PAGES:
+        page = text(bc.get(path))
+        assert "<script>" not in page and "<style" not in page and " style=" not in page
+        assert " onclick=" not in page and " onload=" not in page
+
+
+def test_signed_in_and_sign_in_pages_are_never_stored(bc):
+    for path in ("/sign-in", "/reset"):
+        assert bc.get(path).headers["Cache-Control"] == "no-store"
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    for path in SIGNED_IN_PAGES:
+        response = bc.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_the_reset_pages_send_no_referrer(bc, world):
+    assert bc.get("/reset").headers["Referrer-Policy"] == "no-referrer"
+    token = world.identity.issue_reset_token("olivia@acme.test")
+    assert bc.get(f"/reset/{token}").headers["Referrer-Policy"] == "no-referrer"
+    assert bc.get("/reset/not-a-real-token-but-well-formed").headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_identity_down_gives_a_clear_503_page_with_no_data(bc, world):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    world.identity_server.stop()
+    for path in ("/", "/billing-contacts"):
+        response = bc.get(path)
+        assert response.status_code == 503
+        page = text(response)
+        assert "The service is temporarily unavailable, try again in a few minutes." in page
+        assert "Acme Online" not in page and "Olivia" not in page and "Traceback" not in page
+    # Signing in while identity is down: the same page, not an error trace.
+    response = sign_in(bc.application.test_client(), "olivia@acme.test", "Online-demo-2026!")
+    assert response.status_code == 503
+    assert "The service is temporarily unavailable" in text(response)
+
+
+def test_the_backend_down_gives_the_503_page_too(bc, world):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    world.online_server.stop()
+    response = bc.get("/")
+    assert response.status_code == 503
+    assert "$12,345.00" not in text(response) and "Acme Online" not in text(response)
+
+
+def test_healthz_needs_nothing_and_readyz_follows_the_grpc_health_of_both_services(bc, world):
+    assert bc.get("/readyz").status_code == 200
+    world.online_server.stop()
+    assert bc.get("/healthz").status_code == 200
+    not_ready = bc.get("/readyz")
+    assert not_ready.status_code == 503 and "backend: NOT_SERVING" in not_ready.get_data(as_text=True)
+
+
+def test_readyz_is_503_when_identity_is_down(ebp, world):
+    world.identity_server.stop()
+    assert ebp.get("/readyz").status_code == 503
+    assert ebp.get("/healthz").get_data(as_text=True) == "ok\n"
+
+
+def test_handoff_page_needs_no_inline_script_and_posts_the_ticket(bc):
+    page = text(sign_in(bc, "globex-billing", "Enterprise-demo-2026!"))
+    assert hidden(page, "ticket")
+    assert "<script src=" in page and "<script>" not in page
+
+
+def test_the_language_switcher_only_redirects_to_local_paths(bc):
+    for target in ("https://evil.test/", "//evil.test/x", "/\\evil.test", "javascript:alert(1)"):
+        response = post_form(bc, "/sign-in", {"lang": "en", "next": target}, action="/language")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/", target
+
+
+def test_a_get_never_changes_state(bc, world):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    for path in ("/sign-out", "/language", "/contact-billing-admin", "/handoff"):
+        assert bc.get(path).status_code == 405
+    assert bc.get("/").status_code == 200  # still signed in
+
+
+def test_csrf_token_is_rotated_at_sign_in(bc):
+    before = csrf_from(text(bc.get("/sign-in")))
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    after = csrf_from(text(bc.get("/account/password")))
+    assert before.split(".")[0] != after.split(".")[0]
