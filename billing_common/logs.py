@@ -8,6 +8,8 @@ from typing import Any
 
 import structlog
 
+# Ids that look like long random strings but are safe, and useful, to log.
+_SAFE_KEYS = frozenset({"request_id", "message_id", "account_id", "user_id", "method", "service"})
 _SECRET_KEYS = re.compile(r"pass|token|ticket|secret|card|cvc|pan|authorization|cookie|link", re.I)
 # Long URL-safe strings in free text look like tokens; card-like digit runs like PANs.
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{32,}")
@@ -16,7 +18,9 @@ _DIGITS = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 
 def redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     for key, value in list(event.items()):
-        if key != "event" and _SECRET_KEYS.search(key):
+        if key in _SAFE_KEYS:
+            continue
+        if _SECRET_KEYS.search(key):
             event[key] = "[redacted]"
         elif isinstance(value, str):
             event[key] = _DIGITS.sub("[redacted]", _TOKENISH.sub("[redacted]", value))

@@ -90,7 +90,8 @@ class Stack:
                 if READY_LINE in line:
                     ready.set()
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         deadline = time.monotonic() + timeout
         while not ready.wait(0.2):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -108,6 +109,9 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        self._pump.join(10)
+        if self.process.stdout:
+            self.process.stdout.close()
         return self.process.returncode
 
     def log(self) -> str:

@@ -41,13 +41,16 @@ def gunicorn_settings(bind_env: str, default_bind: str) -> dict[str, Any]:
         # gthread: a few processes, each with threads; gRPC channels are opened per process
         # on first use, after the fork (never with preload_app).
         "worker_class": "gthread",
-        "workers": int(os.environ.get("WEB_WORKERS", "2")),
+        "workers": int(os.environ.get("WEB_WORKERS") or max(2, os.cpu_count() or 1)),
         "threads": int(os.environ.get("WEB_THREADS", "4")),
         "preload_app": False,
         # Recycle workers now and then so slow leaks cannot grow without bound; jitter keeps
         # them from restarting all at once.
         "max_requests": 1000,
         "max_requests_jitter": 100,
+        # Both portals run on one machine in dev; a shared default control socket would make
+        # the second one take over the first one's. Operators use signals instead.
+        "control_socket_disable": True,
         "timeout": 30,
         "graceful_timeout": 10,
         "keepalive": 5,

@@ -1,0 +1,175 @@
+"""The portals as a person uses them: Chromium against the five real processes."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from billing_common.mail import read_maildir
+
+OLIVIA = ("olivia@acme.test", "Online-demo-2026!")
+MARK = ("mark@acme.test", "Member-demo-2026!")
+GLOBEX = ("globex-billing", "Enterprise-demo-2026!")
+RITA = ("rita.rep", "Rep-demo-2026!")
+
+
+def sign_in(page, base, login, password):  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/sign-in")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.locator("form:has(input[name=password]) button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def mail_to(stack, address, after, timeout=15):  # type: ignore[no-untyped-def]
+    """The newest message to `address` written after `after` (the outbox polls each second)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for msg in read_maildir(stack.maildir, 50):
+            if address in msg["To"] and msg["Date"] and msg["Date"].datetime.timestamp() >= after - 1:
+                return msg
+        time.sleep(0.3)
+    raise AssertionError(f"no mail to {address}")
+
+
+def body(msg) -> str:  # type: ignore[no-untyped-def]
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_billing_contact_signs_in_at_the_billing_center_and_sees_the_subscription(page, stack):
+    sign_in(page, stack.billing_center, *OLIVIA)
+    assert page.url.rstrip("/") == stack.billing_center
+    text = page.inner_text("body")
+    assert "Acme Online" in text and "Billing Center" in text
+    assert "Business" in text and "10" in text and "$160.00" in text
+
+
+def test_an_enterprise_contact_at_the_billing_center_is_handed_over_already_signed_in(page, stack):
+    sign_in(page, stack.billing_center, *GLOBEX)
+    page.wait_for_url(f"{stack.enterprise}/**")
+    text = page.inner_text("body")
+    assert "Globex Corporation" in text and "Enterprise Billing Portal" in text
+    assert "$9,150.50" in text
+    assert "ticket" not in page.url
+
+
+def test_an_online_contact_at_the_enterprise_portal_is_handed_over_to_the_billing_center(page, stack):
+    sign_in(page, stack.enterprise, *OLIVIA)
+    page.wait_for_url(f"{stack.billing_center}/**")
+    assert "Acme Online" in page.inner_text("body")
+
+
+def test_a_rep_lands_on_the_accounts_they_serve(page, stack):
+    sign_in(page, stack.enterprise, *RITA)
+    text = page.inner_text("body")
+    assert "Globex Corporation" in text and "Acme Online" not in text
+
+
+def test_a_member_is_told_who_the_billing_contact_is_and_can_email_them(page, stack):
+    sign_in(page, stack.billing_center, *MARK)
+    text = page.inner_text("body")
+    assert "Contact your billing administrator (Olivia Martin, olivia@acme.test) to make changes to your " \
+           "account's product or license" in text
+    started = time.time()
+    page.fill("textarea[name=note]", "Please add two seats for the new hires.")
+    page.get_by_role("button", name="Send email to billing administrator").click()
+    page.wait_for_load_state()
+    assert "Your message was sent to your billing administrator." in page.inner_text("body")
+    msg = mail_to(stack, "olivia@acme.test", started)
+    assert "Mark Lee" in body(msg) and "two seats for the new hires" in body(msg)
+    assert "mark@acme.test" in msg["Reply-To"]
+
+
+def test_every_signed_in_user_can_see_who_the_billing_contacts_are(page, stack):
+    sign_in(page, stack.enterprise, *GLOBEX)
+    page.goto(f"{stack.enterprise}/billing-contacts")
+    text = page.inner_text("body")
+    assert "ap@globex.test" in text and "carlos@globex.test" in text and "erin@globex.test" not in text
+
+
+def test_reset_creates_a_first_password_from_the_mailed_link_which_works_once(page, stack):
+    started = time.time()
+    page.goto(f"{stack.enterprise}/reset")
+    page.fill("input[name=login]", "carlos@globex.test")
+    page.locator("form:has(input[name=login]) button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "we have sent a link to the email address on file" in page.inner_text("body")
+    link = re.search(r"^(http\S+/reset/\S+)$", body(mail_to(stack, "carlos@globex.test", started)), re.M).group(1)
+    assert link.startswith(stack.enterprise)
+
+    page.goto(link)
+    new_password = "Carlos-first-2026!"
+    page.fill("input[name=new_password]", new_password)
+    page.fill("input[name=confirm_password]", new_password)
+    page.locator("form:has(input[name=new_password]) button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "Your password is set. You can now sign in." in page.inner_text("body")
+
+    sign_in(page, stack.enterprise, "carlos@globex.test", new_password)
+    assert "Globex Corporation" in page.inner_text("body")
+
+    page.goto(link)
+    assert "This link is invalid, expired or already used." in page.inner_text("body")
+
+
+def test_after_signing_out_the_back_button_shows_no_account_data(page, stack):
+    sign_in(page, stack.billing_center, *OLIVIA)
+    assert "Acme Online" in page.inner_text("body")
+    page.click("#sign-out")
+    page.wait_for_load_state()
+    assert "You have been signed out." in page.inner_text("body")
+    page.go_back()
+    page.wait_for_load_state()
+    assert "Acme Online" not in page.inner_text("body")
+    page.goto(f"{stack.billing_center}/")
+    assert "/sign-in" in page.url
+
+
+def test_the_enterprise_sign_in_speaks_the_seeds_brazilian_portuguese(page_pt, stack):
+    page_pt.goto(f"{stack.enterprise}/sign-in")
+    text = page_pt.inner_text("body")
+    assert "Portal de Cobrança Corporativa" in text
+    assert "Redefinir/Criar sua senha" in text and "Está tendo problemas?" in text
+    assert "Você não é um contato de cobrança da sua conta \"corporativa\"" in text
+    sign_in(page_pt, stack.enterprise, "globex-billing", "wrong-password-123")
+    assert "ID/senha de usuário inválido" in page_pt.inner_text("body")
+    sign_in(page_pt, stack.enterprise, "not a user id!", "whatever-123")
+    assert "ID de usuário inválido" in page_pt.inner_text("body")
+
+
+def test_a_member_reads_the_contact_message_word_for_word_in_portuguese(page_pt, stack):
+    sign_in(page_pt, stack.billing_center, *MARK)
+    text = page_pt.inner_text("body")
+    assert "Contate seu administrador de cobrança (Olivia Martin, olivia@acme.test) para fazer alterações no " \
+           "produto ou licença da sua conta" in text
+    assert "Enviar email para o administrador de cobrança" in text
+
+
+def test_a_post_without_the_csrf_token_is_refused(page, stack):
+    reply = page.request.post(f"{stack.billing_center}/sign-in",
+                              form={"login": OLIVIA[0], "password": OLIVIA[1]}, max_redirects=0)
+    assert reply.status == 400
+    assert "bc_session" not in reply.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize(
+    ("login", "password", "expected"),
+    [
+        ("", "", "User ID is required."),
+        ("x" * 5000, "whatever-123", "User ID is too long (at most 254 characters)."),
+        ("olivia\x07@acme.test", "Online-demo-2026!", "User ID contains characters that are not allowed."),
+    ],
+    ids=["empty", "very long", "control character"],
+)
+def test_bad_sign_in_input_gets_a_clear_message_and_never_a_500(page, stack, login, password, expected):
+    page.goto(f"{stack.billing_center}/sign-in")
+    # Past the browser's own checks (required, maxlength): the server must judge the input.
+    page.evaluate("document.querySelectorAll('input').forEach(i => {i.removeAttribute('required');"
+                  " i.removeAttribute('maxlength')})")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    with page.expect_response(lambda r: r.request.method == "POST") as response:
+        page.locator("form:has(input[name=password]) button[type=submit]").click()
+    assert response.value.status < 500
+    assert expected in page.inner_text("body")
