@@ -85,14 +85,19 @@ def http_rps(base: str, path: str, cookie: str | None, seconds: float, in_flight
     def worker(i: int) -> None:
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
         headers = {"Cookie": cookie} if cookie else {}
-        while time.monotonic() < stop:
-            conn.request("GET", path, headers=headers)
-            reply = conn.getresponse()
-            reply.read()
-            if reply.status != 200:
-                errors.append(f"{reply.status}")
-                return
-            counts[i] += 1
+        try:
+            while time.monotonic() < stop:
+                conn.request("GET", path, headers=headers)
+                reply = conn.getresponse()
+                reply.read()
+                if reply.status != 200:
+                    errors.append(f"status {reply.status}")
+                    return
+                counts[i] += 1
+        except OSError as exc:
+            errors.append(repr(exc))
+        finally:
+            conn.close()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(in_flight)]
     t0 = time.perf_counter()
@@ -101,7 +106,7 @@ def http_rps(base: str, path: str, cookie: str | None, seconds: float, in_flight
     for t in threads:
         t.join()
     if errors:
-        raise RuntimeError(f"{path} answered {errors[0]}")
+        raise OSError(f"{base}{path}: {errors[0]}")
     return sum(counts) / (time.perf_counter() - t0)
 
 
@@ -113,8 +118,8 @@ def hello_server(conf: str) -> tuple[subprocess.Popen[bytes], str]:
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            http_rps(base, "/", None, 0.05, 1)
-            return proc, base
+            if http_rps(base, "/", None, 0.05, 1) > 0:
+                return proc, base
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("hello-world did not start")
