@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from billing.identity.v1 import identity_pb2, identity_pb2_grpc
 from billing_common.grpc_client import make_channel
 from billing_common.money import Money
+from billing_common.money_proto import from_proto
 
 IDENTITY_SERVICE = "billing.identity.v1.IdentityService"
 HEALTH_SERVICE = "grpc.health.v1.Health"
@@ -168,7 +169,7 @@ def money(proto: object) -> Money | None:
     if not currency:
         return None
     try:
-        return Money(int(getattr(proto, "amount_minor", 0)), currency)
+        return from_proto(proto)  # type: ignore[arg-type]
     except ValueError:
         return None
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import grpc
-from billing.common.v1 import money_pb2
 from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
 from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
 
 from billing_common.db import make_engine
-from billing_common.grpc_server import GrpcServer, build_server
-from billing_common.mail import transport_from_settings
-from billing_common.outbox import OutboxDispatcher
+from billing_common.grpc_server import GrpcServer
+from billing_common.money_proto import to_proto
+from billing_common.service import build_service
 from services.enterprise_portal.adapters import orm
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.service_layer import services
@@ -31,8 +30,7 @@ class EnterprisePortalServicer(enterprise_portal_pb2_grpc.EnterprisePortalServic
     def GetOpenInvoiceSummary(self, request: pb.GetOpenInvoiceSummaryRequest, context: grpc.ServicerContext
                               ) -> pb.GetOpenInvoiceSummaryResponse:
         summary = services.get_open_invoice_summary(self.uow_factory(), request.account_id)
-        total = money_pb2.Money(amount_minor=summary.total_due.amount_minor, currency=summary.total_due.currency)
-        return pb.GetOpenInvoiceSummaryResponse(open_count=summary.open_count, total_due=total)
+        return pb.GetOpenInvoiceSummaryResponse(open_count=summary.open_count, total_due=to_proto(summary.total_due))
 
 
 def build(settings: EnterprisePortalSettings) -> GrpcServer:
@@ -40,21 +38,13 @@ def build(settings: EnterprisePortalSettings) -> GrpcServer:
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine."""
     engine = make_engine(settings.database_url)
     servicer = EnterprisePortalServicer(lambda: SqlEnterprisePortalUnitOfWork(engine))
-    server = build_server(
-        settings.grpc_bind,
-        lambda s: enterprise_portal_pb2_grpc.add_EnterprisePortalServiceServicer_to_server(servicer, s),
-        [SERVICE_NAME],
-        workers=settings.grpc_workers,
-        grace=settings.shutdown_grace,
-        reflection_enabled=settings.env == "dev",
+    return build_service(
+        settings,
+        service_name=SERVICE_NAME,
+        register=lambda s: enterprise_portal_pb2_grpc.add_EnterprisePortalServiceServicer_to_server(servicer, s),
+        engine=engine,
+        outbox=orm.outbox,
     )
-    dispatcher = OutboxDispatcher(
-        engine, orm.outbox, transport_from_settings(settings.smtp_url, settings.maildir), settings.mail_from
-    )
-    dispatcher.start_thread(settings.outbox_poll_interval)
-    # Dispatcher first: its poll in progress must finish before the engine goes away.
-    server.on_stop.extend([lambda: dispatcher.stop_thread(settings.shutdown_grace), engine.dispose])
-    return server
 
 
 def serve(settings: EnterprisePortalSettings) -> None:

@@ -8,15 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import grpc
-from billing.common.v1 import money_pb2
 from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from billing_common.db import make_engine
-from billing_common.grpc_server import GrpcServer, build_server
-from billing_common.mail import transport_from_settings
-from billing_common.outbox import OutboxDispatcher
+from billing_common.grpc_server import GrpcServer
+from billing_common.money_proto import to_proto
+from billing_common.service import build_service
 from services.online_billing.adapters import orm
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain.model import BillingInterval, Subscription, SubscriptionStatus
@@ -57,7 +56,7 @@ def summary_message(s: Subscription) -> pb.SubscriptionSummary:
         seats=s.seats,
         interval=_INTERVALS[s.interval],
         status=_STATUSES[s.status],
-        renewal_amount=money_pb2.Money(amount_minor=renewal.amount_minor, currency=renewal.currency),
+        renewal_amount=to_proto(renewal),
         current_period_end=period_end,
         cancel_at_period_end=s.cancel_at_period_end,
     )
@@ -68,21 +67,13 @@ def build(settings: OnlineBillingSettings) -> GrpcServer:
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine."""
     engine = make_engine(settings.database_url)
     servicer = OnlineBillingServicer(lambda: SqlOnlineBillingUnitOfWork(engine))
-    server = build_server(
-        settings.grpc_bind,
-        lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
-        [SERVICE_NAME],
-        workers=settings.grpc_workers,
-        grace=settings.shutdown_grace,
-        reflection_enabled=settings.env == "dev",
+    return build_service(
+        settings,
+        service_name=SERVICE_NAME,
+        register=lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
+        engine=engine,
+        outbox=orm.outbox,
     )
-    dispatcher = OutboxDispatcher(
-        engine, orm.outbox, transport_from_settings(settings.smtp_url, settings.maildir), settings.mail_from
-    )
-    dispatcher.start_thread(settings.outbox_poll_interval)
-    # Dispatcher first: its poll in progress must finish before the engine goes away.
-    server.on_stop.extend([lambda: dispatcher.stop_thread(settings.shutdown_grace), engine.dispose])
-    return server
 
 
 def serve(settings: OnlineBillingSettings) -> None:
