@@ -39,6 +39,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=15000")
+            # Deleted or overwritten rows (a delivered mail's reset link) are zeroed on disk.
+            cur.execute("PRAGMA secure_delete=ON")
             if path and path != ":memory:":
                 # Several processes (server, CLI, dispatcher) share the file.
                 cur.execute("PRAGMA journal_mode=WAL")

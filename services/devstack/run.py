@@ -88,11 +88,20 @@ def migrate_all() -> None:
     enterprise.migrate(EnterprisePortalSettings())
 
 
-def identity_is_empty() -> bool:
+def databases_empty() -> list[bool]:
+    """Whether identity's, online_billing's and enterprise_portal's databases are empty."""
+    from services.enterprise_portal import bootstrap as enterprise
+    from services.enterprise_portal.config import EnterprisePortalSettings
     from services.identity import bootstrap as identity
     from services.identity.config import IdentitySettings
+    from services.online_billing import bootstrap as online
+    from services.online_billing.config import OnlineBillingSettings
 
-    return identity.database_is_empty(IdentitySettings())
+    return [
+        identity.database_is_empty(IdentitySettings()),
+        online.database_is_empty(OnlineBillingSettings()),
+        enterprise.database_is_empty(EnterprisePortalSettings()),
+    ]
 
 
 def load_demo(identity_target: str) -> None:
@@ -211,7 +220,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"these addresses are in use (another `make run`?): {', '.join(busy)}", file=sys.stderr)
         return 1
 
-    demo_wanted = env["BILLING_ENV"] == "dev" and not args.no_demo and identity_is_empty()
+    demo_wanted = False
+    if env["BILLING_ENV"] == "dev" and not args.no_demo:
+        empty = databases_empty()
+        # The backends' rows name identity's account ids: seed all three or none.
+        demo_wanted = all(empty)
+        if any(empty) and not all(empty):
+            print("some databases are empty and others are not, so no demo data is loaded: "
+                  "`make clean` starts over", file=sys.stderr)
     redis = None
     if not env.get("REDIS_URL"):
         redis = EmbeddedRedis(VAR / "redis").start()

@@ -24,18 +24,20 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import grpc
-from argon2 import PasswordHasher
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 
 from billing_common.config import ROOT
+from services.identity.bootstrap import password_hasher
+from services.identity.config import IdentitySettings
 from tests.stack import Stack, free_port
 
 LOGIN, PASSWORD = "olivia@acme.test", "Online-demo-2026!"
 
 
 def login_throughput(stub: identity_pb2_grpc.IdentityServiceStub, n: int) -> tuple[float, float]:
-    hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+    # The identity service's own hasher and parameters, so "the same parameters" cannot drift.
+    hasher = password_hasher(IdentitySettings())
     stored = hasher.hash(PASSWORD)
     for _ in range(3):  # warm-up
         hasher.verify(stored, PASSWORD)

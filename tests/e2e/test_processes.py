@@ -1,0 +1,126 @@
+"""The processes themselves: forged Host headers (S8), a backend that stops answering (S15),
+SIGTERM with calls in flight (S23)."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from http.cookiejar import CookieJar
+
+import grpc
+import psutil
+import pytest
+from billing.identity.v1 import identity_pb2 as pb
+from billing.identity.v1 import identity_pb2_grpc
+
+from billing_common.config import ROOT
+from billing_common.embedded_redis import EmbeddedRedis
+from tests.e2e.test_portals_in_a_browser import body, mail_to
+from tests.stack import free_port
+
+
+class Browserless:
+    """A cookie-keeping HTTP client that reads the CSRF token from each form it fetches."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=15) as reply:
+                return reply.status, reply.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    def post_form(self, path: str, fields: dict[str, str], headers: dict[str, str] | None = None) -> tuple[int, str]:
+        _, page = self.get(path)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({**fields, "csrf_token": token}).encode()
+        request = urllib.request.Request(self.base + path, data=data, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=15) as reply:
+                return reply.status, reply.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+
+def test_a_forged_host_header_never_reaches_the_mailed_reset_link(stack):
+    started = time.time()
+    client = Browserless(stack.billing_center)
+    status, _ = client.post_form(
+        "/reset", {"login": "olivia@acme.test"},
+        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+    )
+    assert status == 200
+    text = body(mail_to(stack, "olivia@acme.test", started))
+    assert "evil.example" not in text
+    assert re.search(rf"^{re.escape(stack.billing_center)}/reset/\S+$", text, re.M)
+
+
+@contextmanager
+def frozen(stack, module: str):  # type: ignore[no-untyped-def]
+    """SIGSTOP one child of the stack: it stops answering without exiting (the supervisor
+    would end the whole stack on an exit)."""
+    children = psutil.Process(stack.process.pid).children()
+    (child,) = [c for c in children if c.cmdline()[-2:] == ["-m", module]]
+    child.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        child.send_signal(signal.SIGCONT)
+
+
+@pytest.mark.parametrize("module", ["services.identity", "services.online_billing"])
+def test_a_service_that_stops_answering_gives_a_clear_503_and_no_data(stack, module):
+    client = Browserless(stack.billing_center)
+    status, page = client.post_form("/sign-in", {"login": "olivia@acme.test", "password": "Online-demo-2026!"})
+    assert status == 200 and "Acme Online" in page
+    with frozen(stack, module):
+        status, page = client.get("/")
+    assert status == 503
+    assert "temporarily unavailable" in page
+    assert "Acme Online" not in page and "Traceback" not in page
+    status, page = client.get("/")
+    assert status == 200 and "Acme Online" in page
+
+
+def test_sigterm_lets_the_calls_in_flight_finish_then_exits_cleanly(tmp_path):
+    redis = EmbeddedRedis(tmp_path / "redis").start()
+    port = free_port()
+    env = {**os.environ, "IDENTITY_DATABASE_URL": f"sqlite:///{tmp_path}/identity.db", "REDIS_URL": redis.url,
+           "IDENTITY_GRPC_BIND": f"127.0.0.1:{port}", "BILLING_ENV": "test", "MAILDIR": str(tmp_path / "mail")}
+    subprocess.run([sys.executable, "-m", "services.identity", "migrate"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", "services.identity"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=30)
+            stub = identity_pb2_grpc.IdentityServiceStub(channel)
+            stub.CreateUser(pb.CreateUserRequest(login="slow.user", email="slow@example.test", name="Slow",
+                                                 locale="en", password="Correct-horse-2026!", staff=True), timeout=30)
+            request = pb.AuthenticateRequest(login="slow.user", password="Correct-horse-2026!",
+                                             portal=pb.PORTAL_ENTERPRISE, client_address="127.0.0.1")
+            # Each sign-in verifies an argon2id hash (tens of ms), so eight of them queue up
+            # on two cores and are still in flight when SIGTERM arrives.
+            futures = [stub.Authenticate.future(request, timeout=30) for _ in range(8)]
+            time.sleep(0.05)
+            in_flight = sum(not f.done() for f in futures)
+            server.send_signal(signal.SIGTERM)
+            assert in_flight, "every call finished before SIGTERM: the test proved nothing"
+
+            replies = [f.result() for f in futures]
+        assert all(r.session.token for r in replies)
+        assert server.wait(30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+        redis.stop()
