@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from billing_common.web.clients import IDENTITY_IDEMPOTENT, IDENTITY_SERVICE, Identity, LazyChannel
 from billing_common.web.errors import install_error_handlers
@@ -104,6 +105,11 @@ def create_portal_app(spec: PortalSpec, settings: PortalSettings) -> Flask:
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    if settings.trusted_proxies:
+        # Only the last N X-Forwarded-For entries were written by our own proxies; anything
+        # before them is whatever the client sent and is never trusted.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     install_form_decoding(app)  # before CSRFProtect: its check reads the decoded form
     CSRFProtect(app)
     install_headers(app, content_security_policy(settings, runtime.url_of(runtime.other)))

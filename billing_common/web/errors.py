@@ -22,6 +22,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from billing_common.grpc_client import error_field, retry_after
+from billing_common.web.formdata import FilesNotAccepted, UnreadableBody, UnsupportedForm
 from billing_common.web.forms import PortalForm
 from billing_common.web.i18n import current_locale
 from billing_common.web.security import SignInRequired
@@ -150,6 +151,14 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
         return error_page(400, _("The form has expired"),
                           _("This form was not sent from this site or it has expired. "
                             "Go back, reload the page and try again."))
+    if isinstance(error, FilesNotAccepted):
+        return error_page(400, _("Bad request"), _("This form does not accept files."))
+    if isinstance(error, UnsupportedForm):
+        return error_page(415, _("Bad request"),
+                          _("The form was sent in a format this page does not accept."))
+    if isinstance(error, UnreadableBody):
+        return error_page(400, _("Bad request"),
+                          _("The form could not be read. Go back, reload the page and try again."))
     if status == 404:
         return not_found()
     if status == 405:

@@ -43,16 +43,32 @@ def _label(field: Field) -> str:
     return str(field.label.text)
 
 
+def _text(field: Field) -> str:
+    """The field's value as text; anything else (None, a file, a list) counts as empty."""
+    return field.data if isinstance(field.data, str) else ""
+
+
+def _not_text(field: Field) -> bool:
+    # formdata refuses file parts before the form is built; this guards any other way in.
+    return field.data is not None and not isinstance(field.data, str)
+
+
 class Required:
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not (field.data or "").strip():
+        if _not_text(field):
+            field.errors[:] = []
+            raise StopValidation(_("%(field)s must be text.", field=_label(field)))
+        if not _text(field).strip():
             field.errors[:] = []
             raise StopValidation(_("%(field)s is required.", field=_label(field)))
 
 
 class Optional:
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not (field.data or "").strip():
+        if _not_text(field):
+            field.errors[:] = []
+            raise StopValidation(_("%(field)s must be text.", field=_label(field)))
+        if not _text(field).strip():
             field.errors[:] = []
             raise StopValidation()
 
@@ -62,7 +78,7 @@ class Length:
         self.maximum = maximum
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if len(field.data or "") > self.maximum:
+        if len(_text(field)) > self.maximum:
             raise StopValidation(_("%(field)s is too long (at most %(max)d characters).",
                                    field=_label(field), max=self.maximum))
 
@@ -72,26 +88,26 @@ class CleanText:
         self.multiline = multiline
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if has_bad_characters(field.data or "", multiline=self.multiline):
+        if has_bad_characters(_text(field), multiline=self.multiline):
             raise StopValidation(_("%(field)s contains characters that are not allowed.",
                                    field=_label(field)))
 
 
 class PossibleUserId:
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not is_possible_user_id(field.data.strip()):
+        if not is_possible_user_id(_text(field).strip()):
             raise ValidationError(_("Invalid user ID"))
 
 
 class Email:
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not EMAIL.fullmatch(field.data.strip()):
+        if not EMAIL.fullmatch(_text(field).strip()):
             raise ValidationError(_("Enter a valid email address."))
 
 
 class NewPassword:
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if len(field.data) < MIN_PASSWORD:
+        if len(_text(field)) < MIN_PASSWORD:
             raise ValidationError(_("The new password must have at least %(min)d characters.",
                                     min=MIN_PASSWORD))
 
@@ -101,7 +117,7 @@ class SameAs:
         self.other = other
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if field.data != form[self.other].data:
+        if _text(field) != _text(form[self.other]):
             raise ValidationError(_("The two passwords do not match."))
 
 

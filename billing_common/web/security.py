@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import grpc
 from flask import Flask, Response, current_app, g, request
 
-from billing_common.web.settings import PortalSettings, origin
+from billing_common.web.settings import PortalSettings, normalized_origin, origin
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +58,38 @@ def load_principal() -> Any | None:
                 raise  # identity down: the error handler answers 503, never a page with data
             g.drop_session_cookie = True
     return g.principal
+
+
+def end_previous_session() -> None:
+    """Before a request opens a new session: sign out the one its cookie names, if any.
+
+    Replacing the cookie alone would leave the old session valid at identity until it times
+    out. Best effort: the new sign-in must not fail because the old session could not be
+    ended (already expired, identity briefly unavailable).
+    """
+    token = session_token()
+    if token is None:
+        return
+    try:
+        portal().identity.sign_out(token)
+    except grpc.RpcError:
+        pass
+
+
+def request_origin() -> str | None:
+    """The origin that sent this request: the Origin header, or when a browser sent none, the
+    Referer's origin. None when neither names an http(s) origin ("Origin: null" included)."""
+    sent = request.headers.get("Origin")
+    if sent is not None:
+        return normalized_origin(sent)
+    referer = request.headers.get("Referer")
+    return normalized_origin(referer) if referer else None
+
+
+def came_from(url: str) -> bool:
+    """True when the request was sent by a page of the site at `url` (its configured origin)."""
+    sent = request_origin()
+    return sent is not None and sent == normalized_origin(url)
 
 
 def signed_in(view: F) -> F:

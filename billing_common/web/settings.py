@@ -26,6 +26,10 @@ class PortalSettings(CommonSettings):
     cookie_secure: bool | None = Field(None, validation_alias="COOKIE_SECURE")
     # Deadline in seconds of every gRPC call the web tier makes (S22).
     rpc_timeout: float = Field(2.0, validation_alias="RPC_TIMEOUT", gt=0, le=60)
+    # How many reverse proxies (an Ingress, a load balancer) stand in front of the web tier and
+    # append to X-Forwarded-For/-Proto. 0: the peer address is the visitor's (ports published
+    # directly). Per-address rate limits need the visitor's, not the proxy's, address.
+    trusted_proxies: int = Field(0, validation_alias="TRUSTED_PROXIES", ge=0, le=10)
 
     @model_validator(mode="after")
     def _defaults_by_environment(self) -> PortalSettings:
@@ -50,3 +54,22 @@ def origin(url: str) -> str:
     """scheme://host[:port] of a base URL, as CSP and browsers compare origins."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalized_origin(url: str) -> str | None:
+    """scheme://host[:port] as a browser serializes it in an Origin header: lower case, no
+    default port, no user info. None when `url` has no http(s) origin (e.g. "null")."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + ("" if port in (None, _DEFAULT_PORTS[scheme]) else f":{port}")

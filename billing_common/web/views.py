@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from billing.identity.v1 import identity_pb2
 from billing_common.grpc_client import error_field
 from billing_common.web import forms
-from billing_common.web.errors import form_page
+from billing_common.web.errors import error_page, form_page
 from billing_common.web.i18n import LANG_COOKIE, LOCALES
 from billing_common.web.portals import PORTALS
-from billing_common.web.security import (TOKEN_SHAPE, drop_session_cookie, load_principal, no_referrer,
-                                         portal, set_session_cookie, signed_in)
+from billing_common.web.security import (TOKEN_SHAPE, came_from, drop_session_cookie, end_previous_session,
+                                         load_principal, no_referrer, portal, set_session_cookie,
+                                         signed_in)
 
 bp = Blueprint("portal", __name__)
 
@@ -58,6 +59,7 @@ def sign_in() -> ResponseReturnValue:
     answer = portal().identity.authenticate(form.login.data, form.password.data, client_address())
     result = answer.WhichOneof("result")
     if result == "session":
+        end_previous_session()
         # A fresh CSRF secret for the signed-in session (no fixation across sign-in).
         session.clear()
         response = redirect(url_for("portal.landing"))
@@ -65,6 +67,9 @@ def sign_in() -> ResponseReturnValue:
         return response
     if result == "handoff_ticket" and answer.home_portal in PORTALS and answer.home_portal != portal().portal:
         target = PORTALS[answer.home_portal]
+        # The other portal's /handoff checks where the post came from: this page must send its
+        # origin (the default same-origin policy makes a browser send "Origin: null" there).
+        g.referrer_policy = "strict-origin"
         return render_template("handoff.html", target=target,
                                action=getattr(portal().settings, target.url_setting) + "/handoff",
                                ticket=answer.handoff_ticket)
@@ -73,7 +78,16 @@ def sign_in() -> ResponseReturnValue:
 
 @bp.route("/handoff", methods=["POST"])
 def handoff() -> ResponseReturnValue:
-    """Redeems the single-use ticket the other portal handed over; the ticket is the secret."""
+    """Redeems the single-use ticket the other portal handed over; the ticket is the secret.
+
+    The ticket alone is not enough: anyone can get a ticket for their own user ID and post it
+    from their own site, signing a victim's browser in as themselves (login CSRF). So the post
+    must come from a page of the other portal (its Origin, or Referer when there is none).
+    """
+    if not came_from(portal().url_of(portal().other)):
+        return error_page(403, _("Not allowed"),
+                          _("This sign-in did not come from the %(portal)s. Please sign in here.",
+                            portal=portal().other.name))
     form = forms.HandoffForm()
     if not form.validate() or not TOKEN_SHAPE.fullmatch(form.ticket.data):
         flash(_("This sign-in link has expired. Please sign in again."), "error")
@@ -81,6 +95,7 @@ def handoff() -> ResponseReturnValue:
     page = form_page("sign_in.html", forms.SignInForm(formdata=None))
     page.on_error = _handoff_refused
     answer = portal().identity.redeem_handoff_ticket(form.ticket.data, client_address())
+    end_previous_session()
     session.clear()
     response = redirect(url_for("portal.landing"))
     set_session_cookie(response, answer.session.token)

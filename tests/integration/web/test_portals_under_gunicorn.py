@@ -154,7 +154,12 @@ def test_wrong_door_hand_off_across_two_real_origins(portals):
     assert f"form-action 'self' {portals.ebp_url}" in headers["Content-Security-Policy"]
     action = form_action(page, "handoff-form")
     assert action == portals.ebp_url + "/handoff"
-    status, headers, _ = browser.request(action, {"ticket": hidden(page, "ticket")})
+    # Posted from a page of another origin, whose Referrer-Policy lets the browser name it.
+    assert headers["Referrer-Policy"] == "strict-origin"
+    ticket = hidden(page, "ticket")
+    status, _, refused = browser.request(action, {"ticket": ticket}, headers={"Origin": "http://evil.example"})
+    assert status == 403 and "This sign-in did not come from the Billing Center" in refused
+    status, headers, _ = browser.request(action, {"ticket": ticket}, headers={"Origin": portals.bc_url})
     assert status == 302 and headers["Location"] == "/"
     status, _, landing = browser.request(portals.ebp_url + "/")
     assert status == 200 and "Globex Corporation" in landing and "$42,500.75" in landing
@@ -194,3 +199,60 @@ def test_the_access_log_never_contains_a_reset_token(portals):
     assert "/reset/[redacted]" in log
     assert token not in log
     assert re.search(r'"GET /healthz HTTP/1\.[01]" 200', log)
+
+
+def _raw_post(url: str, head: str, body: bytes) -> tuple[int, str]:
+    """One HTTP/1.1 request written by hand (bodies no client library would send)."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        conn.sendall(f"{head}Host: {parts.netloc}\r\nConnection: close\r\n\r\n".encode() + body)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.decode("utf-8", "replace")
+
+
+def _csrf_and_cookie(url: str) -> tuple[str, str]:
+    with urllib.request.urlopen(url + "/sign-in", timeout=5) as resp:
+        cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
+        return csrf_from(resp.read().decode()), cookie
+
+
+def test_a_malformed_chunked_body_is_a_400_not_a_500(portals):
+    token, cookie = _csrf_and_cookie(portals.bc_url)
+    status, page = _raw_post(
+        portals.bc_url + "/sign-in",
+        "POST /sign-in HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Transfer-Encoding: chunked\r\nCookie: {cookie}\r\n",
+        b"zz\r\nabc\r\n0\r\n\r\n")
+    assert status == 400
+    assert "The form could not be read." in page and "Traceback" not in page
+    # The worker is still serving.
+    with urllib.request.urlopen(portals.bc_url + "/healthz", timeout=5) as resp:
+        assert resp.status == 200
+
+
+def test_a_well_formed_chunked_form_is_read(portals):
+    token, cookie = _csrf_and_cookie(portals.bc_url)
+    form = urllib.parse.urlencode({"csrf_token": token, "login": "nobody@nowhere.test",
+                                   "password": "Whatever-2026!"}).encode()
+    status, page = _raw_post(
+        portals.bc_url + "/sign-in",
+        "POST /sign-in HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Transfer-Encoding: chunked\r\nCookie: {cookie}\r\n",
+        f"{len(form):x}\r\n".encode() + form + b"\r\n0\r\n\r\n")
+    assert status == 200 and "Invalid user ID/password" in page
+
+
+def test_a_file_part_is_a_400_under_gunicorn(portals):
+    token, cookie = _csrf_and_cookie(portals.ebp_url)
+    body = (f'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            '--b\r\nContent-Disposition: form-data; name="login"; filename="a.txt"\r\n'
+            'Content-Type: text/plain\r\n\r\nglobex-billing\r\n'
+            '--b\r\nContent-Disposition: form-data; name="password"\r\n\r\nx\r\n--b--\r\n').encode()
+    status, page = _raw_post(
+        portals.ebp_url + "/sign-in",
+        "POST /sign-in HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\n", body)
+    assert status == 400 and "This form does not accept files." in page

@@ -131,7 +131,10 @@ def test_each_web_process_is_health_checked_on_healthz_of_its_own_port(name: str
     env = service["environment"]
     assert (env["IDENTITY_TARGET"], env["ONLINE_BILLING_TARGET"], env["ENTERPRISE_PORTAL_TARGET"]) == (
         "identity:50051", "online_billing:50052", "enterprise_portal:50053")
-    assert len(env["SECRET_KEY"]) >= 32  # prod refuses shorter keys
+    # BILLING_ENV=prod: no published default key; compose stops with this message when unset.
+    assert env["SECRET_KEY"] == "${SECRET_KEY:?set SECRET_KEY}"
+    # The ports are published directly: no proxy whose X-Forwarded-For could be trusted.
+    assert env["TRUSTED_PROXIES"] == "0"
 
 
 def test_each_service_database_url_points_at_its_own_database_created_by_the_init_script() -> None:
@@ -147,10 +150,11 @@ def test_each_service_database_url_points_at_its_own_database_created_by_the_ini
 
 def test_no_secret_in_compose_is_more_than_an_overridable_dev_placeholder() -> None:
     placeholder = re.compile(r"\$\{[A-Z_]+:-dev-only[^}]*\}")
+    required = re.compile(r"\$\{[A-Z_]+:\?[^}]*\}")  # no default at all: must be set
     for name, service in _services().items():
         for key, value in (service.get("environment") or {}).items():
             if re.search(r"PASSWORD|SECRET", key):
-                assert placeholder.fullmatch(value), f"{name}.{key} is hard-coded"
+                assert placeholder.fullmatch(value) or required.fullmatch(value), f"{name}.{key} is hard-coded"
             if "://" in str(value) and "@" in str(value):
                 credentials = str(value).split("://", 1)[1].split("@", 1)[0]
                 assert placeholder.search(credentials), f"{name}.{key} has a hard-coded password"
@@ -265,6 +269,15 @@ def test_grpc_deployments_probe_the_grpc_health_service_with_their_service_name(
             assert container["command"][0] == "gunicorn"
         files, modules = _referenced_paths_and_modules(container["command"])
         assert all((ROOT / f).is_file() for f in files) and all(_module_exists(m) for m in modules)
+
+
+def test_web_deployments_trust_exactly_the_ingress_as_proxy() -> None:
+    webs = [d for d in _deployments() if d["metadata"]["name"].endswith("-web")]
+    assert len(webs) == 2
+    for deployment in webs:
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["TRUSTED_PROXIES"] == "1", deployment["metadata"]["name"]
 
 
 def test_secrets_reach_the_pods_only_through_the_secret_and_the_example_holds_no_real_value() -> None:

@@ -56,6 +56,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     # Seconds to answer RESOURCE_EXHAUSTED with, per RPC name (tests switch it on).
     rate_limited: dict[str, int] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    # (RPC name, client_address) of every call that carries the visitor's address.
+    client_addresses: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- data ---------------------------------------------------------------------------------
@@ -119,6 +121,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     # --- RPCs -----------------------------------------------------------------------------------
     def Authenticate(self, request, context):  # type: ignore[no-untyped-def]
         self._limit("Authenticate")
+        self.client_addresses.append(("Authenticate", request.client_address))
         user = self.find(request.login)
         if user is None or user.password is None or user.password != request.password:
             raise Unauthenticated(GENERIC_FAILURE)
@@ -140,12 +143,13 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.ValidateSessionResponse(principal=self.principal(user))
 
     def SignOut(self, request, context):  # type: ignore[no-untyped-def]
-        self.calls.append("SignOut")
+        self._limit("SignOut")
         self.sessions.pop(request.token, None)
         return identity_pb2.SignOutResponse()
 
     def RedeemHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("RedeemHandoffTicket")
+        self.client_addresses.append(("RedeemHandoffTicket", request.client_address))
         with self.lock:
             entry = self.tickets.pop(request.ticket, None)
         if entry is None or entry[1] != request.portal:
@@ -156,6 +160,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
 
     def RequestPasswordReset(self, request, context):  # type: ignore[no-untyped-def]
         self._limit("RequestPasswordReset")
+        self.client_addresses.append(("RequestPasswordReset", request.client_address))
         self.reset_requests.append((request.login, request.portal))
         return identity_pb2.RequestPasswordResetResponse()
 
@@ -200,6 +205,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
 
     def ContactCustomerCare(self, request, context):  # type: ignore[no-untyped-def]
         self._limit("ContactCustomerCare")
+        self.client_addresses.append(("ContactCustomerCare", request.client_address))
         if request.email.endswith(".invalid"):
             raise InvalidArgument("This email address cannot receive mail.", field="email")
         self.care_mails.append({"name": request.name, "email": request.email,

@@ -37,6 +37,14 @@ def test_defaults_point_at_the_local_ports():
     assert s.rpc_timeout == 2.0
 
 
+def test_trusted_proxies_defaults_to_none_and_is_read_from_the_environment(monkeypatch):
+    assert PortalSettings(BILLING_ENV="dev").trusted_proxies == 0
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    assert PortalSettings(BILLING_ENV="dev").trusted_proxies == 1
+    with pytest.raises(ValidationError):
+        PortalSettings(BILLING_ENV="dev", TRUSTED_PROXIES=-1)
+
+
 def test_a_portal_url_must_be_absolute():
     with pytest.raises(ValidationError):
         PortalSettings(BILLING_ENV="dev", ENTERPRISE_PORTAL_URL="ebp.example")

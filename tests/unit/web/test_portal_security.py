@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import request
 
 from tests.unit.web.helpers import csrf_from, hidden, post_form, set_cookies, sign_in, text
 
@@ -191,3 +192,142 @@ def test_csrf_token_is_rotated_at_sign_in(bc):
     sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
     after = csrf_from(text(bc.get("/account/password")))
     assert before.split(".")[0] != after.split(".")[0]
+
+
+# --- the hand-off only accepts posts from the other portal (login CSRF) ----------------------
+
+def _ticket_for(bc, login="globex-billing", password="Enterprise-demo-2026!") -> str:
+    return hidden(text(sign_in(bc, login, password)), "ticket")
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "http://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://ebp.localtest:8081"},            # this portal itself, not the other one
+    {"Origin": "http://bc.localtest:9999"},             # same host, another port: another origin
+    {"Origin": "https://bc.localtest:8080"},            # another scheme: another origin
+    {"Origin": "http://bc.localtest:8080.evil.example"},
+    {"Referer": "http://evil.example/bc.localtest:8080/sign-in"},
+    {"Origin": "http://evil.example", "Referer": "http://bc.localtest:8080/sign-in"},
+    {},                                                 # neither Origin nor Referer
+])
+def test_a_handoff_posted_from_anywhere_but_the_other_portal_is_refused_unredeemed(bc, ebp, world, headers):
+    ticket = _ticket_for(bc)
+    response = ebp.post("/handoff", data={"ticket": ticket}, headers=headers)
+    assert response.status_code == 403
+    assert "This sign-in did not come from the Billing Center. Please sign in here." in text(response)
+    assert "ebp_session" not in set_cookies(response)
+    assert "RedeemHandoffTicket" not in world.identity.calls
+    assert ticket in world.identity.tickets  # nothing was used up
+
+
+def test_an_attacker_cannot_sign_a_victims_browser_in_with_their_own_ticket(bc, ebp, world):
+    # The attacker gets a ticket for their own user ID, then makes the victim's browser post it.
+    attackers_ticket = _ticket_for(bc.application.test_client())
+    response = ebp.post("/handoff", data={"ticket": attackers_ticket},
+                        headers={"Origin": "https://evil.example", "Referer": "https://evil.example/x"})
+    assert response.status_code == 403
+    assert ebp.get("/").headers["Location"] == "/sign-in"
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "http://bc.localtest:8080"},
+    {"Origin": "HTTP://BC.localtest:8080"},
+    {"Referer": "http://bc.localtest:8080/sign-in"},    # a browser that sent no Origin
+])
+def test_a_handoff_posted_from_the_other_portals_page_is_redeemed(bc, ebp, headers):
+    response = ebp.post("/handoff", data={"ticket": _ticket_for(bc)}, headers=headers)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Globex Corporation" in text(ebp.get("/"))
+
+
+def test_default_ports_are_the_same_origin_as_none(make_app, world):
+    ebp = make_app("ebp", BILLING_CENTER_URL="https://bc.example:443/").test_client()
+    bc = make_app("bc", ENTERPRISE_PORTAL_URL="https://ebp.example").test_client()
+    ticket = _ticket_for(bc)
+    response = ebp.post("/handoff", data={"ticket": ticket}, headers={"Origin": "https://bc.example"},
+                        base_url="https://localhost")
+    assert response.status_code == 302
+
+
+def test_the_handoff_page_sends_its_origin_to_the_other_portal(bc):
+    # With the site-wide same-origin policy a browser would post "Origin: null" cross-site.
+    response = sign_in(bc, "globex-billing", "Enterprise-demo-2026!")
+    assert response.headers["Referrer-Policy"] == "strict-origin"
+    assert bc.get("/sign-in").headers["Referrer-Policy"] == "same-origin"
+
+
+# --- a new session ends the one the browser had ------------------------------------------------
+
+def _sign_in_again(client, login, password):
+    # Signed in, GET /sign-in redirects: the sign-in form is posted with a token of another page.
+    return post_form(client, "/help", {"login": login, "password": password}, action="/sign-in")
+
+
+def test_signing_in_over_a_session_signs_the_old_session_out(bc, world):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    old = bc.get_cookie("bc_session").value
+    response = _sign_in_again(bc, "mark@acme.test", "Member-demo-2026!")
+    assert response.status_code == 302
+    new = set_cookies(response)["bc_session"]["value"]
+    assert new != old and new in world.identity.sessions
+    assert old not in world.identity.sessions
+    assert "Mark Member" in text(bc.get("/"))
+
+
+def test_signing_in_again_still_works_when_the_old_session_cannot_be_signed_out(bc, world):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    world.identity.rate_limited["SignOut"] = 60  # SignOut now fails: best effort only
+    response = _sign_in_again(bc, "olivia@acme.test", "Online-demo-2026!")
+    assert response.status_code == 302 and "bc_session" in set_cookies(response)
+    assert "SignOut" in world.identity.calls
+
+
+def test_a_handoff_over_a_session_signs_the_old_session_out(bc, ebp, world):
+    sign_in(ebp, "rita.rep", "Rep-demo-2026!")
+    old = ebp.get_cookie("ebp_session").value
+    response = ebp.post("/handoff", data={"ticket": _ticket_for(bc)}, headers={"Origin": "http://bc.localtest:8080"})
+    assert response.status_code == 302
+    assert set_cookies(response)["ebp_session"]["value"] != old
+    assert old not in world.identity.sessions
+    assert "Globex Corporation" in text(ebp.get("/"))
+
+
+def test_a_first_sign_in_signs_nothing_out(bc, world):
+    assert sign_in(bc, "olivia@acme.test", "Online-demo-2026!").status_code == 302
+    assert "SignOut" not in world.identity.calls
+
+
+# --- the visitor's address behind a proxy (per-address rate limits) ----------------------------
+
+VISITOR, PROXY = "203.0.113.7", "10.0.0.5"
+
+
+def test_behind_one_trusted_proxy_the_forwarded_address_reaches_identity(make_app, world):
+    client = make_app("bc", TRUSTED_PROXIES=1).test_client()
+    # The first entry was written by the client itself: only the proxy's own entry counts.
+    sign_in(client, "olivia@acme.test", "wrong-password", environ_base={"REMOTE_ADDR": PROXY},
+            headers={"X-Forwarded-For": f"198.51.100.99, {VISITOR}"})
+    post_form(client, "/reset", {"login": "olivia@acme.test"}, environ_base={"REMOTE_ADDR": PROXY},
+              headers={"X-Forwarded-For": VISITOR})
+    assert world.identity.client_addresses == [("Authenticate", VISITOR), ("RequestPasswordReset", VISITOR)]
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(bc, world):
+    sign_in(bc, "olivia@acme.test", "wrong-password", environ_base={"REMOTE_ADDR": PROXY},
+            headers={"X-Forwarded-For": VISITOR})
+    assert world.identity.client_addresses == [("Authenticate", PROXY)]
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_is_used(make_app):
+    seen = []
+    for proxies in (1, 0):
+        app = make_app("bc", TRUSTED_PROXIES=proxies)
+
+        @app.get("/_scheme")
+        def _scheme():  # type: ignore[no-untyped-def]
+            seen.append(request.scheme)
+            return ""
+
+        app.test_client().get("/_scheme", headers={"X-Forwarded-Proto": "https"})
+    assert seen == ["https", "http"]

@@ -1,7 +1,7 @@
 """Sign-in at the right door, hand-off from the wrong one, generic failures (S3), sign-out."""
 from __future__ import annotations
 
-from tests.unit.web.conftest import EBP_URL
+from tests.unit.web.conftest import BC_URL, EBP_URL
 from tests.unit.web.helpers import (field_error, form_action, form_error, hidden, post_form, set_cookies,
                                     sign_in, text)
 
@@ -44,12 +44,14 @@ def test_an_enterprise_contact_at_the_billing_center_is_handed_over_to_the_enter
     assert 'src="/static/handoff.js"' in page and 'id="handoff-continue"' in page
     assert "bc_session" not in set_cookies(response)
     # The other portal redeems it (no CSRF token: the single-use ticket is the secret).
-    redeemed = ebp.post("/handoff", data={"ticket": ticket})
+    # Posted by the Billing Center's page: the browser names that origin.
+    redeemed = ebp.post("/handoff", data={"ticket": ticket}, headers={"Origin": BC_URL})
     assert redeemed.status_code == 302 and redeemed.headers["Location"] == "/"
     assert "ebp_session" in set_cookies(redeemed)
     assert "Globex Corporation" in text(ebp.get("/"))
     # Single use: the same ticket again only leads to the sign-in page.
-    again = ebp.application.test_client().post("/handoff", data={"ticket": ticket})
+    again = ebp.application.test_client().post("/handoff", data={"ticket": ticket},
+                                               headers={"Origin": BC_URL})
     assert again.status_code == 302 and again.headers["Location"] == "/sign-in"
 
 
@@ -57,20 +59,20 @@ def test_an_online_contact_at_the_enterprise_portal_is_handed_over_to_the_billin
     page = text(sign_in(ebp, "olivia@acme.test", "Online-demo-2026!"))
     assert "Your account is managed in the Billing Center" in page
     assert form_action(page, "handoff-form") == "http://bc.localtest:8080/handoff"
-    redeemed = bc.post("/handoff", data={"ticket": hidden(page, "ticket")})
+    redeemed = bc.post("/handoff", data={"ticket": hidden(page, "ticket")}, headers={"Origin": EBP_URL})
     assert redeemed.status_code == 302
     assert "Acme Online" in text(bc.get("/"))
 
 
 def test_a_ticket_for_one_portal_cannot_be_redeemed_at_the_other(bc, ebp):
     ticket = hidden(text(sign_in(bc, "globex-billing", "Enterprise-demo-2026!")), "ticket")
-    refused = bc.post("/handoff", data={"ticket": ticket})
+    refused = bc.post("/handoff", data={"ticket": ticket}, headers={"Origin": EBP_URL})
     assert refused.status_code == 302 and refused.headers["Location"] == "/sign-in"
     assert "bc_session" not in set_cookies(refused)
 
 
 def test_a_malformed_ticket_is_refused_without_asking_identity(ebp, world):
-    response = ebp.post("/handoff", data={"ticket": "x" * 2000})
+    response = ebp.post("/handoff", data={"ticket": "x" * 2000}, headers={"Origin": BC_URL})
     assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
     assert "RedeemHandoffTicket" not in world.identity.calls
 
