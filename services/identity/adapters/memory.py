@@ -12,6 +12,7 @@ from typing import Any, Self
 from billing_common.errors import AlreadyExists
 from billing_common.outbox import OutgoingMail
 from services.identity.domain.model import Account, Membership, Role, User
+from services.identity.service_layer.ports import UserStanding
 
 
 @dataclass
@@ -54,6 +55,19 @@ class MemoryUserRepository(_Repo):
                 if getattr(u, attr) == normalized:
                     return replace(u)
         return None
+
+    def standing(self, user_id: str) -> UserStanding | None:
+        return self._standing(self.get(user_id))
+
+    def standing_by_login(self, normalized: str) -> UserStanding | None:
+        return self._standing(self.by_login(normalized))
+
+    def _standing(self, user: User | None) -> UserStanding | None:
+        if user is None:
+            return None
+        membership = self.data.memberships.get(user.id)
+        account = self.data.accounts.get(membership.account_id) if membership else None
+        return UserStanding(user, membership, replace(account) if account else None)
 
     def taken(self, normalized: str) -> bool:
         return any(normalized in (u.login_normalized, u.email_normalized) for u in self.data.users.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing_common.db import SqlUnitOfWork
@@ -12,6 +12,7 @@ from billing_common.errors import AlreadyExists
 from billing_common.outbox import OutgoingMail, enqueue
 from services.identity.adapters import orm
 from services.identity.domain.model import Account, AccountKind, Membership, Role, User, normalize_login
+from services.identity.service_layer.ports import UserStanding
 
 
 def _account(row: Row[Any]) -> Account:
@@ -26,6 +27,32 @@ def _user(row: Row[Any]) -> User:
         id=row.id, login=row.login, email=row.email, name=row.name, locale=row.locale,
         password_hash=row.password_hash, staff=row.staff, status=row.status, created_at=row.created_at,
     )
+
+
+def _standing(row: Row[Any]) -> UserStanding:
+    user = _user(row)
+    if row.m_account_id is None:
+        return UserStanding(user, None, None)
+    account = None if row.a_id is None else Account(
+        id=row.a_id, name=row.a_name, kind=AccountKind(row.a_kind), currency=row.a_currency,
+        locale=row.a_locale, status=row.a_status, created_at=row.a_created_at,
+    )
+    return UserStanding(user, Membership(user.id, row.m_account_id, Role(row.m_role)), account)
+
+
+# The user with their membership and its account in one query, built once: these run on every
+# session check and sign-in, and building a statement costs several times executing it.
+_u, _m, _a = orm.users.c, orm.memberships.c, orm.accounts.c
+_STANDING = select(
+    orm.users, _m.account_id.label("m_account_id"), _m.role.label("m_role"),
+    *(column.label(f"a_{column.name}") for column in orm.accounts.c),
+).select_from(
+    orm.users.outerjoin(orm.memberships, _m.user_id == _u.id).outerjoin(orm.accounts, _a.id == _m.account_id)
+)
+_STANDING_BY_ID = _STANDING.where(_u.id == bindparam("user_id"))
+_STANDING_BY_LOGIN = _STANDING.where(
+    or_(_u.login_normalized == bindparam("login"), _u.email_normalized == bindparam("login"))
+)
 
 
 class SqlAccountRepository:
@@ -76,6 +103,16 @@ class SqlUserRepository:
         # The user ID wins over someone else's email address, should both ever match.
         rows.sort(key=lambda r: r.login_normalized != normalized)
         return _user(rows[0]) if rows else None
+
+    def standing(self, user_id: str) -> UserStanding | None:
+        row = self.conn.execute(_STANDING_BY_ID, {"user_id": user_id}).first()
+        return _standing(row) if row else None
+
+    def standing_by_login(self, normalized: str) -> UserStanding | None:
+        rows = self.conn.execute(_STANDING_BY_LOGIN, {"login": normalized}).all()
+        # The user ID wins over someone else's email address, should both ever match.
+        rows.sort(key=lambda r: r.login_normalized != normalized)
+        return _standing(rows[0]) if rows else None
 
     def taken(self, normalized: str) -> bool:
         u = orm.users.c

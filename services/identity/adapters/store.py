@@ -16,6 +16,30 @@ import redis
 # Extra seconds of Redis TTL beyond what the caller asked, so clean-up never races a check.
 _TTL_MARGIN = 60
 
+# touch_session in one round trip. The times are the caller's clock, never Redis's. The value
+# is not re-encoded with cjson (it keeps only 14 significant digits, which would shift the
+# stored timestamps): last_seen_at is replaced in the JSON text, by the caller's exact repr.
+# KEYS[1] session; ARGV: portal, now, idle timeout, absolute timeout, TTL margin.
+_TOUCH_SESSION = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local session = cjson.decode(raw)
+if session.portal ~= ARGV[1] then return false end
+local now = tonumber(ARGV[2])
+local idle_end = session.last_seen_at + tonumber(ARGV[3])
+local absolute_end = session.authenticated_at + tonumber(ARGV[4])
+if now >= idle_end or now >= absolute_end then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+local touched, found = string.gsub(raw, '("last_seen_at"%s*:%s*)[^,}]+',
+                                   function(name) return name .. ARGV[2] end, 1)
+if found ~= 1 then return redis.error_reply('session without last_seen_at') end
+local ttl = math.max(1, math.ceil(math.min(now + tonumber(ARGV[3]), absolute_end) - now))
+redis.call('SET', KEYS[1], touched, 'EX', ttl + tonumber(ARGV[5]))
+return touched
+"""
+
 
 def _ttl(seconds: float) -> int:
     return max(1, math.ceil(seconds)) + _TTL_MARGIN
@@ -25,6 +49,8 @@ class RedisStore:
     def __init__(self, client: redis.Redis, prefix: str = "identity:") -> None:
         self.r = client
         self.prefix = prefix
+        # EVALSHA, loading the script on first use (and again after a Redis restart).
+        self._touch_session = client.register_script(_TOUCH_SESSION)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "identity:") -> RedisStore:
@@ -50,6 +76,31 @@ class RedisStore:
 
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self.r.get(self._k(key))
+        return json.loads(raw) if raw is not None else None
+
+    def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        raws = self.r.mget([self._k(k) for k in keys]) if keys else []
+        return [json.loads(raw) if raw is not None else None for raw in raws]
+
+    def put_with_member(
+        self, key: str, value: dict[str, Any], ttl: float, set_key: str, member: str, set_ttl: float,
+        delete: tuple[str, ...] = (),
+    ) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        if delete:
+            pipe.delete(*(self._k(k) for k in delete))
+        pipe.set(self._k(key), json.dumps(value), ex=_ttl(ttl))
+        pipe.sadd(self._k(set_key), member)
+        pipe.expire(self._k(set_key), _ttl(set_ttl))
+        pipe.execute()
+
+    def touch_session(
+        self, key: str, portal: str, now: float, idle_timeout: float, absolute_timeout: float
+    ) -> dict[str, Any] | None:
+        raw = self._touch_session(
+            keys=[self._k(key)],
+            args=[portal, *(repr(float(t)) for t in (now, idle_timeout, absolute_timeout)), _TTL_MARGIN],
+        )
         return json.loads(raw) if raw is not None else None
 
     def take(self, key: str) -> dict[str, Any] | None:
@@ -113,6 +164,36 @@ class MemoryStore:
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self.values.get(key)
         return json.loads(raw) if raw is not None else None
+
+    def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        return [self.get(key) for key in keys]
+
+    def put_with_member(
+        self, key: str, value: dict[str, Any], ttl: float, set_key: str, member: str, set_ttl: float,
+        delete: tuple[str, ...] = (),
+    ) -> None:
+        self.delete(*delete)
+        self.put(key, value, ttl)
+        self.set_add(set_key, member, set_ttl)
+
+    def touch_session(
+        self, key: str, portal: str, now: float, idle_timeout: float, absolute_timeout: float
+    ) -> dict[str, Any] | None:
+        # The same rules as RedisStore's script, under the lock as the script is atomic.
+        with self.lock:
+            raw = self.values.get(key)
+            if raw is None:
+                return None
+            session = json.loads(raw)
+            if session.get("portal") != portal:
+                return None
+            if (now >= session["last_seen_at"] + idle_timeout
+                    or now >= session["authenticated_at"] + absolute_timeout):
+                del self.values[key]
+                return None
+            session["last_seen_at"] = now
+            self.values[key] = json.dumps(session)
+            return session
 
     def take(self, key: str) -> dict[str, Any] | None:
         with self.lock:

@@ -1,10 +1,19 @@
 """What the use cases need from the outside world; adapters implement these, fakes too."""
 from __future__ import annotations
 
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 from billing_common.outbox import OutgoingMail
 from services.identity.domain.model import Account, Membership, Role, User
+
+
+class UserStanding(NamedTuple):
+    """A user with their membership and its account (None, None for reps and non-members):
+    everything that decides whether they may be signed in, read together in one query."""
+
+    user: User
+    membership: Membership | None
+    account: Account | None
 
 
 class AccountRepository(Protocol):
@@ -23,6 +32,12 @@ class UserRepository(Protocol):
 
     def taken(self, normalized: str) -> bool:
         """Whether any user has this as user ID or email."""
+
+    def standing(self, user_id: str) -> UserStanding | None:
+        """The user, their membership and its account, in one round trip (every session check)."""
+
+    def standing_by_login(self, normalized: str) -> UserStanding | None:
+        """As `by_login`, with the membership and account (every sign-in)."""
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
@@ -78,6 +93,25 @@ class KeyValueStore(Protocol):
         """Overwrite only if the key still exists (a concurrent delete wins); False if not."""
 
     def get(self, key: str) -> dict[str, Any] | None: ...
+    def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        """Several values in one round trip, None for each missing one."""
+
+    def put_with_member(
+        self, key: str, value: dict[str, Any], ttl: float, set_key: str, member: str, set_ttl: float,
+        delete: tuple[str, ...] = (),
+    ) -> None:
+        """`delete(*delete)`, `put` and `set_add` in one round trip (a new session, its user's
+        index, and the failed sign-ins it makes void)."""
+
+    def touch_session(
+        self, key: str, portal: str, now: float, idle_timeout: float, absolute_timeout: float
+    ) -> dict[str, Any] | None:
+        """Atomically, in one round trip: the session at `key` with its last_seen_at moved to
+        `now` and its clean-up TTL renewed, provided it exists, was issued at `portal`, and at
+        `now` (the caller's clock) is neither `idle_timeout` past last_seen_at nor
+        `absolute_timeout` past authenticated_at. A session past either is deleted; one issued
+        at another portal is left alone. None in every case but the first."""
+
     def take(self, key: str) -> dict[str, Any] | None:
         """Get and delete atomically: only one caller can use a single-use token."""
 

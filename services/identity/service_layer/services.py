@@ -49,7 +49,7 @@ from services.identity.domain.model import (
 )
 from services.identity.domain.passwords import MAX_LENGTH, check_password_policy, normalize_password
 from services.identity.service_layer import messages
-from services.identity.service_layer.ports import KeyValueStore, PasswordHasher, UnitOfWork
+from services.identity.service_layer.ports import KeyValueStore, PasswordHasher, UnitOfWork, UserStanding
 
 log = structlog.get_logger()
 
@@ -137,24 +137,23 @@ def _bounded(value: str, field_name: str, max_length: int) -> None:
         raise InvalidArgument(f"The field {field_name} takes at most {max_length} characters.", field=field_name)
 
 
-def _load_principal(uow: UnitOfWork, user: User | None) -> Principal | None:
+def _principal(standing: UserStanding | None) -> Principal | None:
     """The user's role and account, or None when they may not sign in at all."""
-    if user is None or user.status != ACTIVE:
+    if standing is None:
+        return None
+    user, membership, account = standing
+    if user.status != ACTIVE:
         return None
     if user.staff:
         return Principal(user, Role.REP, None)
-    membership = uow.memberships.for_user(user.id)
-    if membership is None:
-        return None
-    account = uow.accounts.get(membership.account_id)
-    if account is None or account.status != ACTIVE:
+    if membership is None or account is None or account.status != ACTIVE:
         return None
     return Principal(user, membership.role, account)
 
 
-def _by_login(uow: UnitOfWork, normalized: str) -> User | None:
+def _standing_by_login(uow: UnitOfWork, normalized: str) -> UserStanding | None:
     # No user ID contains control characters (and PostgreSQL refuses NUL): nobody has it.
-    return None if has_control_chars(normalized) else uow.users.by_login(normalized)
+    return None if has_control_chars(normalized) else uow.users.standing_by_login(normalized)
 
 
 def _known_id(value: str) -> str:
@@ -185,12 +184,10 @@ def _hourly_limit(deps: Dependencies, key: str, limit: int) -> float:
 
 # --- sign-in (S3, S4) -----------------------------------------------------------------------
 
-def _login_wait(deps: Dependencies, key: str) -> float:
+def _login_wait(deps: Dependencies, key: str, throttle: dict[str, Any] | None, now: float) -> float:
     """Seconds this key must still wait before another sign-in attempt (0: go ahead)."""
-    throttle = deps.store.get(f"{key}:throttle")
     if throttle is None:
         return 0.0
-    now = deps.clock.now()
     if now >= throttle["until"] + deps.settings.login_failure_window:
         # Quiet for a whole window after the last wait: the slate is clean again.
         deps.store.delete(f"{key}:throttle")
@@ -204,9 +201,11 @@ def _user_failure_key(user: User | None, normalized_login: str) -> str:
 
 
 def _check_login_limits(deps: Dependencies, user_key: str, address_key: str | None) -> None:
-    wait = _login_wait(deps, user_key)
-    if address_key:
-        wait = max(wait, _login_wait(deps, address_key))
+    keys = [user_key, address_key] if address_key else [user_key]
+    # Both throttles in one round trip: this runs before every sign-in.
+    throttles = deps.store.get_many(*(f"{key}:throttle" for key in keys))
+    now = deps.clock.now()
+    wait = max(_login_wait(deps, key, throttle, now) for key, throttle in zip(keys, throttles))
     if wait > 0:
         raise _too_many(wait)
 
@@ -235,9 +234,13 @@ def _record_login_failure(deps: Dependencies, user_key: str, address_key: str | 
         _record_failure(deps, address_key, deps.settings.login_address_max_failures)
 
 
+def _login_failure_keys(user_key: str) -> tuple[str, str]:
+    """The failure events and the throttle of a key: a good sign-in deletes both."""
+    return user_key, f"{user_key}:throttle"
+
+
 def _clear_login_failures(deps: Dependencies, user_key: str) -> None:
-    deps.store.clear_events(user_key)
-    deps.store.delete(f"{user_key}:throttle")
+    deps.store.delete(*_login_failure_keys(user_key))
 
 
 def _address_key(prefix: str, client_address: str) -> str | None:
@@ -262,8 +265,9 @@ def authenticate(
     normalized = normalize_login(login)
 
     with deps.uow() as uow:
-        user = _by_login(uow, normalized)
-        principal = _load_principal(uow, user)
+        standing = _standing_by_login(uow, normalized)
+    user = standing.user if standing else None
+    principal = _principal(standing)
     user_key = _user_failure_key(user, normalized)
     address_key = _address_key("login-fail", client_address)
     _check_login_limits(deps, user_key, address_key)
@@ -277,7 +281,6 @@ def authenticate(
         raise Unauthenticated(INVALID_CREDENTIALS)
 
     assert user is not None and stored_hash is not None
-    _clear_login_failures(deps, user_key)
     if deps.hasher.needs_rehash(stored_hash):
         # S2: parameters went up since this hash was made; upgrade it while we have the password.
         with deps.uow() as uow:
@@ -288,7 +291,10 @@ def authenticate(
     home = principal.home_portal
     log.info("signed in", user_id=user.id, portal=portal.value, home_portal=home.value)
     if home is portal:
-        return AuthResult(principal, home, session=_open_session(deps, user.id, portal))
+        # The failed attempts are cleared in the same round trip as the session is written.
+        session = _open_session(deps, user.id, portal, forget=_login_failure_keys(user_key))
+        return AuthResult(principal, home, session=session)
+    _clear_login_failures(deps, user_key)
     return AuthResult(principal, home, handoff_ticket=_issue_ticket(deps, user.id, home))
 
 
@@ -312,14 +318,18 @@ def _session_ttl(deps: Dependencies, data: dict[str, Any]) -> float:
     return max(1.0, min(info_idle, absolute) - deps.clock.now())
 
 
-def _open_session(deps: Dependencies, user_id: str, portal: Portal) -> SessionInfo:
-    """A brand-new token at every sign-in (S9); Redis keeps only its digest."""
+def _open_session(
+    deps: Dependencies, user_id: str, portal: Portal, forget: tuple[str, ...] = ()
+) -> SessionInfo:
+    """A brand-new token at every sign-in (S9); Redis keeps only its digest. The keys in
+    `forget` are deleted in the same round trip."""
     token = _new_token()
     digest = _digest(token)
     now = deps.clock.now()
     data = {"user_id": user_id, "portal": portal.value, "authenticated_at": now, "last_seen_at": now}
-    deps.store.put(f"session:{digest}", data, _session_ttl(deps, data))
-    deps.store.set_add(f"user-sessions:{user_id}", digest, deps.settings.session_absolute_timeout)
+    deps.store.put_with_member(f"session:{digest}", data, _session_ttl(deps, data),
+                               f"user-sessions:{user_id}", digest, deps.settings.session_absolute_timeout,
+                               delete=forget)
     return _session_info(deps, token, data)
 
 
@@ -341,26 +351,20 @@ def validate_session(deps: Dependencies, token: str, portal: Portal) -> SignedIn
     """
     if not token or len(token) > MAX_TOKEN:
         raise Unauthenticated(INVALID_SESSION)
-    digest = _digest(token)
-    key = f"session:{digest}"
-    data = deps.store.get(key)
-    if data is None or data.get("portal") != portal.value:
-        raise Unauthenticated(INVALID_SESSION)
+    key = f"session:{_digest(token)}"
     s = deps.settings
-    now = deps.clock.now()
-    if (now >= data["last_seen_at"] + s.session_idle_timeout
-            or now >= data["authenticated_at"] + s.session_absolute_timeout):
-        deps.store.delete(key)
+    # One atomic round trip judges the portal and both timeouts by our clock and moves
+    # last_seen_at to now; a sign-out or expiry a moment earlier wins (None).
+    data = deps.store.touch_session(key, portal.value, deps.clock.now(), s.session_idle_timeout,
+                                    s.session_absolute_timeout)
+    if data is None:
         raise Unauthenticated(INVALID_SESSION)
     with deps.uow() as uow:
-        principal = _load_principal(uow, uow.users.get(data["user_id"]))
+        principal = _principal(uow.users.standing(data["user_id"]))
     if principal is None or not may_sign_in_at(portal, principal.role):
-        # Disabled, removed from the account, or now a member at the Enterprise portal.
+        # Disabled, removed from the account, or now a member at the Enterprise portal: the
+        # database is read on every check, so these take effect at once.
         deps.store.delete(key)
-        raise Unauthenticated(INVALID_SESSION)
-    data["last_seen_at"] = now
-    # Only if it still exists: a sign-out racing with this call must win.
-    if not deps.store.replace(key, data, _session_ttl(deps, data)):
         raise Unauthenticated(INVALID_SESSION)
     return SignedIn(principal, _session_info(deps, token, data))
 
@@ -412,7 +416,7 @@ def redeem_handoff_ticket(deps: Dependencies, ticket: str, portal: Portal, clien
     if deps.clock.now() >= data["issued_at"] + deps.settings.handoff_ticket_ttl:
         raise Unauthenticated(INVALID_TICKET)
     with deps.uow() as uow:
-        principal = _load_principal(uow, uow.users.get(data["user_id"]))
+        principal = _principal(uow.users.standing(data["user_id"]))
     if principal is None or not may_sign_in_at(portal, principal.role):
         raise Unauthenticated(INVALID_TICKET)
     log.info("hand-off redeemed", user_id=principal.user.id, portal=portal.value)
@@ -448,7 +452,7 @@ def request_password_reset(deps: Dependencies, login: str, portal: Portal, clien
     token = _new_token()
     digest = _digest(token)
     with deps.uow() as uow:
-        principal = _load_principal(uow, _by_login(uow, normalize_login(login)))
+        principal = _principal(_standing_by_login(uow, normalize_login(login)))
         if principal is None or not address_ok:
             # About the same Redis round trips as a real request, so timing tells little (S7).
             decoy = f"rl:reset:decoy:{digest}"

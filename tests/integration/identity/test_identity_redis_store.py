@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import threading
 
-from services.identity.adapters.store import RedisStore
+import pytest
+
+from services.identity.adapters.store import MemoryStore, RedisStore
 
 
 def test_values_round_trip_and_carry_a_cleanup_ttl(store: RedisStore):
@@ -64,3 +66,88 @@ def test_events_are_judged_by_the_timestamps_given_not_by_redis_time(store: Redi
     assert store.events("rl", since=0) == [base + 200, base + 1050]
     store.clear_events("rl")
     assert store.events("rl", since=0) == []
+
+
+# --- touch_session: the one round trip of every session check (a Lua script) -------------------
+# The in-memory twin must give the same answers, so these run against both.
+
+IDLE, ABSOLUTE = 1800.0, 43200.0
+SIGNED_IN_AT = 1_800_000_000.123457
+
+
+@pytest.fixture(params=["redis", "memory"])
+def either_store(request, store: RedisStore):
+    return store if request.param == "redis" else MemoryStore()
+
+
+def _touch(store, key: str, now: float, portal: str = "billing_center"):
+    return store.touch_session(key, portal, now, IDLE, ABSOLUTE)
+
+
+def _session(portal: str = "billing_center", last_seen_at: float = SIGNED_IN_AT) -> dict:
+    return {"user_id": "u1", "portal": portal, "authenticated_at": SIGNED_IN_AT, "last_seen_at": last_seen_at}
+
+
+def test_touching_a_live_session_moves_last_seen_to_the_exact_time_given_and_keeps_the_rest(either_store):
+    either_store.put("session:d1", _session(), ttl=IDLE)
+    now = SIGNED_IN_AT + 1234.567891
+    touched = _touch(either_store, "session:d1", now)
+    # Every digit survives (Redis's cjson would keep only 14 significant ones).
+    assert touched == _session(last_seen_at=now)
+    assert either_store.get("session:d1") == _session(last_seen_at=now)
+
+
+def test_a_session_is_judged_idle_and_too_old_by_the_time_given_and_then_deleted(either_store):
+    either_store.put("session:idle", _session(), ttl=IDLE)
+    assert _touch(either_store, "session:idle", SIGNED_IN_AT + IDLE) is None
+    assert either_store.get("session:idle") is None
+    either_store.put("session:old", _session(last_seen_at=SIGNED_IN_AT + ABSOLUTE - 1), ttl=IDLE)
+    assert _touch(either_store, "session:old", SIGNED_IN_AT + ABSOLUTE) is None
+    assert either_store.get("session:old") is None
+
+
+def test_a_session_of_the_other_portal_is_refused_and_left_alone(either_store):
+    either_store.put("session:ent", _session("enterprise"), ttl=IDLE)
+    assert _touch(either_store, "session:ent", SIGNED_IN_AT + 1) is None
+    assert either_store.get("session:ent") == _session("enterprise")
+
+
+def test_a_missing_or_deleted_session_is_not_brought_back(either_store):
+    assert _touch(either_store, "session:none", SIGNED_IN_AT) is None
+    either_store.put("session:gone", _session(), ttl=IDLE)
+    assert either_store.take("session:gone") is not None
+    assert _touch(either_store, "session:gone", SIGNED_IN_AT + 1) is None
+    assert either_store.get("session:gone") is None
+
+
+def test_touching_renews_the_cleanup_ttl_up_to_the_nearer_timeout(store: RedisStore):
+    store.put("session:ttl", _session(), ttl=5)
+    store.touch_session("session:ttl", "billing_center", SIGNED_IN_AT + 10, IDLE, ABSOLUTE)
+    assert IDLE < store.r.ttl(store.prefix + "session:ttl") <= IDLE + 60
+    # Near the absolute limit the TTL follows it, not the idle timeout.
+    store.put("session:ttl", _session(last_seen_at=SIGNED_IN_AT + ABSOLUTE - 200), ttl=5)
+    assert store.touch_session("session:ttl", "billing_center", SIGNED_IN_AT + ABSOLUTE - 100, IDLE, ABSOLUTE)
+    assert 60 < store.r.ttl(store.prefix + "session:ttl") <= 100 + 60
+
+
+def test_several_values_come_back_in_one_call_with_none_for_the_missing(either_store):
+    either_store.put("a", {"v": 1}, ttl=10)
+    either_store.put("c", {"v": 3}, ttl=10)
+    assert either_store.get_many("a", "b", "c") == [{"v": 1}, None, {"v": 3}]
+    assert either_store.get_many() == []
+
+
+def test_a_value_and_its_index_member_are_written_together_and_other_keys_deleted(either_store):
+    either_store.record_event("rl:fail", 1.0, window=900)
+    either_store.put("rl:fail:throttle", {"level": 0, "until": 2.0}, ttl=900)
+    either_store.put_with_member("session:x", {"user_id": "u1"}, 30, "user-sessions:u1", "x", 600,
+                                 delete=("rl:fail", "rl:fail:throttle"))
+    assert either_store.get("session:x") == {"user_id": "u1"}
+    assert either_store.set_members("user-sessions:u1") == {"x"}
+    assert either_store.events("rl:fail", since=0) == [] and either_store.get("rl:fail:throttle") is None
+
+
+def test_the_value_and_index_get_their_own_cleanup_ttls(store: RedisStore):
+    store.put_with_member("session:y", {"user_id": "u2"}, 30, "user-sessions:u2", "y", 600)
+    assert 0 < store.r.ttl(store.prefix + "session:y") <= 30 + 60
+    assert 30 + 60 < store.r.ttl(store.prefix + "user-sessions:u2") <= 600 + 60

@@ -6,11 +6,11 @@ values carry their timestamps and Redis TTLs only clean up.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from billing_common.errors import FailedPrecondition, RateLimited, Unauthenticated
 from services.identity.adapters import orm
-from services.identity.domain.model import AccountKind, Portal, Role
+from services.identity.domain.model import DISABLED, AccountKind, Portal, Role
 from services.identity.service_layer import services
 
 BC, ENT = Portal.BILLING_CENTER, Portal.ENTERPRISE
@@ -36,6 +36,27 @@ def test_a_session_idles_out_by_the_injected_clock_against_real_redis(deps, cloc
     clock.advance(29 * 60)
     services.validate_session(deps, token, BC)
     clock.advance(30 * 60)
+    with pytest.raises(Unauthenticated):
+        services.validate_session(deps, token, BC)
+
+
+def test_a_session_in_use_ends_after_twelve_hours_and_only_works_at_its_portal_against_real_redis(
+        deps, clock, olivia):
+    token = services.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    with pytest.raises(Unauthenticated):
+        services.validate_session(deps, token, ENT)
+    for _ in range(12 * 2 - 1):
+        clock.advance(30 * 60 - 1)
+        assert services.validate_session(deps, token, BC).session.idle_expires_at == clock.now() + 30 * 60
+    clock.advance(30 * 60)
+    with pytest.raises(Unauthenticated):
+        services.validate_session(deps, token, BC)
+
+
+def test_disabling_a_user_ends_their_session_at_once_on_real_backends(deps, olivia):
+    token = services.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    with deps.engine.begin() as conn:
+        conn.execute(update(orm.users).where(orm.users.c.id == olivia[1]).values(status=DISABLED))
     with pytest.raises(Unauthenticated):
         services.validate_session(deps, token, BC)
 

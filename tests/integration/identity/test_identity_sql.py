@@ -185,3 +185,36 @@ def test_leaving_a_unit_of_work_without_commit_writes_nothing(engine, unique):
         uow.accounts.add(account)
     with IdentityUnitOfWork(engine) as uow:
         assert uow.accounts.get(account.id) is None
+
+
+def test_a_users_standing_comes_with_their_membership_and_account_in_one_read(engine, unique):
+    account = _account(unique)
+    member, rep = _user(unique, password_hash="h"), _user(unique, staff=True)
+    with IdentityUnitOfWork(engine) as uow:
+        uow.accounts.add(account)
+        uow.users.add(member)
+        uow.users.add(rep)
+        uow.memberships.put(Membership(member.id, account.id, Role.MEMBER), 1.0)
+        uow.commit()
+    with IdentityUnitOfWork(engine) as uow:
+        membership = Membership(member.id, account.id, Role.MEMBER)
+        assert uow.users.standing(member.id) == (member, membership, account)
+        assert uow.users.standing(rep.id) == (rep, None, None)
+        assert uow.users.standing("missing") is None
+        assert uow.users.standing_by_login(member.email.lower()) == uow.users.standing(member.id)
+        assert uow.users.standing_by_login(rep.login.lower()).user == rep
+        assert uow.users.standing_by_login("nobody") is None
+
+
+def test_a_standing_by_login_prefers_the_user_id_over_someone_elses_email(engine, unique):
+    name = unique("shared")
+    by_id = _user(unique, login=name, email=unique("x") + "@acme.test")
+    # create_user refuses such a pair; the database alone does not.
+    by_email = _user(unique, login=unique("y"), email=name)
+    with IdentityUnitOfWork(engine) as uow:
+        uow.users.add(by_email)
+        uow.users.add(by_id)
+        uow.commit()
+    with IdentityUnitOfWork(engine) as uow:
+        assert uow.users.standing_by_login(name.lower()).user.id == by_id.id
+        assert uow.users.by_login(name.lower()).id == by_id.id

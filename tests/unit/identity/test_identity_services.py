@@ -14,7 +14,7 @@ from billing_common.errors import (
     RateLimited,
     Unauthenticated,
 )
-from services.identity.domain.model import AccountKind, Portal, Role
+from services.identity.domain.model import ACTIVE, DISABLED, AccountKind, Portal, Role
 from services.identity.service_layer import services
 
 BC, ENT = Portal.BILLING_CENTER, Portal.ENTERPRISE
@@ -182,6 +182,15 @@ def test_a_success_clears_the_failure_count(deps, world, sign_in):
     assert sign_in("olivia@acme.test").session
 
 
+def test_a_success_that_hands_over_to_the_home_portal_also_clears_the_failure_count(deps, world, sign_in):
+    for _ in range(9):
+        _failure(deps, "olivia@acme.test", "Wrong-password-1", ENT)
+    assert sign_in("olivia@acme.test", ENT).handoff_ticket
+    for _ in range(9):
+        _failure(deps, "olivia@acme.test", "Wrong-password-1", ENT)
+    assert sign_in("olivia@acme.test", ENT).handoff_ticket
+
+
 # --- S2 (upgrade on login, with the fake hasher; the real parameters are in test_identity_hashing)
 
 def test_an_outdated_hash_is_upgraded_at_sign_in(deps, world, data, sign_in):
@@ -256,6 +265,31 @@ def test_a_removed_member_loses_their_session(deps, world, sign_in):
     services.remove_membership(deps, world.mark, world.online_id)
     with pytest.raises(Unauthenticated):
         services.validate_session(deps, token, BC)
+
+
+def test_disabling_a_user_or_their_account_ends_their_session_at_the_next_check(deps, world, data, sign_in):
+    olivia, mark = sign_in("olivia@acme.test").session.token, sign_in("mark@acme.test").session.token
+    data.users[world.olivia].status = DISABLED
+    with pytest.raises(Unauthenticated):
+        services.validate_session(deps, olivia, BC)
+    assert services.validate_session(deps, mark, BC)
+    data.accounts[world.online_id].status = DISABLED
+    with pytest.raises(Unauthenticated):
+        services.validate_session(deps, mark, BC)
+    # Refused for good: the session was deleted, not just turned away this once.
+    data.users[world.olivia].status = data.accounts[world.online_id].status = ACTIVE
+    with pytest.raises(Unauthenticated):
+        services.validate_session(deps, olivia, BC)
+    with pytest.raises(Unauthenticated):
+        services.validate_session(deps, mark, BC)
+
+
+def test_a_session_checked_at_the_other_portal_still_works_at_its_own(deps, world, clock, sign_in):
+    token = sign_in("olivia@acme.test", BC).session.token
+    clock.advance(60)
+    with pytest.raises(Unauthenticated):
+        services.validate_session(deps, token, ENT)
+    assert services.validate_session(deps, token, BC).session.idle_expires_at == clock.now() + 30 * 60
 
 
 # --- hand-off tickets -----------------------------------------------------------------------
