@@ -30,16 +30,36 @@ REQUEST_ID_HEADER = "x-request-id"
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 
 
-def _wrap_unary(handler: grpc.RpcMethodHandler, wrapper: Callable[..., Any]) -> grpc.RpcMethodHandler:
+def _wrap_unary(
+    handler: grpc.RpcMethodHandler,
+    wrapper: Callable[..., Any],
+    deserializer: Callable[[Callable[[bytes], Any]], Callable[[bytes], Any]] | None = None,
+) -> grpc.RpcMethodHandler:
     """Only unary-unary calls exist in our protos; other kinds pass through untouched."""
     if handler is None or handler.unary_unary is None:
         return handler
     inner = handler.unary_unary
+    parse = handler.request_deserializer
     return grpc.unary_unary_rpc_method_handler(
         lambda request, context: wrapper(inner, request, context),
-        request_deserializer=handler.request_deserializer,
+        request_deserializer=deserializer(parse) if deserializer and parse else parse,
         response_serializer=handler.response_serializer,
     )
+
+
+# A request grpc could not parse. Left to grpc, it becomes INTERNAL "Exception deserializing
+# request!" with a logged traceback; it is the caller's bad input, so INVALID_ARGUMENT (S24).
+_UNDECODABLE = object()
+
+
+def _lenient(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    def parse_or_mark(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except Exception:
+            return _UNDECODABLE
+
+    return parse_or_mark
 
 
 class RequestIdInterceptor(grpc.ServerInterceptor):
@@ -96,6 +116,9 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, details):  # type: ignore[no-untyped-def]
         def wrapper(inner, request, context):  # type: ignore[no-untyped-def]
+            if request is _UNDECODABLE:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                              "the request is not a valid message (malformed bytes or invalid UTF-8)")
             try:
                 return inner(request, context)
             except DomainError as exc:
@@ -115,7 +138,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
                 log.exception("unhandled error")
                 context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
-        return _wrap_unary(continuation(details), wrapper)
+        return _wrap_unary(continuation(details), wrapper, _lenient)
 
 
 def _already_aborted(context: Any) -> bool:

@@ -16,9 +16,8 @@ from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common.clock import Clock, SystemClock
 from billing_common.errors import InvalidArgument
-from billing_common.grpc_server import GrpcServer, build_server
-from billing_common.mail import transport_from_settings
-from billing_common.outbox import OutboxDispatcher
+from billing_common.grpc_server import GrpcServer
+from billing_common.service import build_service
 from services.identity import bootstrap
 from services.identity.adapters import orm
 from services.identity.config import IdentitySettings
@@ -224,25 +223,15 @@ def build(
     clock = clock or SystemClock()
     deps = bootstrap.build_dependencies(settings, clock=clock, store=store, hasher=hasher)
     servicer = IdentityServicer(deps)
-    server = build_server(
-        settings.grpc_bind,
-        lambda s: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, s),
-        [SERVICE_NAME],
-        workers=settings.grpc_workers,
-        grace=settings.shutdown_grace,
-        reflection_enabled=settings.env == "dev",
+    server = build_service(
+        settings,
+        service_name=SERVICE_NAME,
+        register=lambda s: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, s),
+        engine=deps.engine,
+        outbox=orm.outbox,
+        clock=clock,
+        on_stop=deps.close,
     )
-    dispatcher = OutboxDispatcher(
-        deps.engine,
-        orm.outbox,
-        transport_from_settings(settings.smtp_url, settings.maildir),
-        settings.mail_from,
-        clock,
-    )
-    dispatcher.start_thread(settings.outbox_poll_interval)
-    # After the server: mail written by the last calls still gets its next poll.
-    server.on_stop.append(lambda: dispatcher.stop_thread(settings.shutdown_grace))
-    server.on_stop.append(deps.close)
     server.servicer = servicer  # type: ignore[attr-defined]
     return server
 

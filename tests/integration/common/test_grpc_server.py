@@ -109,3 +109,13 @@ def test_a_call_in_flight_when_the_server_stops_completes_and_health_goes_not_se
     t.join(5)
     stopper.join(10)
     assert result["reply"].subscription.plan_code == "ok"
+
+
+@pytest.mark.parametrize("raw", [b"\x0a\x02\xff\xfe", b"\xff\xff\xff\xff", b"\x0a\x10short"],
+                         ids=["invalid UTF-8 in a string", "garbage", "truncated"])
+def test_bytes_that_are_not_a_valid_request_are_invalid_argument_not_internal(server, raw):
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        call = channel.unary_unary(f"/{SERVICE}/GetSubscriptionSummary")  # no serializers: raw bytes
+        with pytest.raises(grpc.RpcError) as err:
+            call(raw, timeout=2)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
