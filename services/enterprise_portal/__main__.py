@@ -1,17 +1,18 @@
 """`python -m services.enterprise_portal`: the enterprise_portal gRPC server (configured by
-ENTERPRISE_PORTAL_* and the common variables; see deploy/README.md)."""
+ENTERPRISE_PORTAL_* and the common variables; see deploy/README.md); `... migrate` only migrates."""
 from __future__ import annotations
 
-from billing_common.logs import configure
+import sys
+
+from billing_common.cli import service_main
+from services.enterprise_portal import bootstrap
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.entrypoints.grpc_server import serve
 
 
-def main() -> None:
-    settings = EnterprisePortalSettings()
-    configure("enterprise_portal", settings.log_level, settings.log_format)
-    serve(settings)
+def main(argv: list[str] | None = None) -> int:
+    return service_main("enterprise_portal", EnterprisePortalSettings, bootstrap.migrate, serve, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,21 +3,15 @@ from __future__ import annotations
 
 import sys
 
-from billing_common import logs
+from billing_common.cli import service_main
+from services.identity import bootstrap
 from services.identity.config import IdentitySettings
+from services.identity.entrypoints.grpc_server import serve
 
 
-def main(argv: list[str]) -> None:
-    settings = IdentitySettings()
-    logs.configure("identity", settings.log_level, settings.log_format)
-    from services.identity import bootstrap
-    from services.identity.entrypoints.grpc_server import serve
-
-    if argv[:1] == ["migrate"]:
-        bootstrap.migrate(settings)
-        return
-    serve(settings)
+def main(argv: list[str] | None = None) -> int:
+    return service_main("identity", IdentitySettings, bootstrap.migrate, serve, argv)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main())

@@ -1,21 +1,22 @@
 """`python -m services.online_billing`: the online_billing gRPC server (configured by
-ONLINE_BILLING_* and the common variables; see deploy/README.md).
+ONLINE_BILLING_* and the common variables; see deploy/README.md); `... migrate` only migrates.
 
 For now it serves GetSubscriptionSummary and drains its mail outbox; the renewal worker
 (set-based billing runs and dunning, ARCHITECTURE.md "Renewals") comes in a later issue.
 """
 from __future__ import annotations
 
-from billing_common.logs import configure
+import sys
+
+from billing_common.cli import service_main
+from services.online_billing import bootstrap
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import serve
 
 
-def main() -> None:
-    settings = OnlineBillingSettings()
-    configure("online_billing", settings.log_level, settings.log_format)
-    serve(settings)
+def main(argv: list[str] | None = None) -> int:
+    return service_main("online_billing", OnlineBillingSettings, bootstrap.migrate, serve, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -10,7 +10,7 @@ from billing_common.money import Money
 from services.enterprise_portal import bootstrap
 from services.enterprise_portal.adapters.orm import metadata
 from services.enterprise_portal.config import EnterprisePortalSettings
-from services.enterprise_portal.entrypoints import cli
+from services.enterprise_portal.__main__ import main as service_main
 from services.enterprise_portal.service_layer.services import get_open_invoice_summary
 from services.enterprise_portal.service_layer.unit_of_work import SqlEnterprisePortalUnitOfWork
 
@@ -33,7 +33,7 @@ def test_migrating_twice_changes_nothing(settings: EnterprisePortalSettings) -> 
 def test_the_migrate_command_migrates_the_configured_database(monkeypatch, database_url) -> None:  # type: ignore[no-untyped-def]
     url = database_url("enterprise_portal_cli")
     monkeypatch.setenv("ENTERPRISE_PORTAL_DATABASE_URL", url)
-    assert cli.main(["migrate"]) == 0
+    assert service_main(["migrate"]) == 0
     engine = make_engine(url)
     try:
         assert inspect(engine).has_table("invoices")

@@ -12,7 +12,7 @@ from services.online_billing import bootstrap
 from services.online_billing.adapters.orm import metadata
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain.model import BillingInterval, SubscriptionStatus
-from services.online_billing.entrypoints import cli
+from services.online_billing.__main__ import main as service_main
 from services.online_billing.service_layer.unit_of_work import SqlOnlineBillingUnitOfWork
 
 NOV_26_2026 = 1_795_700_000.0  # 2026-11-26 UTC
@@ -38,7 +38,7 @@ def test_migrating_twice_changes_nothing(settings: OnlineBillingSettings) -> Non
 def test_the_migrate_command_migrates_the_configured_database(monkeypatch, database_url) -> None:  # type: ignore[no-untyped-def]
     url = database_url("online_billing_cli")
     monkeypatch.setenv("ONLINE_BILLING_DATABASE_URL", url)
-    assert cli.main(["migrate"]) == 0
+    assert service_main(["migrate"]) == 0
     engine = make_engine(url)
     try:
         assert inspect(engine).has_table("subscriptions")

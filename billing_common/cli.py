@@ -1,0 +1,33 @@
+"""The command line of every gRPC service: `python -m services.<name> [serve|migrate]`."""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TypeVar
+
+from billing_common import logs
+from billing_common.config import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def service_main(
+    name: str,
+    settings_type: Callable[[], S],
+    migrate: Callable[[S], None],
+    serve: Callable[[S], None],
+    argv: list[str] | None = None,
+) -> int:
+    """`serve` (the default) runs the server until SIGTERM; `migrate` upgrades the service's
+    database to the newest migration and exits (operators' one-shot job)."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
+    parser.add_argument("command", nargs="?", choices=("serve", "migrate"), default="serve")
+    args = parser.parse_args(argv)
+    settings = settings_type()
+    logs.configure(name, settings.log_level, settings.log_format)
+    if args.command == "migrate":
+        migrate(settings)
+        print(f"{name}: database at the newest migration")
+    else:
+        serve(settings)
+    return 0
