@@ -119,3 +119,32 @@ def test_bytes_that_are_not_a_valid_request_are_invalid_argument_not_internal(se
         with pytest.raises(grpc.RpcError) as err:
             call(raw, timeout=2)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def _listed_services(port):
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
+                                            timeout=2)
+        return {s.name for r in replies for s in r.list_services_response.service}
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["dev", "prod"])
+def test_server_reflection_is_served_only_when_enabled(enabled):
+    srv = build_server(
+        "127.0.0.1:0",
+        lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(Scripted(), s),
+        [SERVICE],
+        reflection_enabled=enabled,
+    ).start()
+    try:
+        if enabled:
+            assert SERVICE in _listed_services(srv.port)
+        else:
+            with pytest.raises(grpc.RpcError) as err:
+                _listed_services(srv.port)
+            assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        srv.stop()
