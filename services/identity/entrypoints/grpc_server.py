@@ -6,10 +6,12 @@ Domain errors are mapped to statuses by billing_common's interceptor, never here
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
+import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from billing.identity.v1 import identity_pb2 as pb
@@ -24,6 +26,8 @@ from services.identity.config import IdentitySettings
 from services.identity.domain.model import Account, AccountKind, Portal, Principal, Role, User
 from services.identity.service_layer import services
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
+
+log = structlog.get_logger()
 
 SERVICE_NAME = "billing.identity.v1.IdentityService"
 
@@ -207,6 +211,13 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return pb.AssignRepResponse()
 
 
+def _logged(work: Callable[[], None]) -> None:
+    try:
+        work()
+    except Exception:
+        log.exception("deferred work failed")
+
+
 def build(
     settings: IdentitySettings,
     *,
@@ -222,6 +233,11 @@ def build(
     """
     clock = clock or SystemClock()
     deps = bootstrap.build_dependencies(settings, clock=clock, store=store, hasher=hasher)
+    # Deferred work (the reset lookup and mail, S7) runs on one background thread; on stop it
+    # finishes what was queued before the connections close.
+    deferred = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity-deferred")
+    deps.defer = lambda work: deferred.submit(_logged, work)  # type: ignore[assignment,return-value]
+    deps.closers.insert(0, lambda: deferred.shutdown(wait=True))
     servicer = IdentityServicer(deps)
     server = build_service(
         settings,

@@ -78,6 +78,9 @@ class Dependencies:
     # The SQL engine when bootstrap built one (the outbox dispatcher shares it); opaque here.
     engine: Any = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    # Runs work the caller must not wait for (and must not be able to time). The server hands
+    # it to a background thread; tests and scripts run it at once.
+    defer: Callable[[Callable[[], None]], None] = field(default=lambda work: work())
 
     def close(self) -> None:
         for close in self.closers:
@@ -434,31 +437,30 @@ def _portal_url(deps: Dependencies, portal: Portal) -> str:
 def request_password_reset(deps: Dependencies, login: str, portal: Portal, client_address: str = "") -> None:
     """Mails a single-use link to the user's address on file, or quietly does nothing.
 
-    The caller cannot tell which (S7): unknown user IDs, users over their hourly limit and
-    addresses over theirs get the same answer after the same kind of work.
+    The caller cannot tell which (S7): once the input is checked, the answer goes back at
+    once and the lookup, the limits and the mail happen in deferred work, so unknown user
+    IDs, users over their hourly limit and addresses over theirs look and time the same.
     """
     if not login.strip():
         raise InvalidArgument("Enter your user ID.", field="login")
     _bounded(login, "login", MAX_LOGIN)
-    s = deps.settings
     now = deps.clock.now()
+    deps.defer(lambda: _issue_reset_link(deps, login, portal, client_address, now))
+
+
+def _issue_reset_link(deps: Dependencies, login: str, portal: Portal, client_address: str, now: float) -> None:
+    s = deps.settings
     address_key = _address_key("reset", client_address)
     address_ok = True
     if address_key:
         address_ok = _hourly_limit(deps, address_key, s.reset_requests_per_address) == 0
         deps.store.record_event(address_key, now, s.rate_window)
 
-    # Made whether or not it will be used, so both paths cost about the same.
     token = _new_token()
     digest = _digest(token)
     with deps.uow() as uow:
         principal = _principal(_standing_by_login(uow, normalize_login(login)))
         if principal is None or not address_ok:
-            # About the same Redis round trips as a real request, so timing tells little (S7).
-            decoy = f"rl:reset:decoy:{digest}"
-            _hourly_limit(deps, decoy, s.reset_requests_per_user)
-            deps.store.put(decoy, {"issued_at": now}, 1)
-            deps.store.delete(decoy)
             log.info("password reset not sent", reason="unknown user ID or address limit")
             return
         user_key = f"rl:reset:user:{principal.user.id}"

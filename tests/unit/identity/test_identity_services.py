@@ -343,6 +343,22 @@ def test_the_reset_mail_has_the_link_on_its_own_line_at_the_configured_portal_ur
     assert _reset_link(data, "olivia@acme.test").startswith("https://billing.example/reset/")
 
 
+def test_a_reset_request_answers_before_any_lookup_so_known_and_unknown_ids_time_alike(deps, world, data):
+    """S7: the answer depends on nothing about the user ID; the work behind it is deferred."""
+    queued = []
+    deps.defer = queued.append
+    uow_calls = []
+    real_uow = deps.uow
+    deps.uow = lambda: uow_calls.append(1) or real_uow()
+    before = len(data.outbox)
+    services.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")
+    services.request_password_reset(deps, "nobody@nowhere.test", BC, "203.0.113.7")
+    assert uow_calls == [] and len(data.outbox) == before and len(queued) == 2
+    for work in queued:
+        work()
+    assert len(data.outbox) == before + 1 and data.outbox[-1].to == ("olivia@acme.test",)
+
+
 def test_the_reset_mail_is_in_brazilian_portuguese_for_pt_br_users(deps, world, data):
     services.request_password_reset(deps, "carlos@globex.test", ENT)
     mail = data.outbox[-1]
