@@ -43,8 +43,14 @@ mail: $(VENV)/.installed ## Show the newest messages of the local Maildir (var/m
 test: gen/.stamp translations ## Set up and run the whole test suite
 	$(PY) -m pytest
 
-test-unit: gen/.stamp ## Only the fast unit tests
+test-unit: gen/.stamp translations ## Only the fast unit tests
 	$(PY) -m pytest tests/unit
+
+test-integration: gen/.stamp translations ## Only the integration tests (TEST_DATABASE_URL/TEST_REDIS_URL)
+	$(PY) -m pytest tests/integration
+
+test-e2e: gen/.stamp translations ## Only the end-to-end tests (five processes, Chromium)
+	$(PY) -m pytest tests/e2e
 
 bench: gen/.stamp translations ## Run the benchmarks and print the ratios
 	$(PY) -m tests.bench.run
