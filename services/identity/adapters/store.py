@@ -71,9 +71,6 @@ class RedisStore:
     def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
         self.r.set(self._k(key), json.dumps(value), ex=_ttl(ttl))
 
-    def replace(self, key: str, value: dict[str, Any], ttl: float) -> bool:
-        return bool(self.r.set(self._k(key), json.dumps(value), ex=_ttl(ttl), xx=True))
-
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self.r.get(self._k(key))
         return json.loads(raw) if raw is not None else None
@@ -153,13 +150,6 @@ class MemoryStore:
 
     def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
         self.values[key] = json.dumps(value)
-
-    def replace(self, key: str, value: dict[str, Any], ttl: float) -> bool:
-        with self.lock:
-            if key not in self.values:
-                return False
-            self.values[key] = json.dumps(value)
-            return True
 
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self.values.get(key)

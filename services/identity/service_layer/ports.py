@@ -89,9 +89,6 @@ class KeyValueStore(Protocol):
     """
 
     def put(self, key: str, value: dict[str, Any], ttl: float) -> None: ...
-    def replace(self, key: str, value: dict[str, Any], ttl: float) -> bool:
-        """Overwrite only if the key still exists (a concurrent delete wins); False if not."""
-
     def get(self, key: str) -> dict[str, Any] | None: ...
     def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
         """Several values in one round trip, None for each missing one."""

@@ -20,14 +20,6 @@ def test_keys_live_under_the_configured_prefix(store: RedisStore):
     assert store.r.exists(store.prefix + "k") and not store.r.exists("k")
 
 
-def test_replace_only_overwrites_a_key_that_still_exists(store: RedisStore):
-    assert not store.replace("gone", {"v": 1}, ttl=10)
-    assert store.get("gone") is None
-    store.put("here", {"v": 1}, ttl=10)
-    assert store.replace("here", {"v": 2}, ttl=10)
-    assert store.get("here") == {"v": 2}
-
-
 def test_take_hands_a_value_to_exactly_one_of_many_concurrent_callers(store: RedisStore):
     store.put("ticket", {"user_id": "u1"}, ttl=60)
     winners: list[object] = []
