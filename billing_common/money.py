@@ -13,6 +13,11 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 _KNOWN = frozenset(list_currencies())
 
 
+def is_currency(code: str) -> bool:
+    """An ISO 4217 code Babel knows (and so can format)."""
+    return code in _KNOWN
+
+
 def minor_digits(currency: str) -> int:
     return get_currency_precision(currency)
 

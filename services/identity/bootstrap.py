@@ -4,7 +4,11 @@ Used by the gRPC entrypoint, the run supervisor (migrate, database_is_empty) and
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import structlog
 
 from sqlalchemy import Engine
 
@@ -16,6 +20,8 @@ from services.identity.adapters.store import RedisStore
 from services.identity.config import IdentitySettings
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
 from services.identity.service_layer.services import Dependencies
+
+log = structlog.get_logger()
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "identity_alembic_version"
@@ -50,13 +56,21 @@ def build_dependencies(
     engine: Engine | None = None,
     store: KeyValueStore | None = None,
     hasher: PasswordHasher | None = None,
+    background: bool = False,
 ) -> Dependencies:
     """The service layer's dependencies: SQL unit of work, Redis store, argon2id hasher.
 
-    Anything passed in is used as is (tests); the rest is built from settings. Call
-    `.close()` on the result to dispose of what was built here.
+    Anything passed in is used as is (tests); the rest is built from settings. With
+    `background`, deferred work (the reset lookup and mail, S7) runs on one background thread
+    that `.close()` lets finish before the connections close; without it, it runs at once.
+    Call `.close()` on the result to dispose of what was built here.
     """
-    closers = []
+    closers: list[Callable[[], None]] = []
+    defer: Callable[[Callable[[], None]], None] = _run_now
+    if background:
+        deferred = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity-deferred")
+        defer = lambda work: deferred.submit(_logged, work)  # noqa: E731
+        closers.append(lambda: deferred.shutdown(wait=True))
     if engine is None:
         engine = make_engine(settings.database_url)
         closers.append(engine.dispose)
@@ -77,4 +91,16 @@ def build_dependencies(
         clock=clock or SystemClock(),
         engine=built_engine,
         closers=closers,
+        defer=defer,
     )
+
+
+def _run_now(work: Callable[[], None]) -> None:
+    work()
+
+
+def _logged(work: Callable[[], None]) -> None:
+    try:
+        work()
+    except Exception:
+        log.exception("deferred work failed")

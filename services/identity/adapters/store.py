@@ -118,8 +118,9 @@ class RedisStore:
         pipe.expire(self._k(key), _ttl(ttl))
         pipe.execute()
 
-    def set_remove(self, key: str, member: str) -> None:
-        self.r.srem(self._k(key), member)
+    def set_remove(self, key: str, *members: str) -> None:
+        if members:
+            self.r.srem(self._k(key), *members)
 
     def set_members(self, key: str) -> set[str]:
         return set(self.r.smembers(self._k(key)))
@@ -199,8 +200,8 @@ class MemoryStore:
     def set_add(self, key: str, member: str, ttl: float) -> None:
         self.sets.setdefault(key, set()).add(member)
 
-    def set_remove(self, key: str, member: str) -> None:
-        self.sets.get(key, set()).discard(member)
+    def set_remove(self, key: str, *members: str) -> None:
+        self.sets.get(key, set()).difference_update(members)
 
     def set_members(self, key: str) -> set[str]:
         return set(self.sets.get(key, set()))

@@ -6,12 +6,10 @@ Domain errors are mapped to statuses by billing_common's interceptor, never here
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
-import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from billing.identity.v1 import identity_pb2 as pb
@@ -27,9 +25,7 @@ from services.identity.domain.model import Account, AccountKind, Portal, Princip
 from services.identity.service_layer import services
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
 
-log = structlog.get_logger()
-
-SERVICE_NAME = "billing.identity.v1.IdentityService"
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 
 _PORTALS = {pb.PORTAL_BILLING_CENTER: Portal.BILLING_CENTER, pb.PORTAL_ENTERPRISE: Portal.ENTERPRISE}
 _PORTALS_OUT = {v: k for k, v in _PORTALS.items()}
@@ -211,13 +207,6 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return pb.AssignRepResponse()
 
 
-def _logged(work: Callable[[], None]) -> None:
-    try:
-        work()
-    except Exception:
-        log.exception("deferred work failed")
-
-
 def build(
     settings: IdentitySettings,
     *,
@@ -232,12 +221,7 @@ def build(
     server has stopped. `clock`, `store` and `hasher` replace the real ones in tests.
     """
     clock = clock or SystemClock()
-    deps = bootstrap.build_dependencies(settings, clock=clock, store=store, hasher=hasher)
-    # Deferred work (the reset lookup and mail, S7) runs on one background thread; on stop it
-    # finishes what was queued before the connections close.
-    deferred = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity-deferred")
-    deps.defer = lambda work: deferred.submit(_logged, work)  # type: ignore[assignment,return-value]
-    deps.closers.insert(0, lambda: deferred.shutdown(wait=True))
+    deps = bootstrap.build_dependencies(settings, clock=clock, store=store, hasher=hasher, background=True)
     servicer = IdentityServicer(deps)
     server = build_service(
         settings,
@@ -248,7 +232,6 @@ def build(
         clock=clock,
         on_stop=deps.close,
     )
-    server.servicer = servicer  # type: ignore[attr-defined]
     return server
 
 

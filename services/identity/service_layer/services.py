@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from babel.numbers import list_currencies
 
 from billing_common.clock import Clock
 from billing_common.errors import (
@@ -27,6 +26,7 @@ from billing_common.errors import (
     RateLimited,
     Unauthenticated,
 )
+from billing_common.money import is_currency
 from services.identity.config import IdentitySettings
 from services.identity.domain.model import (
     ACTIVE,
@@ -63,7 +63,6 @@ MAX_TOKEN = 512
 MAX_NOTE = 500
 MAX_SUBJECT = 200
 MAX_MESSAGE = 5000
-_KNOWN_CURRENCIES = frozenset(list_currencies())
 
 
 @dataclass
@@ -341,8 +340,7 @@ def _end_sessions(deps: Dependencies, user_id: str, keep_digest: str | None = No
     digests = [d for d in deps.store.set_members(index) if d != keep_digest]
     if digests:
         deps.store.delete(*(f"session:{d}" for d in digests))
-        for d in digests:
-            deps.store.set_remove(index, d)
+        deps.store.set_remove(index, *digests)
     return len(digests)
 
 
@@ -473,7 +471,7 @@ def _issue_reset_link(deps: Dependencies, login: str, portal: Portal, client_add
         previous = deps.store.get(f"reset-current:{user.id}")
         deps.store.put(f"reset:{digest}", {"user_id": user.id, "issued_at": now}, s.reset_link_ttl)
         deps.store.put(f"reset-current:{user.id}", {"digest": digest}, s.reset_link_ttl)
-        if previous and previous.get("digest") != digest:
+        if previous:
             deps.store.delete(f"reset:{previous['digest']}")
         link = f"{_portal_url(deps, portal)}/reset/{token}"
         uow.outbox.add(
@@ -652,7 +650,7 @@ def list_rep_accounts(deps: Dependencies, session_token: str, portal: Portal) ->
 
 def create_account(deps: Dependencies, name: str, kind: AccountKind, currency: str, locale: str) -> Account:
     name = validate_text(name, "name", max_length=MAX_NAME)
-    if currency not in _KNOWN_CURRENCIES:
+    if not is_currency(currency):
         raise InvalidArgument("Use an ISO 4217 currency code such as USD or BRL.", field="currency")
     validate_locale(locale)
     now = deps.clock.now()
