@@ -1,16 +1,28 @@
 """SQLAlchemy 2 engines, the unit of work, and running a service's Alembic migrations.
 
 Services use SQLAlchemy Core tables and repositories that map rows to plain domain objects;
-the unit of work owns one connection and one transaction.
+the unit of work owns one connection and one transaction. The naming convention, the UTC
+datetime helpers and the migrate / empty-database helpers are shared by every service.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.pool import StaticPool
+
+# Named constraints, so migrations (and SQLite's batch mode) can refer to them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 def normalise_url(url: str) -> str:
@@ -81,8 +93,20 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         self._tx.commit()
 
-    def rollback(self) -> None:
-        self._tx.rollback()
+
+UnitOfWorkT = TypeVar("UnitOfWorkT")
+
+
+@dataclass(frozen=True)
+class SqlDependencies(Generic[UnitOfWorkT]):
+    """What a service built from its settings: the engine and a unit-of-work factory on it.
+    `.close()` disposes of the engine once the server has stopped."""
+
+    engine: Engine
+    uow: Callable[[], UnitOfWorkT]
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def run_migrations(engine: Engine, script_location: Path, version_table: str) -> None:
@@ -96,6 +120,18 @@ def run_migrations(engine: Engine, script_location: Path, version_table: str) ->
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def migrate(url_or_engine: str | Engine, script_location: Path, version_table: str) -> None:
+    """`run_migrations` on a URL (an engine made and disposed of here) or an existing engine."""
+    if isinstance(url_or_engine, Engine):
+        run_migrations(url_or_engine, script_location, version_table)
+        return
+    engine = make_engine(url_or_engine)
+    try:
+        run_migrations(engine, script_location, version_table)
+    finally:
+        engine.dispose()
 
 
 def run_alembic_env(context: Any, target_metadata: MetaData) -> None:
@@ -121,3 +157,25 @@ def is_empty(engine: Engine, table: str) -> bool:
         return conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first() is None
 
 
+def database_is_empty(url: str, *tables: str) -> bool:
+    """True when every one of `tables` is missing or has no rows (an engine made and disposed of here)."""
+    engine = make_engine(url)
+    try:
+        return all(is_empty(engine, table) for table in tables)
+    finally:
+        engine.dispose()
+
+
+def to_utc(moment: dt.datetime) -> dt.datetime:
+    """A datetime to store: UTC, since SQLite keeps no offset and another zone's wall time
+    would be misread. Naive datetimes are refused (ValueError) as ambiguous."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware one")
+    return moment.astimezone(dt.timezone.utc)
+
+
+def aware_utc(moment: dt.datetime) -> dt.datetime:
+    """A datetime read back, as aware UTC: SQLite hands back naive ones, and all we store is UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)

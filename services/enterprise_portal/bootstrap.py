@@ -1,7 +1,8 @@
-"""Set-up that the operator tools call: migrations, the empty-database check, demo data.
+"""Builds enterprise_portal's dependencies from settings, and the set-up the operator tools
+call: migrations, the empty-database check, demo data.
 
-Each function builds its own engine from the settings and disposes of it, so importing this
-module opens nothing.
+Each function builds its own engine from the settings (and the set-up ones dispose of it), so
+importing this module opens nothing.
 """
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from pathlib import Path
 
 import structlog
 
+from billing_common import db
 from billing_common.clock import Clock, SystemClock, utc
-from billing_common.db import is_empty, make_engine, run_migrations
 from billing_common.money import Money
+from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment, due_date
-from services.enterprise_portal.service_layer.unit_of_work import SqlEnterprisePortalUnitOfWork
 
 log = structlog.get_logger()
 
@@ -25,22 +26,22 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "enterprise_portal_alembic_version"
 
 
+def build_dependencies(
+    settings: EnterprisePortalSettings,
+) -> db.SqlDependencies[SqlEnterprisePortalUnitOfWork]:
+    """The engine and the unit-of-work factory the servicer runs on; `.close()` disposes of them."""
+    engine = db.make_engine(settings.database_url)
+    return db.SqlDependencies(engine, lambda: SqlEnterprisePortalUnitOfWork(engine))
+
+
 def migrate(settings: EnterprisePortalSettings) -> None:
     """Create or upgrade the database to the newest migration."""
-    engine = make_engine(settings.database_url)
-    try:
-        run_migrations(engine, MIGRATIONS, VERSION_TABLE)
-    finally:
-        engine.dispose()
+    db.migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
 
 
 def database_is_empty(settings: EnterprisePortalSettings) -> bool:
     """True when there is no invoice yet (or no tables yet)."""
-    engine = make_engine(settings.database_url)
-    try:
-        return is_empty(engine, "invoices")
-    finally:
-        engine.dispose()
+    return db.database_is_empty(settings.database_url, "invoices")
 
 
 def seed_demo(
@@ -56,14 +57,14 @@ def seed_demo(
         log.info("enterprise_portal demo not loaded (already has data, or no globex account)")
         return False
     today = utc((clock or SystemClock()).now()).date()
-    engine = make_engine(settings.database_url)
+    deps = build_dependencies(settings)
     try:
-        with SqlEnterprisePortalUnitOfWork(engine) as uow:
+        with deps.uow() as uow:
             for invoice in globex_invoices(accounts["globex"], today):
                 uow.invoices.add(invoice)
             uow.commit()
     finally:
-        engine.dispose()
+        deps.close()
     log.info("enterprise_portal demo data loaded", accounts=["globex"])
     return True
 

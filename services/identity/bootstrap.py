@@ -13,7 +13,8 @@ import structlog
 from sqlalchemy import Engine
 
 from billing_common.clock import Clock, SystemClock
-from billing_common.db import is_empty, make_engine, run_migrations
+from billing_common import db
+from billing_common.db import make_engine
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.adapters.repository import IdentityUnitOfWork
 from services.identity.adapters.store import RedisStore
@@ -29,20 +30,12 @@ VERSION_TABLE = "identity_alembic_version"
 
 def migrate(settings: IdentitySettings) -> None:
     """Creates or upgrades the identity database to the newest revision."""
-    engine = make_engine(settings.database_url)
-    try:
-        run_migrations(engine, MIGRATIONS, VERSION_TABLE)
-    finally:
-        engine.dispose()
+    db.migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
 
 
 def database_is_empty(settings: IdentitySettings) -> bool:
     """True when there is no account yet (the demo loader only fills an empty database)."""
-    engine = make_engine(settings.database_url)
-    try:
-        return is_empty(engine, "accounts")
-    finally:
-        engine.dispose()
+    return db.database_is_empty(settings.database_url, "accounts")
 
 
 def password_hasher(settings: IdentitySettings) -> Argon2Hasher:

@@ -1,7 +1,8 @@
-"""Set-up that the operator tools call: migrations, the empty-database check, demo data.
+"""Builds online_billing's dependencies from settings, and the set-up the operator tools call:
+migrations, the empty-database check, demo data.
 
-Each function builds its own engine from the settings and disposes of it, so importing this
-module opens nothing.
+Each function builds its own engine from the settings (and the set-up ones dispose of it), so
+importing this module opens nothing.
 """
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from pathlib import Path
 
 import structlog
 
+from billing_common import db
 from billing_common.clock import Clock, SystemClock, utc
-from billing_common.db import is_empty, make_engine, run_migrations
 from billing_common.money import Money
+from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain.model import (
     BillingInterval,
@@ -23,7 +25,6 @@ from services.online_billing.domain.model import (
     Subscription,
     SubscriptionStatus,
 )
-from services.online_billing.service_layer.unit_of_work import SqlOnlineBillingUnitOfWork
 
 log = structlog.get_logger()
 
@@ -54,22 +55,22 @@ DEMO_SUBSCRIPTIONS: dict[str, tuple[str, int, BillingInterval, str]] = {
 }
 
 
+def build_dependencies(
+    settings: OnlineBillingSettings,
+) -> db.SqlDependencies[SqlOnlineBillingUnitOfWork]:
+    """The engine and the unit-of-work factory the servicer runs on; `.close()` disposes of them."""
+    engine = db.make_engine(settings.database_url)
+    return db.SqlDependencies(engine, lambda: SqlOnlineBillingUnitOfWork(engine))
+
+
 def migrate(settings: OnlineBillingSettings) -> None:
     """Create or upgrade the database to the newest migration."""
-    engine = make_engine(settings.database_url)
-    try:
-        run_migrations(engine, MIGRATIONS, VERSION_TABLE)
-    finally:
-        engine.dispose()
+    db.migrate(settings.database_url, MIGRATIONS, VERSION_TABLE)
 
 
 def database_is_empty(settings: OnlineBillingSettings) -> bool:
     """True when neither the catalogue nor any subscription has a row (or no tables yet)."""
-    engine = make_engine(settings.database_url)
-    try:
-        return is_empty(engine, "plans") and is_empty(engine, "subscriptions")
-    finally:
-        engine.dispose()
+    return db.database_is_empty(settings.database_url, "plans", "subscriptions")
 
 
 def seed_demo(
@@ -87,9 +88,9 @@ def seed_demo(
     now = utc((clock or SystemClock()).now())
     # Periods start on the first of this month, so the monthly one ends next month.
     period_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    engine = make_engine(settings.database_url)
+    deps = build_dependencies(settings)
     try:
-        with SqlOnlineBillingUnitOfWork(engine) as uow:
+        with deps.uow() as uow:
             for plan in PLANS:
                 uow.plans.add(plan)
             for (code, currency, interval), minor in PRICES.items():
@@ -102,7 +103,7 @@ def seed_demo(
                 )
             uow.commit()
     finally:
-        engine.dispose()
+        deps.close()
     log.info("online_billing demo data loaded", accounts=sorted(set(accounts) & set(DEMO_SUBSCRIPTIONS)))
     return True
 

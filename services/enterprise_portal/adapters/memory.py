@@ -39,6 +39,3 @@ class InMemoryUnitOfWork:
 
     def commit(self) -> None:
         self.committed = True
-
-    def rollback(self) -> None:
-        pass

@@ -15,16 +15,8 @@ from sqlalchemy import (
     Table,
 )
 
+from billing_common.db import NAMING
 from billing_common.outbox import outbox_table
-
-# Named constraints, so migrations (and SQLite's batch mode) can refer to them.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 metadata = MetaData(naming_convention=NAMING)
 

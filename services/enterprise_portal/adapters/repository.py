@@ -1,21 +1,15 @@
 """SQL repository of invoices (with their payments): rows in, domain objects out."""
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from billing_common.db import aware_utc, to_utc
 from billing_common.money import Money
 from services.enterprise_portal.adapters import orm
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment
-
-
-class InvoiceRepository(Protocol):
-    def add(self, invoice: Invoice) -> None: ...
-    def open_for_account(self, account_id: str) -> list[Invoice]: ...
-    def latest_currency(self, account_id: str) -> str | None: ...
 
 
 class SqlInvoiceRepository:
@@ -37,7 +31,7 @@ class SqlInvoiceRepository:
                 insert(orm.payments),
                 [
                     {"id": p.id, "invoice_id": i.id, "amount_minor": p.amount.amount_minor,
-                     "received_at": _utc(p.received_at)}
+                     "received_at": to_utc(p.received_at)}
                     for p in i.payments
                 ],
             )
@@ -84,20 +78,8 @@ def _invoice(row: Any, payment_rows: list[Any]) -> Invoice:
                 id=p.id,
                 invoice_id=p.invoice_id,
                 amount=Money(int(p.amount_minor), row.currency),
-                received_at=_aware(p.received_at),
+                received_at=aware_utc(p.received_at),
             )
             for p in payment_rows
         ),
     )
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """Stored as UTC: SQLite keeps no offset, so another zone's wall time would be misread."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetimes are ambiguous; pass an aware one")
-    return moment.astimezone(dt.timezone.utc)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)

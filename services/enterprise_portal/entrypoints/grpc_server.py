@@ -11,14 +11,14 @@ import grpc
 from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
 from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
 
-from billing_common.db import make_engine
 from billing_common.grpc_server import GrpcServer
 from billing_common.money_proto import to_proto
 from billing_common.service import build_service
+from services.enterprise_portal import bootstrap
 from services.enterprise_portal.adapters import orm
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.service_layer import services
-from services.enterprise_portal.service_layer.unit_of_work import SqlEnterprisePortalUnitOfWork, UnitOfWork
+from services.enterprise_portal.service_layer.ports import UnitOfWork
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
 
@@ -36,14 +36,15 @@ class EnterprisePortalServicer(enterprise_portal_pb2_grpc.EnterprisePortalServic
 def build(settings: EnterprisePortalSettings) -> GrpcServer:
     """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine."""
-    engine = make_engine(settings.database_url)
-    servicer = EnterprisePortalServicer(lambda: SqlEnterprisePortalUnitOfWork(engine))
+    deps = bootstrap.build_dependencies(settings)
+    servicer = EnterprisePortalServicer(deps.uow)
     return build_service(
         settings,
         service_name=SERVICE_NAME,
         register=lambda s: enterprise_portal_pb2_grpc.add_EnterprisePortalServiceServicer_to_server(servicer, s),
-        engine=engine,
+        engine=deps.engine,
         outbox=orm.outbox,
+        on_stop=deps.close,
     )
 
 

@@ -7,7 +7,7 @@ from services.enterprise_portal.domain.model import (
     OpenInvoiceSummary,
     summarise_open_invoices,
 )
-from services.enterprise_portal.service_layer.unit_of_work import UnitOfWork
+from services.enterprise_portal.service_layer.ports import UnitOfWork
 
 
 def get_open_invoice_summary(uow: UnitOfWork, account_id: str) -> OpenInvoiceSummary:

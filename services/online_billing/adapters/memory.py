@@ -21,12 +21,6 @@ class InMemoryPlanRepository:
             raise ValueError(f"no plan {price.plan_code}")
         self.prices[(price.plan_code, price.unit_price.currency, price.interval)] = price
 
-    def get(self, code: str) -> Plan | None:
-        return self.plans.get(code)
-
-    def price(self, plan_code: str, currency: str, interval: BillingInterval) -> PlanPrice | None:
-        return self.prices.get((plan_code, currency, interval))
-
 
 class InMemorySubscriptionRepository:
     def __init__(self, subscriptions: list[Subscription] | None = None) -> None:
@@ -53,6 +47,3 @@ class InMemoryUnitOfWork:
 
     def commit(self) -> None:
         self.committed = True
-
-    def rollback(self) -> None:
-        pass

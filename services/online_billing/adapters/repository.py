@@ -1,11 +1,11 @@
 """SQL repositories: rows of adapters.orm in, domain objects out."""
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from billing_common.db import aware_utc, to_utc
 from billing_common.money import Money
 from services.online_billing.adapters import orm
 from services.online_billing.domain.model import (
@@ -15,18 +15,6 @@ from services.online_billing.domain.model import (
     Subscription,
     SubscriptionStatus,
 )
-
-
-class PlanRepository(Protocol):
-    def add(self, plan: Plan) -> None: ...
-    def add_price(self, price: PlanPrice) -> None: ...
-    def get(self, code: str) -> Plan | None: ...
-    def price(self, plan_code: str, currency: str, interval: BillingInterval) -> PlanPrice | None: ...
-
-
-class SubscriptionRepository(Protocol):
-    def add(self, subscription: Subscription) -> None: ...
-    def for_account(self, account_id: str) -> list[Subscription]: ...
 
 
 class SqlPlanRepository:
@@ -46,20 +34,6 @@ class SqlPlanRepository:
             )
         )
 
-    def get(self, code: str) -> Plan | None:
-        row = self.connection.execute(select(orm.plans).where(orm.plans.c.code == code)).first()
-        return Plan(code=row.code, name=row.name) if row else None
-
-    def price(self, plan_code: str, currency: str, interval: BillingInterval) -> PlanPrice | None:
-        p = orm.plan_prices
-        row = self.connection.execute(
-            select(p).where(p.c.plan_code == plan_code, p.c.currency == currency, p.c.interval == interval.value)
-        ).first()
-        if row is None:
-            return None
-        return PlanPrice(plan_code, interval, Money(int(row.unit_amount_minor), row.currency))
-
-
 class SqlSubscriptionRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -75,8 +49,8 @@ class SqlSubscriptionRepository:
                 interval=s.interval.value,
                 status=s.status.value,
                 currency=s.currency,
-                current_period_start=_utc(s.current_period_start),
-                current_period_end=_utc(s.current_period_end),
+                current_period_start=to_utc(s.current_period_start),
+                current_period_end=to_utc(s.current_period_end),
                 cancel_at_period_end=s.cancel_at_period_end,
             )
         )
@@ -103,19 +77,7 @@ def _subscription(row: Any) -> Subscription:
         interval=BillingInterval(row.interval),
         status=SubscriptionStatus(row.status),
         unit_price=Money(int(row.unit_amount_minor), row.currency),
-        current_period_start=_aware(row.current_period_start),
-        current_period_end=_aware(row.current_period_end),
+        current_period_start=aware_utc(row.current_period_start),
+        current_period_end=aware_utc(row.current_period_end),
         cancel_at_period_end=bool(row.cancel_at_period_end),
     )
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """Stored as UTC: SQLite keeps no offset, so another zone's wall time would be misread."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetimes are ambiguous; pass an aware one")
-    return moment.astimezone(dt.timezone.utc)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)

@@ -12,15 +12,15 @@ from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from billing_common.db import make_engine
 from billing_common.grpc_server import GrpcServer
 from billing_common.money_proto import to_proto
 from billing_common.service import build_service
+from services.online_billing import bootstrap
 from services.online_billing.adapters import orm
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain.model import BillingInterval, Subscription, SubscriptionStatus
 from services.online_billing.service_layer import services
-from services.online_billing.service_layer.unit_of_work import SqlOnlineBillingUnitOfWork, UnitOfWork
+from services.online_billing.service_layer.ports import UnitOfWork
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
 
@@ -65,14 +65,15 @@ def summary_message(s: Subscription) -> pb.SubscriptionSummary:
 def build(settings: OnlineBillingSettings) -> GrpcServer:
     """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine."""
-    engine = make_engine(settings.database_url)
-    servicer = OnlineBillingServicer(lambda: SqlOnlineBillingUnitOfWork(engine))
+    deps = bootstrap.build_dependencies(settings)
+    servicer = OnlineBillingServicer(deps.uow)
     return build_service(
         settings,
         service_name=SERVICE_NAME,
         register=lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
-        engine=engine,
+        engine=deps.engine,
         outbox=orm.outbox,
+        on_stop=deps.close,
     )
 
 

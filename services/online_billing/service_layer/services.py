@@ -4,7 +4,7 @@ from __future__ import annotations
 from billing_common.errors import NotFound
 from billing_common.validation import require_id
 from services.online_billing.domain.model import Subscription, current_subscription
-from services.online_billing.service_layer.unit_of_work import UnitOfWork
+from services.online_billing.service_layer.ports import UnitOfWork
 
 
 def get_subscription_summary(uow: UnitOfWork, account_id: str) -> Subscription:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from billing_common.money import Money
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, SubscriptionStatus
-from services.online_billing.service_layer.unit_of_work import SqlOnlineBillingUnitOfWork
+from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 from tests.unit.online_billing.factories import subscription
 
 BUSINESS = Plan("business", "Business")
@@ -45,10 +45,6 @@ def test_the_price_is_the_one_for_the_subscriptions_currency_and_interval(engine
         uow.commit()
     with SqlOnlineBillingUnitOfWork(engine) as uow:
         assert uow.subscriptions.for_account("acct-b")[0].renewal_amount() == Money(159_800, "BRL")
-        assert uow.plans.price("business", "BRL", BillingInterval.ANNUAL) == PlanPrice(
-            "business", BillingInterval.ANNUAL, Money(79_900, "BRL"))
-        assert uow.plans.price("business", "EUR", BillingInterval.ANNUAL) is None
-        assert uow.plans.get("business") == BUSINESS
 
 
 def test_an_account_reads_only_its_own_subscriptions(engine: Engine) -> None:
