@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from billing_common.grpc_server import REQUEST_ID_HEADER, request_id_var
 
@@ -95,3 +96,26 @@ def retry_after(error: grpc.RpcError) -> int | None:
         if key == "retry-after":
             return int(value)
     return None
+
+
+def health_status(target_or_channel: str | grpc.Channel, service: str, timeout: float) -> str:
+    """One grpc.health.v1 Check with a deadline: the serving status's name (SERVING,
+    NOT_SERVING...) or, when the call fails, the status code's name (NOT_FOUND for a service
+    the server does not know, UNAVAILABLE, DEADLINE_EXCEEDED...).
+
+    A target string gets its own channel, closed afterwards; a channel is used as it is.
+    """
+    if isinstance(target_or_channel, str):
+        with grpc.insecure_channel(target_or_channel) as channel:
+            return health_status(channel, service, timeout)
+    try:
+        reply = health_pb2_grpc.HealthStub(target_or_channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+    except grpc.RpcError as error:
+        return error.code().name  # type: ignore[attr-defined]
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+
+def check_health(target_or_channel: str | grpc.Channel, service: str, timeout: float) -> bool:
+    """True only when the server answers SERVING for `service` ("" means the whole server)."""
+    return health_status(target_or_channel, service, timeout) == "SERVING"

@@ -5,27 +5,22 @@
 Exit status 0 only when the server answers SERVING for that service name; 1 for NOT_SERVING,
 an unknown service, an unreachable server or a timeout. The server flips to NOT_SERVING as
 soon as it starts a graceful shutdown, so an orchestrator stops routing to it first.
+
+It runs inside the image, where PYTHONPATH holds the project (Dockerfile), so it shares the
+probe in billing_common.grpc_client with the web readiness check and `make run`.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from billing_common.grpc_client import health_status
 
 
 def check(target: str, service: str, timeout: float = 3.0) -> tuple[bool, str]:
     """(healthy, what to print) for one Check call with a deadline."""
-    try:
-        with grpc.insecure_channel(target) as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=timeout
-            )
-    except grpc.RpcError as error:
-        return False, f"{target} {service or '(server)'}: {error.code().name}"  # type: ignore[attr-defined]
-    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-    return reply.status == health_pb2.HealthCheckResponse.SERVING, f"{target} {service or '(server)'}: {status}"
+    status = health_status(target, service, timeout)
+    return status == "SERVING", f"{target} {service or '(server)'}: {status}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,6 +60,7 @@ class PortalRuntime:
         }
 
     def close(self) -> None:
+        """This process's channels; gunicorn_config.worker_exit calls it as a worker exits."""
         self.identity_channel.close()
         self.backend_channel.close()
 
@@ -101,7 +102,7 @@ def create_portal_app(spec: PortalSpec, settings: PortalSettings) -> Flask:
     app.extensions["portal"] = runtime
 
     # One catalogue for both portals (billing_common/web/translations), portal templates included.
-    init_i18n(app, [])
+    init_i18n(app)
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -112,7 +113,7 @@ def create_portal_app(spec: PortalSpec, settings: PortalSettings) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     install_form_decoding(app)  # before CSRFProtect: its check reads the decoded form
     CSRFProtect(app)
-    install_headers(app, content_security_policy(settings, runtime.url_of(runtime.other)))
+    install_headers(app, content_security_policy(runtime.url_of(runtime.other)))
     install_error_handlers(app)
 
     from billing_common.web.views import bp, handoff

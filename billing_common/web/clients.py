@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from billing.identity.v1 import identity_pb2, identity_pb2_grpc
-from billing_common.grpc_client import make_channel
+from billing_common.grpc_client import check_health, make_channel
 from billing_common.money import Money
 from billing_common.money_proto import from_proto
 
-IDENTITY_SERVICE = "billing.identity.v1.IdentityService"
-HEALTH_SERVICE = "grpc.health.v1.Health"
+IDENTITY_SERVICE = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 
 # Reads only: safe to send again when the first attempt met UNAVAILABLE (S22).
 IDENTITY_IDEMPOTENT = [
@@ -44,37 +44,33 @@ class LazyChannel:
         self._channel: grpc.Channel | None = None
         self._pid: int | None = None
 
+    @property
+    def opened(self) -> bool:
+        """Whether this process has its own channel (one inherited through fork does not count)."""
+        return self._channel is not None and self._pid == os.getpid()
+
     def get(self) -> grpc.Channel:
-        pid = os.getpid()
-        if self._channel is None or self._pid != pid:
+        if not self.opened:
             with self._lock:
-                if self._channel is None or self._pid != pid:
+                if not self.opened:
                     # A channel inherited through fork is dropped, not closed: closing it
                     # would touch the parent's threads.
                     self._channel = make_channel(
                         self.target, idempotent=self.idempotent, default_timeout=self.timeout
                     )
-                    self._pid = pid
-        return self._channel
-
-    @property
-    def opened(self) -> bool:
-        return self._channel is not None and self._pid == os.getpid()
+                    self._pid = os.getpid()
+        return self._channel  # type: ignore[return-value]
 
     def close(self) -> None:
+        """Closes this process's channel (gunicorn's worker_exit hook calls it)."""
         with self._lock:
-            if self._channel is not None and self._pid == os.getpid():
-                self._channel.close()
+            if self.opened:
+                self._channel.close()  # type: ignore[union-attr]
             self._channel = None
 
     def health(self, service: str, timeout: float = 1.0) -> bool:
         """True when the server says `service` is SERVING (grpc.health.v1)."""
-        stub = health_pb2_grpc.HealthStub(self.get())
-        try:
-            answer = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
-        except grpc.RpcError:
-            return False
-        return answer.status == health_pb2.HealthCheckResponse.SERVING
+        return check_health(self.get(), service, timeout)
 
 
 @dataclass(frozen=True)

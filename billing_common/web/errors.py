@@ -52,9 +52,12 @@ class FormPage:
     unauthenticated: tuple[str | None, str] | None = None
     # A view-specific answer for some statuses (e.g. a used reset link); None: the usual one.
     on_error: Callable[[grpc.RpcError], ResponseReturnValue | None] | None = None
+    # More context that costs a call, fetched only when the form is actually rendered.
+    load_context: Callable[[], dict[str, Any]] | None = None
 
     def render(self, status: int = 200) -> ResponseReturnValue:
-        return render_template(self.template, form=self.form, **self.context), status
+        context = {**self.context, **(self.load_context() if self.load_context else {})}
+        return render_template(self.template, form=self.form, **context), status
 
     def fail(self, field_name: str | None, message: str, status: int) -> ResponseReturnValue:
         target = None
@@ -98,6 +101,16 @@ def _invalid_message(error: grpc.RpcError, field_name: str | None) -> str:
 
 
 def handle_rpc_error(error: grpc.RpcError) -> ResponseReturnValue:
+    try:
+        return _answer_rpc_error(error)
+    except grpc.RpcError as failed_again:
+        # Showing the form again needed a call of its own (FormPage.load_context) and that
+        # failed too: answer that failure without the form (e.g. 503 when identity is down).
+        g.form_page = None
+        return _answer_rpc_error(failed_again)
+
+
+def _answer_rpc_error(error: grpc.RpcError) -> ResponseReturnValue:
     code = error.code()  # type: ignore[attr-defined]
     page: FormPage | None = g.get("form_page")
     if page is not None and page.on_error is not None:

@@ -34,6 +34,17 @@ class RedactingLogger(Logger):
         return atoms
 
 
+def worker_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook: the exiting worker closes the gRPC channels it opened.
+
+    gunicorn runs it in the worker after its last request; it may also run it in the master
+    for a worker that is already gone, where there is no app (and no channel of its own).
+    """
+    runtime = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("portal")
+    if runtime is not None:
+        runtime.close()
+
+
 def gunicorn_settings(bind_env: str, default_bind: str) -> dict[str, Any]:
     """Values for a gunicorn.conf.py: `globals().update(gunicorn_settings(...))`."""
     return {
@@ -59,4 +70,5 @@ def gunicorn_settings(bind_env: str, default_bind: str) -> dict[str, Any]:
         "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
         "logger_class": RedactingLogger,
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        "worker_exit": worker_exit,
     }

@@ -53,9 +53,8 @@ def format_day(value: datetime | None) -> str:
     return format_date(value, "long") if value is not None else ""
 
 
-def init_i18n(app: Flask, extra_directories: list[str]) -> None:
-    directories = [str(TRANSLATIONS), *extra_directories]
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
+def init_i18n(app: Flask) -> None:
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE)
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["day"] = format_day

@@ -116,7 +116,7 @@ def drop_session_cookie(response: Response) -> None:
                            httponly=True, samesite="Lax")
 
 
-def content_security_policy(settings: PortalSettings, other_url: str) -> str:
+def content_security_policy(other_url: str) -> str:
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",

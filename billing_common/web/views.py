@@ -191,8 +191,11 @@ def contact_billing_admin() -> ResponseReturnValue:
     if g.principal.role != ROLE_MEMBER:
         abort(403)
     form = forms.ContactAdministratorForm()
-    account = portal().identity.get_account(g.principal.account.account_id)
-    page = form_page("landing_member.html", form, account=account)
+    account_id = g.principal.account.account_id
+    page = form_page("landing_member.html", form)
+    # The page shows the account's billing contacts, but only a refused form is shown again:
+    # a sent message just redirects, so identity is asked for the account only then.
+    page.load_context = lambda: {"account": portal().identity.get_account(account_id)}
     if not form.validate():
         return page.render(400)
     portal().identity.contact_billing_administrator(g.session_token, form.note.data or "")

@@ -19,10 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from billing.enterprise_portal.v1 import enterprise_portal_pb2
+from billing.identity.v1 import identity_pb2
+from billing.online_billing.v1 import online_billing_pb2
 from billing_common.config import ROOT, VAR
 from billing_common.embedded_redis import EmbeddedRedis
+from billing_common.grpc_client import check_health
+
+IDENTITY_SERVICE = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
+ONLINE_BILLING_SERVICE = online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
+ENTERPRISE_PORTAL_SERVICE = (
+    enterprise_portal_pb2.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name)
 
 DEFAULT_BINDS = {
     "IDENTITY_GRPC_BIND": "127.0.0.1:50051",
@@ -59,11 +67,11 @@ def processes(env: dict[str, str]) -> list[Proc]:
     gunicorn = [py, "-m", "gunicorn"]
     return [
         Proc("identity", [py, "-m", "services.identity"],
-             ("grpc", env["IDENTITY_TARGET"], "billing.identity.v1.IdentityService")),
+             ("grpc", env["IDENTITY_TARGET"], IDENTITY_SERVICE)),
         Proc("online_billing", [py, "-m", "services.online_billing"],
-             ("grpc", env["ONLINE_BILLING_TARGET"], "billing.online_billing.v1.OnlineBillingService")),
+             ("grpc", env["ONLINE_BILLING_TARGET"], ONLINE_BILLING_SERVICE)),
         Proc("enterprise_portal", [py, "-m", "services.enterprise_portal"],
-             ("grpc", env["ENTERPRISE_PORTAL_TARGET"], "billing.enterprise_portal.v1.EnterprisePortalService")),
+             ("grpc", env["ENTERPRISE_PORTAL_TARGET"], ENTERPRISE_PORTAL_SERVICE)),
         Proc("billing_center_web",
              [*gunicorn, "-c", "services/online_billing/web/gunicorn.conf.py", "services.online_billing.web.wsgi:app"],
              ("http", env["BILLING_CENTER_URL"])),
@@ -175,13 +183,7 @@ class Supervisor:
 
 def probe(spec: tuple[str, ...]) -> bool:
     if spec[0] == "grpc":
-        try:
-            with grpc.insecure_channel(spec[1]) as channel:
-                reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(service=spec[2]), timeout=1)
-            return reply.status == health_pb2.HealthCheckResponse.SERVING
-        except grpc.RpcError:
-            return False
+        return check_health(spec[1], spec[2], timeout=1)
     try:
         with urllib.request.urlopen(f"{spec[1]}/healthz", timeout=1) as reply:
             return reply.status == 200

@@ -10,7 +10,7 @@ from billing.enterprise_portal.v1 import enterprise_portal_pb2, enterprise_porta
 from billing_common.money import Money
 from billing_common.web.clients import money
 
-SERVICE = "billing.enterprise_portal.v1.EnterprisePortalService"
+SERVICE = enterprise_portal_pb2.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
 IDEMPOTENT = ((SERVICE, "GetOpenInvoiceSummary"),)
 
 
@@ -22,13 +22,10 @@ class OpenInvoicesView:
 
 def open_invoice_summary(channel: grpc.Channel, account_id: str) -> OpenInvoicesView:
     stub = enterprise_portal_pb2_grpc.EnterprisePortalServiceStub(channel)
-    try:
-        answer = stub.GetOpenInvoiceSummary(
-            enterprise_portal_pb2.GetOpenInvoiceSummaryRequest(account_id=account_id))
-    except grpc.RpcError as error:
-        if error.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
-            return OpenInvoicesView(open_count=0, total_due=None)
-        raise  # UNAVAILABLE and the rest: the portal's one error handler decides
+    # An account without invoices is open_count 0, not NOT_FOUND; a failed call (UNAVAILABLE
+    # and the rest) goes to the portal's one error handler.
+    answer = stub.GetOpenInvoiceSummary(
+        enterprise_portal_pb2.GetOpenInvoiceSummaryRequest(account_id=account_id))
     return OpenInvoicesView(
         open_count=answer.open_count,
         total_due=money(answer.total_due) if answer.HasField("total_due") else None,

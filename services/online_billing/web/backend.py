@@ -12,7 +12,7 @@ from billing.online_billing.v1 import online_billing_pb2, online_billing_pb2_grp
 from billing_common.money import Money
 from billing_common.web.clients import money, timestamp
 
-SERVICE = "billing.online_billing.v1.OnlineBillingService"
+SERVICE = online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
 IDEMPOTENT = ((SERVICE, "GetSubscriptionSummary"),)
 
 

@@ -215,6 +215,17 @@ def test_the_image_is_python_311_slim_runs_as_a_non_root_user_and_builds_protos_
     assert ("requirements.txt" in text) and (ROOT / "requirements.txt").exists()
 
 
+def test_the_image_puts_the_project_and_generated_code_on_the_path_the_healthcheck_imports_from() -> None:
+    # `python deploy/healthcheck.py` puts deploy/ first on sys.path, not the project: it finds
+    # billing_common (its probe) and the generated code through PYTHONPATH alone.
+    healthcheck = (ROOT / "deploy" / "healthcheck.py").read_text()
+    assert "from billing_common.grpc_client import" in healthcheck
+    workdirs = [rest.strip() for keyword, rest in _dockerfile_instructions() if keyword == "WORKDIR"]
+    envs = " ".join(rest for keyword, rest in _dockerfile_instructions() if keyword == "ENV")
+    app = workdirs[-1]
+    assert re.search(rf"PYTHONPATH={re.escape(app)}:{re.escape(app)}/gen(\s|$)", envs), envs
+
+
 def test_the_dockerignore_keeps_local_state_and_generated_files_out_of_the_image() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     for entry in (".venv", ".git", "var", "gen", "**/*.mo"):

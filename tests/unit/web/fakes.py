@@ -186,6 +186,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.ChangePasswordResponse()
 
     def GetAccount(self, request, context):  # type: ignore[no-untyped-def]
+        self._limit("GetAccount")
         account = self.accounts.get(request.account_id)
         if account is None:
             raise NotFound("no such account")

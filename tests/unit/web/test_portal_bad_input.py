@@ -199,18 +199,31 @@ def test_a_body_that_cannot_be_read_is_a_400_page(bc, world):
     assert not world.identity.calls
 
 
-@pytest.mark.parametrize("validator", [forms.Required(), forms.Optional(), forms.Length(10), forms.CleanText(),
-                                       forms.PossibleUserId(), forms.Email(), forms.NewPassword()])
+@pytest.mark.parametrize(("validator", "refusal", "message"), [
+    (forms.Required(), forms.StopValidation, "User ID must be text."),
+    (forms.Optional(), forms.StopValidation, "User ID must be text."),
+    # Length and CleanText read what is not text as "": nothing to refuse; the Required or
+    # Optional that comes first in every chain has already refused it.
+    (forms.Length(10), None, None),
+    (forms.CleanText(), None, None),
+    (forms.PossibleUserId(), forms.ValidationError, "Invalid user ID"),
+    (forms.Email(), forms.ValidationError, "Enter a valid email address."),
+    (forms.NewPassword(), forms.ValidationError, "The new password must have at least 8 characters."),
+])
 @pytest.mark.parametrize("data", [io.BytesIO(b"x"), ["a", "b"], 42, object()])
-def test_validators_refuse_data_that_is_not_text_without_failing(bc_app, validator, data):
+def test_validators_refuse_data_that_is_not_text_without_failing(bc_app, validator, refusal, message, data):
     with bc_app.test_request_context("/sign-in", method="POST"):
         form = forms.SignInForm(formdata=None, meta={"csrf": False})
         form.login.data = data
         form.login.errors = []  # as Form.validate() prepares it
-        try:
+        if refusal is None:
             validator(form, form.login)
-        except (forms.StopValidation, forms.ValidationError):
-            pass
+            return
+        with pytest.raises(refusal) as refused:
+            validator(form, form.login)
+        # StopValidation subclasses ValidationError: the kind must be the one expected.
+        assert type(refused.value) is refusal
+        assert str(refused.value) == message
 
 
 def test_required_names_a_field_that_got_a_file_instead_of_text(bc_app):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
@@ -78,6 +79,23 @@ def test_channels_open_on_first_use_and_again_in_a_forked_child(bc_app, monkeypa
     assert not runtime.identity_channel.opened
     assert runtime.identity_channel.get() is not first
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("conf", ["services/online_billing/web/gunicorn.conf.py",
+                                  "services/enterprise_portal/web/gunicorn.conf.py"])
+def test_a_gunicorn_worker_closes_its_grpc_channels_as_it_exits(bc_app, conf, monkeypatch):
+    runtime = bc_app.extensions["portal"]
+    sign_in(bc_app.test_client(), "olivia@acme.test", "Online-demo-2026!")
+    channel = runtime.identity_channel.get()
+    closed: list[bool] = []
+    real_close = channel.close
+    monkeypatch.setattr(channel, "close", lambda: (closed.append(True), real_close()))
+    worker_exit = runpy.run_path(str(ROOT / conf))["worker_exit"]
+    worker_exit(None, SimpleNamespace(wsgi=bc_app))
+    assert closed == [True]
+    assert not runtime.identity_channel.opened and not runtime.backend_channel.opened
+    # The master may run the hook for a worker that is already gone: it has no app there.
+    worker_exit(None, SimpleNamespace())
 
 
 def test_gunicorn_configuration_reads_bind_workers_and_threads(monkeypatch):

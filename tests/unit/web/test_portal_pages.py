@@ -1,7 +1,7 @@
 """The member page, billing contacts, password pages, help and Customer Care."""
 from __future__ import annotations
 
-from tests.unit.web.helpers import field_error, form_error, post_form, sign_in, text
+from tests.unit.web.helpers import csrf_from, field_error, form_error, post_form, sign_in, text
 
 RESET_SENT = ("If this user ID belongs to a billing contact, we have sent a link to the email address "
               "on file. It expires in 30 minutes.")
@@ -46,6 +46,38 @@ def test_mailing_the_administrator_too_often_says_when_to_try_again(bc, world):
     response = post_form(bc, "/", {"note": "again"}, action="/contact-billing-admin")
     assert response.status_code == 429
     assert "Too many attempts. Try again in 60 minutes." in text(response)
+
+
+def test_a_sent_message_only_redirects_without_asking_identity_for_the_account(bc, world):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    token = csrf_from(text(bc.get("/")))
+    world.identity.calls.clear()
+    response = bc.post("/contact-billing-admin", data={"csrf_token": token, "note": "Two seats."})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "ContactBillingAdministrator" in world.identity.calls
+    assert "GetAccount" not in world.identity.calls
+
+
+def test_a_refused_message_shows_the_form_again_with_the_billing_administrators(bc, world):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    refused_here = post_form(bc, "/", {"note": "x" * 501}, action="/contact-billing-admin")
+    world.identity.rate_limited["ContactBillingAdministrator"] = 3600
+    refused_by_identity = post_form(bc, "/", {"note": "again"}, action="/contact-billing-admin")
+    for response, status in ((refused_here, 400), (refused_by_identity, 429)):
+        assert response.status_code == status
+        assert "Olivia Ortega, olivia@acme.test" in text(response)
+        assert 'id="contact-admin-form"' in text(response)
+
+
+def test_a_refused_message_whose_account_cannot_be_read_gets_the_error_page_of_that_failure(bc, world):
+    sign_in(bc, "mark@acme.test", "Member-demo-2026!")
+    token = csrf_from(text(bc.get("/")))
+    world.identity.rate_limited["ContactBillingAdministrator"] = 3600
+    world.identity.rate_limited["GetAccount"] = 120
+    response = bc.post("/contact-billing-admin", data={"csrf_token": token, "note": "again"})
+    assert response.status_code == 429
+    assert "Too many attempts. Try again in 2 minutes." in text(response)
+    assert 'id="contact-admin-form"' not in text(response)
 
 
 def test_a_billing_contact_cannot_use_the_member_form(bc, world):
