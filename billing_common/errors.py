@@ -1,7 +1,7 @@
 """Domain errors that know their gRPC status, so they are mapped in one place.
 
 The domain cannot import grpc, so a status is named by its string (grpc.StatusCode's name);
-billing_common.grpc_server.DomainErrorInterceptor turns it into the real code.
+billing_common.grpc_server.observed turns it into the real code.
 """
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def make_channel(
 
 
 def error_field(error: grpc.RpcError) -> str | None:
-    """The field a server named for INVALID_ARGUMENT (see DomainErrorInterceptor)."""
+    """The field a server named for INVALID_ARGUMENT (see grpc_server.observed)."""
     for key, value in getattr(error, "trailing_metadata", lambda: ())() or ():
         if key == "x-error-field":
             return value

@@ -1,7 +1,7 @@
 """gRPC server bootstrap shared by every service (grpc examples' `serve()` shape).
 
 - the library HealthServicer, one status per service name, NOT_SERVING on shutdown (S23);
-- interceptors: request id, access log, domain-error to status mapping in one place (S22);
+- every method wrapped once: request id, access log, domain-error to status mapping (S22);
 - graceful stop on SIGTERM/SIGINT: refuse new calls, let in-flight ones finish, then exit;
 - server reflection in dev only.
 """
@@ -30,23 +30,6 @@ REQUEST_ID_HEADER = "x-request-id"
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 
 
-def _wrap_unary(
-    handler: grpc.RpcMethodHandler,
-    wrapper: Callable[..., Any],
-    deserializer: Callable[[Callable[[bytes], Any]], Callable[[bytes], Any]] | None = None,
-) -> grpc.RpcMethodHandler:
-    """Only unary-unary calls exist in our protos; other kinds pass through untouched."""
-    if handler is None or handler.unary_unary is None:
-        return handler
-    inner = handler.unary_unary
-    parse = handler.request_deserializer
-    return grpc.unary_unary_rpc_method_handler(
-        lambda request, context: wrapper(inner, request, context),
-        request_deserializer=deserializer(parse) if deserializer and parse else parse,
-        response_serializer=handler.response_serializer,
-    )
-
-
 # A request grpc could not parse. Left to grpc, it becomes INTERNAL "Exception deserializing
 # request!" with a logged traceback; it is the caller's bad input, so INVALID_ARGUMENT (S24).
 _UNDECODABLE = object()
@@ -62,93 +45,106 @@ def _lenient(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return parse_or_mark
 
 
-class RequestIdInterceptor(grpc.ServerInterceptor):
-    """Takes the caller's x-request-id (or makes one) and binds it to the logs of this call."""
+def observed(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMethodHandler | None:
+    """`handler` as every call of `method` runs it:
 
-    def intercept_service(self, continuation, details):  # type: ignore[no-untyped-def]
-        incoming = dict(details.invocation_metadata or ()).get(REQUEST_ID_HEADER)
+    - the caller's x-request-id (or a new one) bound to the logs of the call;
+    - one access-log line: method, status, milliseconds, never the request body (S25);
+    - domain errors become their status in this one place, anything unexpected INTERNAL
+      without its details (S22); a request that does not parse is INVALID_ARGUMENT (S24).
+      The field a bad argument concerns travels in trailing metadata `x-error-field`, and a
+      rate limit's delay in `retry-after`, so the web tier can name the field and the wait.
 
-        def wrapper(inner, request, context):  # type: ignore[no-untyped-def]
-            rid = incoming if incoming and len(incoming) <= 64 else str(uuid.uuid4())
-            token = request_id_var.set(rid)
-            structlog.contextvars.bind_contextvars(request_id=rid)
-            try:
-                return inner(request, context)
-            finally:
-                structlog.contextvars.unbind_contextvars("request_id")
-                request_id_var.reset(token)
+    It wraps each method once, when the service registers, instead of being grpc
+    ServerInterceptors: those rebuild the handler chain on every call, which cost about a
+    tenth of a millisecond per call here, a fifth of a bare round trip. Only unary-unary calls
+    exist in our protos; other kinds (health Watch, reflection) pass through untouched.
+    """
+    if handler is None or handler.unary_unary is None:
+        return handler
+    inner = handler.unary_unary
 
-        return _wrap_unary(continuation(details), wrapper)
+    def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
+        start = time.perf_counter()
+        rid = next((v for k, v in context.invocation_metadata() if k == REQUEST_ID_HEADER), "")
+        rid = rid if rid and len(rid) <= 64 else str(uuid.uuid4())
+        token = request_id_var.set(rid)
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        code = "OK"
+        try:
+            if request is _UNDECODABLE:
+                code = "INVALID_ARGUMENT"
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                              "the request is not a valid message (malformed bytes or invalid UTF-8)")
+            return inner(request, context)
+        except DomainError as exc:
+            code = exc.code
+            trailers = []
+            if exc.field:
+                trailers.append(("x-error-field", exc.field))
+            if isinstance(exc, RateLimited):
+                trailers.append(("retry-after", str(exc.retry_after)))
+            if trailers:
+                context.set_trailing_metadata(tuple(trailers))
+            context.abort(getattr(grpc.StatusCode, exc.code), exc.message)
+        except Exception:
+            if code != "OK" or _already_aborted(context):
+                raise  # context.abort() raised it: the status is set already
+            code = "INTERNAL"
+            log.exception("unhandled error")
+            context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        finally:
+            if code == "OK":  # or the status the servicer set itself
+                code = _name(context.code()) or code
+            log.info("rpc", method=method, code=code, ms=round((time.perf_counter() - start) * 1000, 2))
+            structlog.contextvars.unbind_contextvars("request_id")
+            request_id_var.reset(token)
 
-
-class AccessLogInterceptor(grpc.ServerInterceptor):
-    """One line per call: method, status, milliseconds. Never the request body (S25)."""
-
-    def intercept_service(self, continuation, details):  # type: ignore[no-untyped-def]
-        method = details.method
-
-        def wrapper(inner, request, context):  # type: ignore[no-untyped-def]
-            start = time.perf_counter()
-            try:
-                response = inner(request, context)
-            except BaseException:
-                code = context.code() if hasattr(context, "code") else None
-                log.info("rpc", method=method, code=_name(code) or "ABORTED_OR_ERROR",
-                         ms=round((time.perf_counter() - start) * 1000, 2))
-                raise
-            log.info("rpc", method=method, code=_name(context.code()) or "OK",
-                     ms=round((time.perf_counter() - start) * 1000, 2))
-            return response
-
-        return _wrap_unary(continuation(details), wrapper)
+    return grpc.unary_unary_rpc_method_handler(
+        behaviour,
+        request_deserializer=_lenient(handler.request_deserializer) if handler.request_deserializer else None,
+        response_serializer=handler.response_serializer,
+    )
 
 
 def _name(code: Any) -> str | None:
     return getattr(code, "name", None) if code is not None else None
 
 
-class DomainErrorInterceptor(grpc.ServerInterceptor):
-    """The one place domain errors become statuses; anything unexpected is INTERNAL.
-
-    The field a bad argument concerns travels in trailing metadata `x-error-field`, and a
-    rate limit's delay in `retry-after`, so the web tier can name the field and the wait.
-    """
-
-    def intercept_service(self, continuation, details):  # type: ignore[no-untyped-def]
-        def wrapper(inner, request, context):  # type: ignore[no-untyped-def]
-            if request is _UNDECODABLE:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                              "the request is not a valid message (malformed bytes or invalid UTF-8)")
-            try:
-                return inner(request, context)
-            except DomainError as exc:
-                trailers = []
-                if exc.field:
-                    trailers.append(("x-error-field", exc.field))
-                if isinstance(exc, RateLimited):
-                    trailers.append(("retry-after", str(exc.retry_after)))
-                if trailers:
-                    context.set_trailing_metadata(tuple(trailers))
-                context.abort(getattr(grpc.StatusCode, exc.code), exc.message)
-            except grpc.RpcError:
-                raise
-            except Exception:
-                if _already_aborted(context):
-                    raise
-                log.exception("unhandled error")
-                context.abort(grpc.StatusCode.INTERNAL, "internal error")
-
-        return _wrap_unary(continuation(details), wrapper, _lenient)
+def _already_aborted(context: grpc.ServicerContext) -> bool:
+    return context.code() not in (None, grpc.StatusCode.OK)
 
 
-def _already_aborted(context: Any) -> bool:
-    code = context.code() if hasattr(context, "code") else None
-    return code not in (None, grpc.StatusCode.OK)
+class _ObservedGeneric(grpc.GenericRpcHandler):
+    """A generic handler whose answers are `observed`, wrapped once per method and kept."""
+
+    def __init__(self, inner: grpc.GenericRpcHandler) -> None:
+        self._inner = inner
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler | None]] = {}
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        handler = self._inner.service(details)
+        if handler is None:
+            return None
+        known = self._wrapped.get(details.method)
+        if known is None or known[0] is not handler:
+            known = self._wrapped[details.method] = (handler, observed(details.method, handler))
+        return known[1]
 
 
-def default_interceptors() -> list[grpc.ServerInterceptor]:
-    # Outermost first: the request id is bound before the access log and error mapping run.
-    return [RequestIdInterceptor(), AccessLogInterceptor(), DomainErrorInterceptor()]
+class _Registrar:
+    """The server as the generated `add_*_to_server` functions see it: everything they register
+    is `observed`. Those functions call exactly these two methods."""
+
+    def __init__(self, server: grpc.Server) -> None:
+        self._server = server
+
+    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers(tuple(_ObservedGeneric(h) for h in handlers))
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        self._server.add_registered_method_handlers(
+            service, {name: observed(f"/{service}/{name}", h) for name, h in handlers.items()})
 
 
 @dataclass
@@ -200,22 +196,21 @@ def build_server(
     workers: int = 16,
     grace: float = 10.0,
     reflection_enabled: bool = False,
-    interceptors: Sequence[grpc.ServerInterceptor] | None = None,
 ) -> GrpcServer:
     """Build (not start) a server; bind "127.0.0.1:0" picks a free port for tests."""
     names = list(service_names)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers),
-        interceptors=list(interceptors if interceptors is not None else default_interceptors()),
         options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)],
     )
-    register(server)
+    registrar: Any = _Registrar(server)
+    register(registrar)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registrar)
     for name in names:
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
     if reflection_enabled:
-        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], registrar)
     port = server.add_insecure_port(bind)
     if port == 0:
         raise RuntimeError(f"could not bind {bind}")

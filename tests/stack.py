@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -31,7 +30,6 @@ class Stack:
     database_url: Callable[[str], str] | None = None
     redis_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -74,29 +72,25 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    @property
+    def log_path(self) -> Path:
+        return self.var_dir / "stack.log"
+
     def start(self, timeout: float = 120) -> Stack:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.devstack.run"], cwd=ROOT, env=self.env(),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self.process and self.process.stdout
-            for raw in iter(self.process.stdout.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip()
-                self.lines.append(line)
-                if READY_LINE in line:
-                    ready.set()
-
-        self._pump = threading.Thread(target=pump, daemon=True)
-        self._pump.start()
+        # The merged log goes to a file, not a pipe: a thread reading it line by line would
+        # share the GIL with the calls a benchmark times.
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.devstack.run"], cwd=ROOT, env=self.env(),
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
-        while not ready.wait(0.2):
+        while READY_LINE not in self.log():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("the stack did not start:\n" + "\n".join(self.lines[-60:]))
+                raise RuntimeError("the stack did not start:\n" + "\n".join(self.log().splitlines()[-60:]))
+            time.sleep(0.2)
         return self
 
     def stop(self) -> int | None:
@@ -109,10 +103,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        self._pump.join(10)
-        if self.process.stdout:
-            self.process.stdout.close()
         return self.process.returncode
 
     def log(self) -> str:
-        return "\n".join(self.lines)
+        return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""

@@ -148,3 +148,20 @@ def test_server_reflection_is_served_only_when_enabled(enabled):
             assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
     finally:
         srv.stop()
+
+
+def test_each_call_logs_one_access_line_with_the_callers_request_id_and_its_status(server, capsys):
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        stub = online_billing_pb2_grpc.OnlineBillingServiceStub(channel)
+        stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="ok"), timeout=2,
+                                    metadata=(("x-request-id", "req-from-the-web-1"),))
+        with pytest.raises(grpc.RpcError):
+            stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="missing"), timeout=2,
+                                        metadata=(("x-request-id", "req-from-the-web-2"),))
+        with pytest.raises(grpc.RpcError):
+            stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="crash"), timeout=2)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if " rpc " in ln and "GetSubscription" in ln]
+    assert len(lines) == 3
+    assert "req-from-the-web-1" in lines[0] and "code=OK" in lines[0]
+    assert "req-from-the-web-2" in lines[1] and "code=NOT_FOUND" in lines[1]
+    assert "request_id=" in lines[2] and "code=INTERNAL" in lines[2]
