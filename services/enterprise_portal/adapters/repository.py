@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from billing_common.db import aware_utc, to_utc
 from billing_common.money import Money
@@ -37,18 +37,13 @@ class SqlInvoiceRepository:
             )
 
     def open_for_account(self, account_id: str) -> list[Invoice]:
-        inv, pay = orm.invoices, orm.payments
         rows = self.connection.execute(
-            select(inv)
-            .where(inv.c.account_id == account_id, inv.c.status == InvoiceStatus.OPEN.value)
-            .order_by(inv.c.due_on, inv.c.number)
+            _OPEN_FOR_ACCOUNT, {"account_id": account_id, "open": InvoiceStatus.OPEN.value}
         ).all()
         if not rows:
             return []
         by_invoice: dict[str, list[Any]] = defaultdict(list)
-        for p in self.connection.execute(
-            select(pay).where(pay.c.invoice_id.in_([r.id for r in rows])).order_by(pay.c.received_at, pay.c.id)
-        ):
+        for p in self.connection.execute(_PAYMENTS_OF, {"invoice_ids": [r.id for r in rows]}):
             by_invoice[p.invoice_id].append(p)
         return [_invoice(r, by_invoice[r.id]) for r in rows]
 
@@ -60,6 +55,21 @@ class SqlInvoiceRepository:
             .order_by(inv.c.issued_on.desc(), inv.c.number.desc())
             .limit(1)
         ).scalar()
+
+
+# Built once: they run on every Enterprise portal landing page, and building a statement
+# costs more than executing it.
+_inv, _pay = orm.invoices, orm.payments
+_OPEN_FOR_ACCOUNT = (
+    select(_inv)
+    .where(_inv.c.account_id == bindparam("account_id"), _inv.c.status == bindparam("open"))
+    .order_by(_inv.c.due_on, _inv.c.number)
+)
+_PAYMENTS_OF = (
+    select(_pay)
+    .where(_pay.c.invoice_id.in_(bindparam("invoice_ids", expanding=True)))
+    .order_by(_pay.c.received_at, _pay.c.id)
+)
 
 
 def _invoice(row: Any, payment_rows: list[Any]) -> Invoice:

