@@ -39,7 +39,8 @@ def database_is_empty(settings: IdentitySettings) -> bool:
 
 
 def password_hasher(settings: IdentitySettings) -> Argon2Hasher:
-    return Argon2Hasher(settings.argon2_memory_cost, settings.argon2_time_cost, settings.argon2_parallelism)
+    return Argon2Hasher(settings.argon2_memory_cost, settings.argon2_time_cost, settings.argon2_parallelism,
+                        max_concurrent=settings.hash_concurrency)
 
 
 def build_dependencies(

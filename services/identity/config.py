@@ -1,6 +1,8 @@
 """Identity's settings: IDENTITY_* variables, plus the shared REDIS_URL and portal URLs."""
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -32,6 +34,11 @@ class IdentitySettings(ServiceSettings):
     argon2_memory_cost: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
+    # At most this many argon2id computations at once; more sign-ins wait their turn. Unbounded,
+    # a burst of sign-ins took every core and made each session check behind it wait (about
+    # 5x p50 in `make bench`). Set it to the container's CPU limit where that is below the
+    # CPUs the process can see.
+    hash_concurrency: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), ge=1)
 
     session_idle_timeout: float = 30 * 60
     session_absolute_timeout: float = 12 * 60 * 60

@@ -1,6 +1,11 @@
 """Identity's settings come from IDENTITY_* variables plus a few shared ones."""
 from __future__ import annotations
 
+import os
+
+import pytest
+from pydantic import ValidationError
+
 from services.identity.config import IdentitySettings
 
 
@@ -33,3 +38,13 @@ def test_the_environment_overrides_with_prefixed_and_shared_names(monkeypatch):
     assert (s.billing_center_url, s.enterprise_portal_url, s.support_email) == (
         "https://billing.example", "https://enterprise.example", "care@example.test")
     assert s.login_max_failures == 5
+
+
+def test_password_hashes_in_flight_default_to_the_cpus_this_process_may_use_and_must_be_positive(monkeypatch):
+    monkeypatch.delenv("IDENTITY_HASH_CONCURRENCY", raising=False)
+    assert IdentitySettings().hash_concurrency == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("IDENTITY_HASH_CONCURRENCY", "2")
+    assert IdentitySettings().hash_concurrency == 2
+    monkeypatch.setenv("IDENTITY_HASH_CONCURRENCY", "0")
+    with pytest.raises(ValidationError, match="hash_concurrency"):
+        IdentitySettings()

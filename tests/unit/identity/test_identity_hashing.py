@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.bootstrap import password_hasher
@@ -53,3 +55,33 @@ def test_the_dummy_hash_uses_the_current_parameters_so_unknown_ids_cost_the_same
     hasher = password_hasher(settings)
     assert _parameters(hasher.dummy_hash) == ("argon2id", {"m": 19456, "t": 2, "p": 1})
     assert hasher.dummy_hash is hasher.dummy_hash
+
+
+def test_no_more_hashes_run_at_once_than_the_bound():
+    hasher = Argon2Hasher(memory_cost=1024, time_cost=1, max_concurrent=2)
+    stored = hasher.hash("Correct-horse-2026")
+    real, lock, three_in = hasher.ph, threading.Lock(), threading.Event()
+    running = peak = 0
+
+    class Counting:
+        """The real verification, noting how many run at once. Each one lingers until a third
+        has come in (never, with the bound) or a short while has passed."""
+
+        def verify(self, password_hash, password):
+            nonlocal running, peak
+            with lock:
+                running += 1
+                peak = max(peak, running)
+                if running == 3:
+                    three_in.set()
+            three_in.wait(0.3)
+            try:
+                return real.verify(password_hash, password)
+            finally:
+                with lock:
+                    running -= 1
+
+    hasher.ph = Counting()
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(lambda _: hasher.verify(stored, "Correct-horse-2026"), range(4)))
+    assert peak == 2
