@@ -35,8 +35,8 @@ class IdentitySettings(ServiceSettings):
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
     # At most this many argon2id computations at once; more sign-ins wait their turn. Unbounded,
-    # a burst of sign-ins took every core and made each session check behind it wait (about
-    # 5x p50 in `make bench`). Set it to the container's CPU limit where that is below the
+    # a burst of sign-ins took every core and made each session check behind it wait (p50
+    # 4x, p99 2x in `make bench`). Set it to the container's CPU limit where that is below the
     # CPUs the process can see.
     hash_concurrency: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), ge=1)
 
