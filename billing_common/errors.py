@@ -43,6 +43,12 @@ class FailedPrecondition(DomainError):
     code = "FAILED_PRECONDITION"
 
 
+class Unavailable(DomainError):
+    """The service cannot take this call now (overloaded); the caller may try again shortly."""
+
+    code = "UNAVAILABLE"
+
+
 class RateLimited(DomainError):
     """Too many attempts; `retry_after` seconds until the next one is considered (S4, S7)."""
 

@@ -40,7 +40,7 @@ def database_is_empty(settings: IdentitySettings) -> bool:
 
 def password_hasher(settings: IdentitySettings) -> Argon2Hasher:
     return Argon2Hasher(settings.argon2_memory_cost, settings.argon2_time_cost, settings.argon2_parallelism,
-                        max_concurrent=settings.hash_concurrency)
+                        max_concurrent=settings.hash_concurrency, max_queued=settings.hash_queue)
 
 
 def build_dependencies(

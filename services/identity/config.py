@@ -39,6 +39,10 @@ class IdentitySettings(ServiceSettings):
     # 4x, p99 2x in `make bench`). Set it to the container's CPU limit where that is below the
     # CPUs the process can see.
     hash_concurrency: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), ge=1)
+    # Sign-ins that may wait for a turn; one more is answered UNAVAILABLE ("try again in a few
+    # seconds"). Each waiting one holds a gRPC worker (grpc_workers, 16): half stay free for
+    # session checks and everything else.
+    hash_queue: int = Field(8, ge=0)
 
     session_idle_timeout: float = 30 * 60
     session_absolute_timeout: float = 12 * 60 * 60

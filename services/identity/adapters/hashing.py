@@ -5,40 +5,66 @@ import contextlib
 import functools
 import secrets
 import threading
-from contextlib import AbstractContextManager
-from typing import Any
+from collections.abc import Iterator
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from billing_common.errors import Unavailable
+
 
 class Argon2Hasher:
-    """argon2id with at most `max_concurrent` computations at once (None: no bound).
+    """argon2id with at most `max_concurrent` computations at once (None: no bound), and at
+    most `max_queued` callers waiting for a turn; one more is refused with Unavailable.
 
     argon2-cffi releases the GIL, so every gRPC worker thread could be hashing at once: more
     hashes than cores only share the cores out (and 19 MiB each), while every other call waits
-    behind them for CPU. Bounded, extra sign-ins queue here instead, using no CPU.
+    behind them for CPU. Bounded, extra sign-ins queue here instead, using no CPU. The queue is
+    bounded too, because each waiting sign-in holds one of the server's worker threads: a burst
+    larger than the pool would otherwise leave none for session checks, and every signed-in
+    page would wait for the burst to drain (`make bench`).
     """
 
     def __init__(self, memory_cost: int = 19456, time_cost: int = 2, parallelism: int = 1,
-                 max_concurrent: int | None = None) -> None:
+                 max_concurrent: int | None = None, max_queued: int | None = None) -> None:
         self.ph = argon2.PasswordHasher(
             time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=argon2.Type.ID
         )
-        self._slots: AbstractContextManager[Any] = (
-            threading.BoundedSemaphore(max_concurrent) if max_concurrent else contextlib.nullcontext()
-        )
+        self._slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
+        self._max_queued = max_queued
+        self._queued = 0
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._slots is None:
+            yield
+            return
+        if not self._slots.acquire(blocking=False):
+            with self._lock:
+                if self._max_queued is not None and self._queued >= self._max_queued:
+                    raise Unavailable("Too many sign-ins at once. Try again in a few seconds.")
+                self._queued += 1
+            try:
+                self._slots.acquire()
+            finally:
+                with self._lock:
+                    self._queued -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def hash(self, password: str) -> str:
-        with self._slots:
+        with self._turn():
             return self.ph.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
-        try:
-            with self._slots:
+        with self._turn():
+            try:
                 return self.ph.verify(password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         try:

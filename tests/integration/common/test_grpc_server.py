@@ -8,7 +8,7 @@ from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from billing_common.errors import InvalidArgument, NotFound, RateLimited
+from billing_common.errors import InvalidArgument, NotFound, RateLimited, Unavailable
 from billing_common.grpc_client import error_field, make_channel, retry_after
 from billing_common.grpc_server import build_server
 
@@ -29,6 +29,8 @@ class Scripted(online_billing_pb2_grpc.OnlineBillingServiceServicer):
                 raise NotFound("no subscription")
             case "limited":
                 raise RateLimited("slow down", retry_after=42)
+            case "busy":
+                raise Unavailable("Too many sign-ins at once. Try again in a few seconds.")
             case "crash":
                 raise RuntimeError("secret internals /etc/passwd")
             case "slow":
@@ -76,6 +78,13 @@ def test_not_found_and_rate_limits_map_to_their_codes(server):
         call(server, "limited")
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert retry_after(err.value) == 42
+
+
+def test_an_overloaded_service_answers_unavailable_with_its_message(server):
+    with pytest.raises(grpc.RpcError) as err:
+        call(server, "busy")
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert err.value.details() == "Too many sign-ins at once. Try again in a few seconds."
 
 
 def test_an_unexpected_error_is_internal_without_its_details(server):

@@ -48,3 +48,11 @@ def test_password_hashes_in_flight_default_to_the_cpus_this_process_may_use_and_
     monkeypatch.setenv("IDENTITY_HASH_CONCURRENCY", "0")
     with pytest.raises(ValidationError, match="hash_concurrency"):
         IdentitySettings()
+
+
+def test_sign_ins_waiting_for_a_hash_are_bounded_and_the_bound_cannot_be_negative(monkeypatch):
+    monkeypatch.delenv("IDENTITY_HASH_QUEUE", raising=False)
+    assert IdentitySettings().hash_queue == 8
+    monkeypatch.setenv("IDENTITY_HASH_QUEUE", "-1")
+    with pytest.raises(ValidationError, match="hash_queue"):
+        IdentitySettings()

@@ -5,6 +5,9 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
+from billing_common.errors import Unavailable
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.bootstrap import password_hasher
 from services.identity.domain.model import Portal
@@ -85,3 +88,31 @@ def test_no_more_hashes_run_at_once_than_the_bound():
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(lambda _: hasher.verify(stored, "Correct-horse-2026"), range(4)))
     assert peak == 2
+
+
+def test_a_caller_beyond_the_queue_is_refused_as_unavailable_and_the_queue_drains():
+    hasher = Argon2Hasher(memory_cost=1024, time_cost=1, max_concurrent=1, max_queued=1)
+    stored = hasher.hash("Correct-horse-2026")
+    real, inside, release = hasher.ph, threading.Event(), threading.Event()
+
+    class Holding:
+        def verify(self, password_hash, password):
+            inside.set()
+            release.wait(5)
+            return real.verify(password_hash, password)
+
+    hasher.ph = Holding()
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(hasher.verify, stored, "Correct-horse-2026")
+        assert inside.wait(5)
+        queued = pool.submit(hasher.verify, stored, "Correct-horse-2026")
+        for _ in range(500):  # until the second caller has taken the one place in the queue
+            if hasher._queued:
+                break
+            threading.Event().wait(0.01)
+        with pytest.raises(Unavailable, match="Too many sign-ins"):
+            hasher.verify(stored, "Correct-horse-2026")
+        release.set()
+        assert running.result(5) and queued.result(5)
+    hasher.ph = real
+    assert hasher.verify(stored, "Correct-horse-2026")  # nothing left held
