@@ -44,9 +44,13 @@ class FailedPrecondition(DomainError):
 
 
 class Unavailable(DomainError):
-    """The service cannot take this call now (overloaded); the caller may try again shortly."""
+    """Too busy for this call now (shedding load, not down); try again in `retry_after` seconds."""
 
     code = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RateLimited(DomainError):

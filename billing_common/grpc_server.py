@@ -22,7 +22,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from billing_common.errors import DomainError, RateLimited
+from billing_common.errors import DomainError, RateLimited, Unavailable
 
 log = structlog.get_logger()
 
@@ -52,8 +52,8 @@ def observed(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
     - one access-log line: method, status, milliseconds, never the request body (S25);
     - domain errors become their status in this one place, anything unexpected INTERNAL
       without its details (S22); a request that does not parse is INVALID_ARGUMENT (S24).
-      The field a bad argument concerns travels in trailing metadata `x-error-field`, and a
-      rate limit's delay in `retry-after`, so the web tier can name the field and the wait.
+      The field a bad argument concerns travels in trailing metadata `x-error-field`, and the
+      wait of a rate limit or of shed load in `retry-after`, so the web tier can name them.
 
     It wraps each method once, when the service registers, instead of being grpc
     ServerInterceptors: those rebuild the handler chain on every call, which cost about a
@@ -82,7 +82,7 @@ def observed(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
             trailers = []
             if exc.field:
                 trailers.append(("x-error-field", exc.field))
-            if isinstance(exc, RateLimited):
+            if isinstance(exc, (RateLimited, Unavailable)):
                 trailers.append(("retry-after", str(exc.retry_after)))
             if trailers:
                 context.set_trailing_metadata(tuple(trailers))

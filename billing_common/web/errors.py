@@ -117,6 +117,13 @@ def _answer_rpc_error(error: grpc.RpcError) -> ResponseReturnValue:
         answer = page.on_error(error)
         if answer is not None:
             return answer
+    if code == grpc.StatusCode.UNAVAILABLE and retry_after(error) is not None:
+        # Up but shedding load (identity's sign-in queue is full): the same form, asking to
+        # come back in a moment rather than the "in a few minutes" of a service that is down.
+        message = _("Too many people are signing in right now. Try again in a few seconds.")
+        if page is not None:
+            return page.fail(None, message, 503)
+        return error_page(503, _("Service temporarily unavailable"), message)
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         log.warning("backend unavailable", code=code.name)
         return unavailable()

@@ -43,7 +43,7 @@ class Argon2Hasher:
         if not self._slots.acquire(blocking=False):
             with self._lock:
                 if self._max_queued is not None and self._queued >= self._max_queued:
-                    raise Unavailable("Too many sign-ins at once. Try again in a few seconds.")
+                    raise Unavailable("Too many sign-ins at once. Try again in a few seconds.", retry_after=2)
                 self._queued += 1
             try:
                 self._slots.acquire()

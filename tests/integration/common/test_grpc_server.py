@@ -30,7 +30,7 @@ class Scripted(online_billing_pb2_grpc.OnlineBillingServiceServicer):
             case "limited":
                 raise RateLimited("slow down", retry_after=42)
             case "busy":
-                raise Unavailable("Too many sign-ins at once. Try again in a few seconds.")
+                raise Unavailable("Too many sign-ins at once. Try again in a few seconds.", retry_after=2)
             case "crash":
                 raise RuntimeError("secret internals /etc/passwd")
             case "slow":
@@ -85,6 +85,7 @@ def test_an_overloaded_service_answers_unavailable_with_its_message(server):
         call(server, "busy")
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     assert err.value.details() == "Too many sign-ins at once. Try again in a few seconds."
+    assert retry_after(err.value) == 2
 
 
 def test_an_unexpected_error_is_internal_without_its_details(server):

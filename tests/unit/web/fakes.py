@@ -18,7 +18,14 @@ from billing.common.v1 import money_pb2
 from billing.enterprise_portal.v1 import enterprise_portal_pb2, enterprise_portal_pb2_grpc
 from billing.identity.v1 import identity_pb2, identity_pb2_grpc
 from billing.online_billing.v1 import online_billing_pb2, online_billing_pb2_grpc
-from billing_common.errors import InvalidArgument, NotFound, PermissionDenied, RateLimited, Unauthenticated
+from billing_common.errors import (
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
 from billing_common.grpc_server import GrpcServer, build_server
 
 BC = identity_pb2.PORTAL_BILLING_CENTER
@@ -55,6 +62,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     care_mails: list[dict[str, str]] = field(default_factory=list)
     # Seconds to answer RESOURCE_EXHAUSTED with, per RPC name (tests switch it on).
     rate_limited: dict[str, int] = field(default_factory=dict)
+    # RPC names answered UNAVAILABLE as a busy identity sheds load (tests switch it on).
+    busy: set[str] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
     # (RPC name, client_address) of every call that carries the visitor's address.
     client_addresses: list[tuple[str, str]] = field(default_factory=list)
@@ -108,6 +117,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         self.calls.append(rpc)
         if rpc in self.rate_limited:
             raise RateLimited("too many attempts", retry_after=self.rate_limited[rpc])
+        if rpc in self.busy:
+            raise Unavailable("Too many sign-ins at once. Try again in a few seconds.", retry_after=2)
 
     @staticmethod
     def _check_new_password(password: str) -> None:

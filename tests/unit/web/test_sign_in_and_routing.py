@@ -113,6 +113,16 @@ def test_too_many_attempts_tells_how_long_to_wait(bc, world):
     assert "Too many attempts. Try again in 10 minutes." in text(response)
 
 
+def test_a_busy_identity_gets_the_form_back_asking_to_retry_in_seconds(bc, world):
+    world.identity.busy.add("Authenticate")
+    response = sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    assert response.status_code == 503
+    assert form_error(text(response)) == "Too many people are signing in right now. Try again in a few seconds."
+    assert 'name="password"' in text(response)
+    world.identity.busy.clear()
+    assert sign_in(bc, "olivia@acme.test", "Online-demo-2026!").status_code == 302
+
+
 def test_a_signed_in_user_who_opens_sign_in_goes_home(bc):
     sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
     response = bc.get("/sign-in")
