@@ -83,8 +83,12 @@ class FakeHasher:
     def __init__(self, version: int = 1) -> None:
         self.version = version
         self.verified: list[str] = []
+        # True: hash() answers Unavailable, as a busy Argon2Hasher does.
+        self.busy = False
 
     def hash(self, password: str) -> str:
+        if self.busy:
+            raise Unavailable("Too many sign-ins at once. Try again in a few seconds.", retry_after=2)
         return f"fake-v{self.version}${password}"
 
     def verify(self, password_hash: str, password: str) -> bool:

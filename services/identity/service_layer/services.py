@@ -25,6 +25,7 @@ from billing_common.errors import (
     PermissionDenied,
     RateLimited,
     Unauthenticated,
+    Unavailable,
 )
 from billing_common.money import is_currency
 from services.identity.config import IdentitySettings
@@ -285,10 +286,16 @@ def authenticate(
     assert user is not None and stored_hash is not None
     if deps.hasher.needs_rehash(stored_hash):
         # S2: parameters went up since this hash was made; upgrade it while we have the password.
-        with deps.uow() as uow:
-            uow.users.set_password_hash(user.id, deps.hasher.hash(candidate))
-            uow.commit()
-        log.info("password hash upgraded", user_id=user.id)
+        # Too busy to hash now (Unavailable) is no reason to refuse a good password: next time.
+        try:
+            upgraded = deps.hasher.hash(candidate)
+        except Unavailable:
+            upgraded = None
+        if upgraded is not None:
+            with deps.uow() as uow:
+                uow.users.set_password_hash(user.id, upgraded)
+                uow.commit()
+            log.info("password hash upgraded", user_id=user.id)
 
     home = principal.home_portal
     log.info("signed in", user_id=user.id, portal=portal.value, home_portal=home.value)
@@ -512,8 +519,9 @@ def complete_password_reset(deps: Dependencies, token: str, new_password: str) -
     if live is None:
         raise FailedPrecondition(INVALID_RESET_LINK, field="token")
     digest, data = live
-    # The policy first, so a refused password leaves the link usable for another try.
-    normalized = check_password_policy(new_password, field="new_password")
+    # The policy and the hash first, so a refused password, or a hash refused as too busy
+    # (Unavailable), leaves the link usable for another try.
+    new_hash = deps.hasher.hash(check_password_policy(new_password, field="new_password"))
     if deps.store.take(f"reset:{digest}") is None:
         raise FailedPrecondition(INVALID_RESET_LINK, field="token")
     user_id = data["user_id"]
@@ -524,7 +532,7 @@ def complete_password_reset(deps: Dependencies, token: str, new_password: str) -
         if user is None:
             raise FailedPrecondition(INVALID_RESET_LINK, field="token")
         created = user.password_hash is None
-        uow.users.set_password_hash(user.id, deps.hasher.hash(normalized))
+        uow.users.set_password_hash(user.id, new_hash)
         uow.audit.record(now, user.id, "password.created" if created else "password.reset", user_id=user.id)
         uow.outbox.add(
             messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), now
@@ -551,10 +559,11 @@ def change_password(
             and stored is not None):
         _record_login_failure(deps, user_key, None)
         raise InvalidArgument("The current password is not correct.", field="current_password")
-    normalized = check_password_policy(new_password, field="new_password")
+    # Hashed before the transaction: argon2id's tens of milliseconds need no connection.
+    new_hash = deps.hasher.hash(check_password_policy(new_password, field="new_password"))
     now = deps.clock.now()
     with deps.uow() as uow:
-        uow.users.set_password_hash(user.id, deps.hasher.hash(normalized))
+        uow.users.set_password_hash(user.id, new_hash)
         uow.audit.record(now, user.id, "password.changed", user_id=user.id)
         uow.outbox.add(
             messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), now

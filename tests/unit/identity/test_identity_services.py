@@ -13,7 +13,9 @@ from billing_common.errors import (
     PermissionDenied,
     RateLimited,
     Unauthenticated,
+    Unavailable,
 )
+from services.identity.adapters.hashing import FakeHasher
 from services.identity.domain.model import ACTIVE, DISABLED, AccountKind, Portal, Role
 from services.identity.service_layer import services
 
@@ -387,6 +389,30 @@ def test_a_reset_link_cannot_be_used_twice(deps, world, data):
     assert not services.check_password_reset_token(deps, token)
     with pytest.raises(FailedPrecondition):
         services.complete_password_reset(deps, token, "Another-new-2026!")
+
+
+def test_a_reset_refused_as_too_busy_leaves_the_link_usable(deps, world, data, hasher):
+    services.request_password_reset(deps, "olivia@acme.test", BC)
+    token = _token(_reset_link(data, "olivia@acme.test"))
+    hasher.busy = True
+    with pytest.raises(Unavailable):
+        services.complete_password_reset(deps, token, "Brand-new-2026!")
+    assert services.check_password_reset_token(deps, token)
+    hasher.busy = False
+    services.complete_password_reset(deps, token, "Brand-new-2026!")
+    assert not services.check_password_reset_token(deps, token)
+
+
+def test_a_good_password_signs_in_even_when_its_hash_upgrade_must_wait(deps, world, data, sign_in):
+    deps.hasher = FakeHasher(version=2)  # every stored hash now "needs rehash"
+    deps.hasher.busy = True
+    assert sign_in("olivia@acme.test", BC).session
+    with deps.uow() as uow:
+        assert uow.users.by_login("olivia@acme.test").password_hash.startswith("fake-v1$")
+    deps.hasher.busy = False
+    sign_in("olivia@acme.test", BC)
+    with deps.uow() as uow:
+        assert uow.users.by_login("olivia@acme.test").password_hash.startswith("fake-v2$")
 
 
 def test_a_reset_link_expires_after_thirty_minutes(deps, world, data, clock):
