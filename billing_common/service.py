@@ -4,7 +4,7 @@ One function instead of the same dozen lines in each service's entrypoint.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import grpc
 from sqlalchemy import Engine, Table
@@ -25,6 +25,7 @@ def build_service(
     outbox: Table,
     clock: Clock | None = None,
     on_stop: Callable[[], None] | None = None,
+    quiet_methods: Iterable[str] = (),
 ) -> GrpcServer:
     """The server, built but not started (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling. `server.stop()` stops taking calls, lets in-flight ones finish,
@@ -37,6 +38,7 @@ def build_service(
         workers=settings.grpc_workers,
         grace=settings.shutdown_grace,
         reflection_enabled=settings.env == "dev",
+        quiet_methods=quiet_methods,
     )
     dispatcher = OutboxDispatcher(
         engine, outbox, transport_from_settings(settings.smtp_url, settings.maildir), settings.mail_from, clock

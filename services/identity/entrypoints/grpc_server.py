@@ -231,6 +231,8 @@ def build(
         outbox=orm.outbox,
         clock=clock,
         on_stop=deps.close,
+        # Every signed-in page view checks its session: failures are still logged.
+        quiet_methods=[f"/{SERVICE_NAME}/ValidateSession"],
     )
     return server
 

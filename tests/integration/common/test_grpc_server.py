@@ -175,3 +175,23 @@ def test_each_call_logs_one_access_line_with_the_callers_request_id_and_its_stat
     assert "req-from-the-web-1" in lines[0] and "code=OK" in lines[0]
     assert "req-from-the-web-2" in lines[1] and "code=NOT_FOUND" in lines[1]
     assert "request_id=" in lines[2] and "code=INTERNAL" in lines[2]
+
+
+def test_quiet_methods_and_health_checks_log_only_their_failures(capsys):
+    srv = build_server(
+        "127.0.0.1:0",
+        lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(Scripted(), s),
+        [SERVICE],
+        quiet_methods=[f"/{SERVICE}/GetSubscriptionSummary"],
+    ).start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{srv.port}") as channel:
+            stub = online_billing_pb2_grpc.OnlineBillingServiceStub(channel)
+            stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="ok"), timeout=2)
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=2)
+            with pytest.raises(grpc.RpcError):
+                stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="missing"), timeout=2)
+    finally:
+        srv.stop()
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if " rpc " in ln and "[debug" not in ln]
+    assert len(lines) == 1 and "code=NOT_FOUND" in lines[0] and "GetSubscriptionSummary" in lines[0]
