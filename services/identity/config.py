@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from billing_common.config import ServiceSettings, sqlite_url
@@ -34,15 +34,29 @@ class IdentitySettings(ServiceSettings):
     argon2_memory_cost: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
-    # At most this many argon2id computations at once; more sign-ins wait their turn. Unbounded,
-    # a burst of sign-ins took every core and made each session check behind it wait (p50
-    # 4x, p99 2x in `make bench`). Set it to the container's CPU limit where that is below the
-    # CPUs the process can see.
-    hash_concurrency: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), ge=1)
-    # Sign-ins that may wait for a turn; one more is answered UNAVAILABLE ("try again in a few
-    # seconds"). Each waiting one holds a gRPC worker (grpc_workers, 16): half stay free for
-    # session checks and everything else.
-    hash_queue: int = Field(8, ge=0)
+    # At most this many argon2id computations at once, and this many sign-ins waiting for a
+    # turn; one more is answered UNAVAILABLE ("try again in a few seconds"). Unbounded, a burst
+    # of sign-ins took every core and, once larger than the gRPC worker pool, every thread, and
+    # each session check waited behind it (`make bench`). Each running or waiting sign-in holds
+    # a worker, so by default they get half the pool: one hash per CPU (at most a quarter of the
+    # workers), the rest queued. In a container, set the concurrency to the CPU limit.
+    hash_concurrency: int | None = Field(None, ge=1)
+    hash_queue: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _bound_hashing(self) -> IdentitySettings:
+        workers = self.grpc_workers
+        if self.hash_concurrency is None:
+            self.hash_concurrency = max(1, min(len(os.sched_getaffinity(0)), workers // 4))
+        if self.hash_queue is None:
+            self.hash_queue = max(0, workers // 2 - self.hash_concurrency)
+        if self.hash_concurrency + self.hash_queue >= workers:
+            raise ValueError(
+                f"hash_concurrency + hash_queue ({self.hash_concurrency} + {self.hash_queue}) must stay below "
+                f"grpc_workers ({workers}): each sign-in hashing or waiting holds a worker, and session "
+                "checks need some left"
+            )
+        return self
 
     session_idle_timeout: float = 30 * 60
     session_absolute_timeout: float = 12 * 60 * 60

@@ -40,19 +40,27 @@ def test_the_environment_overrides_with_prefixed_and_shared_names(monkeypatch):
     assert s.login_max_failures == 5
 
 
-def test_password_hashes_in_flight_default_to_the_cpus_this_process_may_use_and_must_be_positive(monkeypatch):
-    monkeypatch.delenv("IDENTITY_HASH_CONCURRENCY", raising=False)
-    assert IdentitySettings().hash_concurrency == len(os.sched_getaffinity(0))
-    monkeypatch.setenv("IDENTITY_HASH_CONCURRENCY", "2")
-    assert IdentitySettings().hash_concurrency == 2
-    monkeypatch.setenv("IDENTITY_HASH_CONCURRENCY", "0")
-    with pytest.raises(ValidationError, match="hash_concurrency"):
-        IdentitySettings()
+def test_hashing_gets_half_the_workers_by_default_one_hash_per_cpu_and_the_rest_queued(monkeypatch):
+    for name in ("IDENTITY_HASH_CONCURRENCY", "IDENTITY_HASH_QUEUE", "IDENTITY_GRPC_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    s = IdentitySettings()
+    cpus = len(os.sched_getaffinity(0))
+    assert s.hash_concurrency == max(1, min(cpus, 4))
+    assert s.hash_concurrency + s.hash_queue == max(s.hash_concurrency, 8)
+    monkeypatch.setenv("IDENTITY_GRPC_WORKERS", "40")
+    monkeypatch.setenv("IDENTITY_HASH_CONCURRENCY", "3")
+    s = IdentitySettings()
+    assert (s.hash_concurrency, s.hash_queue) == (3, 17)
 
 
-def test_sign_ins_waiting_for_a_hash_are_bounded_and_the_bound_cannot_be_negative(monkeypatch):
-    monkeypatch.delenv("IDENTITY_HASH_QUEUE", raising=False)
-    assert IdentitySettings().hash_queue == 8
-    monkeypatch.setenv("IDENTITY_HASH_QUEUE", "-1")
-    with pytest.raises(ValidationError, match="hash_queue"):
+@pytest.mark.parametrize("concurrency, queue, problem", [
+    ("0", "4", "hash_concurrency"),
+    ("2", "-1", "hash_queue"),
+    ("8", "8", "must stay below grpc_workers"),
+])
+def test_hash_bounds_that_cannot_work_are_refused_naming_the_setting(monkeypatch, concurrency, queue, problem):
+    monkeypatch.delenv("IDENTITY_GRPC_WORKERS", raising=False)
+    monkeypatch.setenv("IDENTITY_HASH_CONCURRENCY", concurrency)
+    monkeypatch.setenv("IDENTITY_HASH_QUEUE", queue)
+    with pytest.raises(ValidationError, match=problem):
         IdentitySettings()
