@@ -12,6 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from billing_common.errors import Unavailable
 
+# What a sign-in (or a password change) hears when the hash queue is full; seconds to wait.
+BUSY, BUSY_RETRY_AFTER = "Too many sign-ins at once. Try again in a few seconds.", 2
+
 
 class Argon2Hasher:
     """argon2id with at most `max_concurrent` computations at once (None: no bound), and at
@@ -43,7 +46,7 @@ class Argon2Hasher:
         if not self._slots.acquire(blocking=False):
             with self._lock:
                 if self._max_queued is not None and self._queued >= self._max_queued:
-                    raise Unavailable("Too many sign-ins at once. Try again in a few seconds.", retry_after=2)
+                    raise Unavailable(BUSY, retry_after=BUSY_RETRY_AFTER)
                 self._queued += 1
             try:
                 self._slots.acquire()
@@ -88,7 +91,7 @@ class FakeHasher:
 
     def hash(self, password: str) -> str:
         if self.busy:
-            raise Unavailable("Too many sign-ins at once. Try again in a few seconds.", retry_after=2)
+            raise Unavailable(BUSY, retry_after=BUSY_RETRY_AFTER)
         return f"fake-v{self.version}${password}"
 
     def verify(self, password_hash: str, password: str) -> bool:

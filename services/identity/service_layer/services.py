@@ -286,12 +286,11 @@ def authenticate(
     assert user is not None and stored_hash is not None
     if deps.hasher.needs_rehash(stored_hash):
         # S2: parameters went up since this hash was made; upgrade it while we have the password.
-        # Too busy to hash now (Unavailable) is no reason to refuse a good password: next time.
         try:
             upgraded = deps.hasher.hash(candidate)
         except Unavailable:
-            upgraded = None
-        if upgraded is not None:
+            pass  # too busy to hash now is no reason to refuse a good password: next time
+        else:
             with deps.uow() as uow:
                 uow.users.set_password_hash(user.id, upgraded)
                 uow.commit()
