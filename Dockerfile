@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for all five processes; the command chooses which one runs:
 #   python -m services.identity | services.online_billing | services.enterprise_portal
-#   gunicorn -c services/online_billing/web/gunicorn.conf.py services.online_billing.web.wsgi:app
-#   gunicorn -c services/enterprise_portal/web/gunicorn.conf.py services.enterprise_portal.web.wsgi:app
+#   gunicorn -c web/billing_center/gunicorn.conf.py web.billing_center.wsgi:app
+#   gunicorn -c web/enterprise_portal/gunicorn.conf.py web.enterprise_portal.wsgi:app
 # See deploy/README.md for the environment each one reads.
 
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -34,9 +34,10 @@ RUN mkdir gen \
         $(find protos -name '*.proto')
 COPY billing_common/ billing_common/
 COPY services/ services/
+COPY web/ web/
 COPY deploy/ deploy/
 COPY pyproject.toml ./
-RUN PYTHONPATH=/src:/src/gen /opt/venv/bin/python -m services.devstack.translations compile
+RUN PYTHONPATH=/src:/src/gen /opt/venv/bin/python -m web.common.catalogue compile
 
 # --- the image ---------------------------------------------------------------------------------
 FROM base AS app

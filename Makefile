@@ -29,7 +29,7 @@ gen/.stamp: $(PROTOS) $(VENV)/.installed
 protos: gen/.stamp ## Generate the gRPC code and type stubs from protos/ into gen/
 
 translations: $(VENV)/.installed ## Compile the pt-BR/en message catalogues
-	$(PY) -m services.devstack.translations compile
+	$(PY) -m web.common.catalogue compile
 
 run: gen/.stamp translations ## Set up and run the whole system on its embedded defaults
 	$(PY) -m services.devstack.run

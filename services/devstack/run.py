@@ -73,11 +73,11 @@ def processes(env: dict[str, str]) -> list[Proc]:
         Proc("enterprise_portal", [py, "-m", "services.enterprise_portal"],
              ("grpc", env["ENTERPRISE_PORTAL_TARGET"], ENTERPRISE_PORTAL_SERVICE)),
         Proc("billing_center_web",
-             [*gunicorn, "-c", "services/online_billing/web/gunicorn.conf.py", "services.online_billing.web.wsgi:app"],
+             [*gunicorn, "-c", "web/billing_center/gunicorn.conf.py", "web.billing_center.wsgi:app"],
              ("http", env["BILLING_CENTER_URL"])),
         Proc("enterprise_web",
-             [*gunicorn, "-c", "services/enterprise_portal/web/gunicorn.conf.py",
-              "services.enterprise_portal.web.wsgi:app"],
+             [*gunicorn, "-c", "web/enterprise_portal/gunicorn.conf.py",
+              "web.enterprise_portal.wsgi:app"],
              ("http", env["ENTERPRISE_PORTAL_URL"])),
     ]
 

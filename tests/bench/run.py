@@ -250,7 +250,7 @@ def main() -> None:
                 lat8, base8 = latency(lambda: stub.ValidateSession(validate, timeout=5),
                                       lambda: health.Check(CHECK, timeout=5), 8, 4000)
             cookie = f"bc_session={token}"
-            conf = "services/online_billing/web/gunicorn.conf.py"
+            conf = "web/billing_center/gunicorn.conf.py"
             hello, hello_base = hello_server(conf)
             try:
                 rps_hello = http_rps(hello_base, "/", None, seconds, 8)

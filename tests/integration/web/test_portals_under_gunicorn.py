@@ -108,13 +108,13 @@ def portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portals]:
     }
     logs_dir = tmp_path_factory.mktemp("gunicorn")
     processes, logs = [], {}
-    for name, service, url in (("bc", "online_billing", bc_url), ("ebp", "enterprise_portal", ebp_url)):
+    for name, door, url in (("bc", "billing_center", bc_url), ("ebp", "enterprise_portal", ebp_url)):
         log = logs_dir / f"{name}.log"
         logs[name] = log
         handle = log.open("wb")
         processes.append((subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", f"services/{service}/web/gunicorn.conf.py",
-             f"services.{service}.web.wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", f"web/{door}/gunicorn.conf.py",
+             f"web.{door}.wsgi:app"],
             cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT), handle, url, log))
     try:
         for process, _handle, url, log in processes:

@@ -210,8 +210,8 @@ def test_the_image_is_python_311_slim_runs_as_a_non_root_user_and_builds_protos_
     assert users and not users[-1].startswith(("root", "0"))
     runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
     assert "grpc_tools.protoc" in runs and "grpcio-tools" in runs
-    assert "services.devstack.translations compile" in runs
-    assert _module_exists("services.devstack.translations")
+    assert "web.common.catalogue compile" in runs
+    assert _module_exists("web.common.catalogue")
     assert ("requirements.txt" in text) and (ROOT / "requirements.txt").exists()
 
 

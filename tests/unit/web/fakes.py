@@ -85,6 +85,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     def home_portal(self, user: FakeUser) -> int:
         if user.role == REP:
             return EBP
+        if user.role == MEMBER:  # members of either kind of account belong to the Billing Center
+            return BC
         kind = self.accounts[user.account_id].kind
         return BC if kind == identity_pb2.ACCOUNT_KIND_ONLINE else EBP
 
@@ -136,7 +138,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         user = self.find(request.login)
         if user is None or user.password is None or user.password != request.password:
             raise Unauthenticated(GENERIC_FAILURE)
-        if user.role == MEMBER and request.portal == EBP and self.home_portal(user) == BC:
+        if user.role == MEMBER and request.portal == EBP:
             raise Unauthenticated(GENERIC_FAILURE)
         home = self.home_portal(user)
         answer = identity_pb2.AuthenticateResponse(principal=self.principal(user), home_portal=home)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing_common.web import forms
+from web.common import forms
 from tests.unit.web.conftest import EBP_URL
 from tests.unit.web.helpers import csrf_from, field_error, post_form, sign_in, text
 

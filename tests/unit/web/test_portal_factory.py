@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from billing_common.web import PortalSettings
-from billing_common.web.gunicorn_config import RedactingLogger, redact_url
-from services.enterprise_portal.web import create_app as create_enterprise_app
-from services.online_billing.web import create_app as create_billing_center_app
+from web.common.settings import PortalSettings
+from web.common.gunicorn_config import RedactingLogger, redact_url
+from web.enterprise_portal import create_app as create_enterprise_app
+from web.billing_center import create_app as create_billing_center_app
 from tests.unit.web.helpers import sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -58,42 +58,42 @@ def test_building_the_apps_opens_no_grpc_channel():
     for factory in (create_billing_center_app, create_enterprise_app):
         app = factory(settings)
         runtime = app.extensions["portal"]
-        assert not runtime.identity_channel.opened and not runtime.backend_channel.opened
+        assert not runtime.identity.channel.opened and not runtime.backend.channel.opened
         # The sign-in page and healthz need no backend either.
         client = app.test_client()
         assert client.get("/sign-in").status_code == 200
         assert client.get("/healthz").status_code == 200
-        assert not runtime.identity_channel.opened
+        assert not runtime.identity.channel.opened
 
 
 def test_channels_open_on_first_use_and_again_in_a_forked_child(bc_app, monkeypatch):
     runtime = bc_app.extensions["portal"]
     client = bc_app.test_client()
     sign_in(client, "olivia@acme.test", "Online-demo-2026!")
-    first = runtime.identity_channel.get()
-    assert runtime.identity_channel.opened and runtime.identity_channel.get() is first
+    first = runtime.identity.channel.get()
+    assert runtime.identity.channel.opened and runtime.identity.channel.get() is first
     import os
 
     parent = os.getpid()
     monkeypatch.setattr(os, "getpid", lambda: parent + 1)
-    assert not runtime.identity_channel.opened
-    assert runtime.identity_channel.get() is not first
+    assert not runtime.identity.channel.opened
+    assert runtime.identity.channel.get() is not first
     assert client.get("/").status_code == 200
 
 
-@pytest.mark.parametrize("conf", ["services/online_billing/web/gunicorn.conf.py",
-                                  "services/enterprise_portal/web/gunicorn.conf.py"])
+@pytest.mark.parametrize("conf", ["web/billing_center/gunicorn.conf.py",
+                                  "web/enterprise_portal/gunicorn.conf.py"])
 def test_a_gunicorn_worker_closes_its_grpc_channels_as_it_exits(bc_app, conf, monkeypatch):
     runtime = bc_app.extensions["portal"]
     sign_in(bc_app.test_client(), "olivia@acme.test", "Online-demo-2026!")
-    channel = runtime.identity_channel.get()
+    channel = runtime.identity.channel.get()
     closed: list[bool] = []
     real_close = channel.close
     monkeypatch.setattr(channel, "close", lambda: (closed.append(True), real_close()))
     worker_exit = runpy.run_path(str(ROOT / conf))["worker_exit"]
     worker_exit(None, SimpleNamespace(wsgi=bc_app))
     assert closed == [True]
-    assert not runtime.identity_channel.opened and not runtime.backend_channel.opened
+    assert not runtime.identity.channel.opened and not runtime.backend.channel.opened
     # The master may run the hook for a worker that is already gone: it has no app there.
     worker_exit(None, SimpleNamespace())
 
@@ -102,14 +102,14 @@ def test_gunicorn_configuration_reads_bind_workers_and_threads(monkeypatch):
     monkeypatch.setenv("BILLING_CENTER_BIND", "127.0.0.1:18080")
     monkeypatch.setenv("WEB_WORKERS", "3")
     monkeypatch.setenv("WEB_THREADS", "5")
-    bc = runpy.run_path(str(ROOT / "services/online_billing/web/gunicorn.conf.py"))
+    bc = runpy.run_path(str(ROOT / "web/billing_center/gunicorn.conf.py"))
     assert bc["bind"] == ["127.0.0.1:18080"] and bc["workers"] == 3 and bc["threads"] == 5
     assert bc["worker_class"] == "gthread" and bc["preload_app"] is False
     assert bc["max_requests"] == 1000 and bc["max_requests_jitter"] == 100
     assert bc["accesslog"] == "-" and bc["errorlog"] == "-"
     monkeypatch.delenv("WEB_WORKERS")
     monkeypatch.delenv("WEB_THREADS")
-    ebp = runpy.run_path(str(ROOT / "services/enterprise_portal/web/gunicorn.conf.py"))
+    ebp = runpy.run_path(str(ROOT / "web/enterprise_portal/gunicorn.conf.py"))
     assert ebp["bind"] == ["127.0.0.1:8081"] and ebp["workers"] == 2 and ebp["threads"] == 4
     assert ebp["logger_class"] is RedactingLogger
 
@@ -118,3 +118,29 @@ def test_reset_tokens_are_redacted_from_access_log_urls():
     assert redact_url("GET /reset/abcDEF123_-xyz HTTP/1.1") == "GET /reset/[redacted] HTTP/1.1"
     assert redact_url("GET /reset HTTP/1.1") == "GET /reset HTTP/1.1"
     assert redact_url("https://x/reset/tok?x=1") == "https://x/reset/[redacted]?x=1"
+
+
+def test_a_front_door_without_a_landing_page_is_refused_when_built(tmp_path):
+    from flask import Blueprint
+
+    from web.billing_center.backend import OnlineBilling
+    from web.common.app import create_portal_app
+    from web.common.portals import BILLING_CENTER
+
+    settings = PortalSettings(BILLING_ENV="test")
+    with pytest.raises(ValueError, match="home.landing"):
+        create_portal_app(BILLING_CENTER, settings, backend=OnlineBilling("127.0.0.1:1", 1.0),
+                          templates=tmp_path, blueprints=[Blueprint("elsewhere", __name__)])
+
+
+def test_each_door_registers_its_own_areas_on_the_shared_pages():
+    settings = PortalSettings(BILLING_ENV="test")
+    shared = {"auth.sign_in", "auth.handoff", "auth.sign_out", "password.reset_request",
+              "password.reset_password", "password.change_password", "help.help_page",
+              "help.customer_care", "contacts.billing_contacts", "site.language", "site.healthz",
+              "site.readyz", "home.landing", "static"}
+    bc = set(create_billing_center_app(settings).view_functions)
+    ebp = set(create_enterprise_app(settings).view_functions)
+    assert bc - shared == {"member.contact_billing_admin"}
+    assert ebp - shared == set()
+    assert shared <= bc and shared <= ebp

@@ -96,7 +96,7 @@ def test_every_message_in_the_sources_has_a_pt_br_translation(tmp_path):
     from babel.messages.frontend import CommandLineInterface
     from babel.messages.pofile import read_po
 
-    from services.devstack.translations import CATALOGUE, MAPPING, SOURCES
+    from web.common.catalogue import CATALOGUE, MAPPING, SOURCES
 
     pot = tmp_path / "messages.pot"
     CommandLineInterface().run(["pybabel", "-q", "extract", "--no-location", "-F", str(MAPPING), "-k", "_l",
@@ -105,6 +105,6 @@ def test_every_message_in_the_sources_has_a_pt_br_translation(tmp_path):
         wanted = {m.id for m in read_po(handle) if m.id}
     with (CATALOGUE / "pt_BR" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = {m.id: m.string for m in read_po(handle) if m.id}
-    assert wanted - set(catalogue) == set(), "run: python -m services.devstack.translations extract"
+    assert wanted - set(catalogue) == set(), "run: python -m web.common.catalogue extract"
     untranslated = [m for m in wanted if not catalogue[m] or (isinstance(catalogue[m], tuple) and not all(catalogue[m]))]
     assert untranslated == []

@@ -16,9 +16,9 @@ def test_a_member_sees_the_billing_administrators_names_and_emails(bc):
     assert 'name="note"' in page and 'id="contact-admin-submit"' in page
 
 
-def test_the_member_message_lists_every_billing_contact(ebp):
-    sign_in(ebp, "erin@globex.test", "Member-demo-2026!")
-    page = text(ebp.get("/"))
+def test_the_member_message_lists_every_billing_contact(bc):
+    sign_in(bc, "erin@globex.test", "Member-demo-2026!")
+    page = text(bc.get("/"))
     assert ("(Globex Accounts Payable, ap@globex.test; Carlos Silva, carlos@globex.test)") in page
 
 
@@ -254,14 +254,12 @@ def test_unknown_pages_and_methods_get_templated_error_pages(bc):
 
 
 def test_an_unexpected_error_is_a_templated_500_without_a_stack_trace(bc_app):
-    import dataclasses
+    backend = bc_app.extensions["portal"].backend
 
-    runtime = bc_app.extensions["portal"]
-
-    def broken(channel, principal):  # type: ignore[no-untyped-def]
+    def broken(account_id):  # type: ignore[no-untyped-def]
         raise RuntimeError("secret internals")
 
-    runtime.spec = dataclasses.replace(runtime.spec, contact_landing=broken)
+    backend.subscription_summary = broken
     client = bc_app.test_client()
     sign_in(client, "olivia@acme.test", "Online-demo-2026!")
     response = client.get("/")
@@ -269,3 +267,14 @@ def test_an_unexpected_error_is_a_templated_500_without_a_stack_trace(bc_app):
     page = text(response)
     assert "Something went wrong on our side." in page
     assert "Traceback" not in page and "secret internals" not in page and "Acme Online" not in page
+
+
+def test_each_door_explains_itself_on_the_help_and_sign_in_pages(bc, ebp):
+    bc_help, ebp_help = text(bc.get("/help")), text(ebp.get("/help"))
+    assert "How do I sign in to the Billing Center?" in bc_help
+    assert "What does the Enterprise Billing Portal let me do?" not in bc_help
+    assert "What does the Enterprise Billing Portal let me do?" in ebp_help
+    assert "How do I sign in to the Billing Center?" not in ebp_help
+    bc_sign_in, ebp_sign_in = text(bc.get("/sign-in")), text(ebp.get("/sign-in"))
+    assert 'id="member-message-explained"' in bc_sign_in and 'id="user-id-explained"' not in bc_sign_in
+    assert 'id="user-id-explained"' in ebp_sign_in and 'id="member-message-explained"' not in ebp_sign_in

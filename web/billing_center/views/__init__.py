@@ -1,0 +1,1 @@
+"""The Billing Center's areas, one blueprint each."""

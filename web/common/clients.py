@@ -1,0 +1,194 @@
+"""The web tier's gRPC adapters: channels opened lazily, once per process, after the fork.
+
+gunicorn forks its workers from the master; a gRPC channel opened before the fork is not
+usable in the child, so nothing here connects at import or in create_app: the first request
+a worker serves opens the channels, and a changed process id opens them again.
+
+Each front door has one typed client of its own backend (web/<door>/backend.py), built on
+`GrpcClient` like the `Identity` client below: views call methods that return plain view
+objects, never stubs or protos.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import ClassVar
+
+import grpc
+from grpc_health.v1 import health_pb2
+
+from billing.identity.v1 import identity_pb2, identity_pb2_grpc
+from billing_common.grpc_client import check_health, make_channel
+from billing_common.money import Money
+from billing_common.money_proto import from_proto
+
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+
+
+class LazyChannel:
+    """One channel per process, opened on first use (thread-safe for gthread workers)."""
+
+    def __init__(self, target: str, idempotent: Iterable[tuple[str, str]], timeout: float) -> None:
+        self.target = target
+        # Readiness probes are reads too; a set keeps each method configured once.
+        self.idempotent = sorted({*idempotent, (HEALTH_SERVICE, "Check")})
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._channel: grpc.Channel | None = None
+        self._pid: int | None = None
+
+    @property
+    def opened(self) -> bool:
+        """Whether this process has its own channel (one inherited through fork does not count)."""
+        return self._channel is not None and self._pid == os.getpid()
+
+    def get(self) -> grpc.Channel:
+        if not self.opened:
+            with self._lock:
+                if not self.opened:
+                    # A channel inherited through fork is dropped, not closed: closing it
+                    # would touch the parent's threads.
+                    self._channel = make_channel(
+                        self.target, idempotent=self.idempotent, default_timeout=self.timeout
+                    )
+                    self._pid = os.getpid()
+        return self._channel  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Closes this process's channel (gunicorn's worker_exit hook calls it)."""
+        with self._lock:
+            if self.opened:
+                self._channel.close()  # type: ignore[union-attr]
+            self._channel = None
+
+    def health(self, service: str, timeout: float = 1.0) -> bool:
+        """True when the server says `service` is SERVING (grpc.health.v1)."""
+        return check_health(self.get(), service, timeout)
+
+
+class GrpcClient:
+    """A typed client of one gRPC service: a subclass names the service and its read-only
+    methods (the channel may retry those on UNAVAILABLE, S22) and wraps each RPC it uses."""
+
+    service: ClassVar[str]
+    idempotent: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, target: str, timeout: float) -> None:
+        self.channel = LazyChannel(target, [(self.service, m) for m in self.idempotent], timeout)
+
+    def ready(self) -> bool:
+        """Readiness: the server reports this service SERVING."""
+        return self.channel.health(self.service)
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account_id: str
+    name: str
+    kind: int
+    status: str
+    currency: str
+    billing_contacts: tuple[Contact, ...] = ()
+
+
+class Identity(GrpcClient):
+    """identity.v1 as the portals use it; every method is one RPC with this portal's id."""
+
+    service = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
+    idempotent = ("ValidateSession", "GetAccount", "ListRepAccounts", "CheckPasswordResetToken")
+
+    def __init__(self, target: str, timeout: float, portal: int) -> None:
+        super().__init__(target, timeout)
+        self.portal = portal
+
+    @property
+    def _stub(self) -> identity_pb2_grpc.IdentityServiceStub:
+        return identity_pb2_grpc.IdentityServiceStub(self.channel.get())
+
+    def authenticate(self, login: str, password: str, client_address: str) -> identity_pb2.AuthenticateResponse:
+        return self._stub.Authenticate(identity_pb2.AuthenticateRequest(
+            login=login, password=password, portal=self.portal, client_address=client_address))
+
+    def validate_session(self, token: str) -> identity_pb2.ValidateSessionResponse:
+        return self._stub.ValidateSession(identity_pb2.ValidateSessionRequest(token=token, portal=self.portal))
+
+    def sign_out(self, token: str) -> None:
+        self._stub.SignOut(identity_pb2.SignOutRequest(token=token))
+
+    def redeem_handoff_ticket(self, ticket: str, client_address: str) -> identity_pb2.RedeemHandoffTicketResponse:
+        return self._stub.RedeemHandoffTicket(identity_pb2.RedeemHandoffTicketRequest(
+            ticket=ticket, portal=self.portal, client_address=client_address))
+
+    def request_password_reset(self, login: str, client_address: str) -> None:
+        self._stub.RequestPasswordReset(identity_pb2.RequestPasswordResetRequest(
+            login=login, portal=self.portal, client_address=client_address))
+
+    def reset_token_is_valid(self, token: str) -> bool:
+        return self._stub.CheckPasswordResetToken(
+            identity_pb2.CheckPasswordResetTokenRequest(token=token)).valid
+
+    def complete_password_reset(self, token: str, new_password: str) -> None:
+        self._stub.CompletePasswordReset(identity_pb2.CompletePasswordResetRequest(
+            token=token, new_password=new_password))
+
+    def change_password(self, session_token: str, current_password: str, new_password: str) -> None:
+        self._stub.ChangePassword(identity_pb2.ChangePasswordRequest(
+            session_token=session_token, portal=self.portal,
+            current_password=current_password, new_password=new_password))
+
+    def get_account(self, account_id: str) -> AccountView:
+        answer = self._stub.GetAccount(identity_pb2.GetAccountRequest(account_id=account_id))
+        return _account(answer.account, answer.billing_contacts)
+
+    def contact_billing_administrator(self, session_token: str, note: str) -> int:
+        return self._stub.ContactBillingAdministrator(identity_pb2.ContactBillingAdministratorRequest(
+            session_token=session_token, portal=self.portal, note=note)).recipients
+
+    def contact_customer_care(self, *, name: str, email: str, subject: str, message: str,
+                              client_address: str) -> None:
+        self._stub.ContactCustomerCare(identity_pb2.ContactCustomerCareRequest(
+            name=name, email=email, subject=subject, message=message,
+            portal=self.portal, client_address=client_address))
+
+    def list_rep_accounts(self, session_token: str) -> list[AccountView]:
+        answer = self._stub.ListRepAccounts(identity_pb2.ListRepAccountsRequest(
+            session_token=session_token, portal=self.portal))
+        return [_account(a, ()) for a in answer.accounts]
+
+
+def _account(account: identity_pb2.Account, contacts: Iterable[identity_pb2.Contact]) -> AccountView:
+    return AccountView(
+        account_id=account.account_id, name=account.name, kind=account.kind, status=account.status,
+        currency=account.currency,
+        billing_contacts=tuple(Contact(name=c.name, email=c.email) for c in contacts),
+    )
+
+
+def money(proto: object) -> Money | None:
+    """A billing.common.v1.Money as the shared Money type (None when absent or unknown)."""
+    currency = getattr(proto, "currency", "")
+    if not currency:
+        return None
+    try:
+        return from_proto(proto)  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+def timestamp(proto: object) -> datetime | None:
+    """A google.protobuf.Timestamp as an aware UTC datetime (None when unset)."""
+    if not getattr(proto, "seconds", 0):
+        return None
+    return proto.ToDatetime(tzinfo=timezone.utc)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""The Enterprise portal's areas, one blueprint each."""

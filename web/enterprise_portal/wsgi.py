@@ -1,0 +1,8 @@
+"""gunicorn entry point: only builds the app (`gunicorn -c .../gunicorn.conf.py ...wsgi:app`)."""
+from billing_common import logs
+from web.enterprise_portal import create_app
+from web.common.settings import PortalSettings
+
+settings = PortalSettings()
+logs.configure("enterprise-portal-web", settings.log_level, settings.log_format)
+app = create_app(settings)
