@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: help run test test-unit test-integration test-e2e bench protos migrate mail translations clean
+.PHONY: help run test lint test-unit test-integration test-e2e bench protos migrate mail translations clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ mail: $(VENV)/.installed ## Show the newest messages of the local Maildir (var/m
 
 test: gen/.stamp translations ## Set up and run the whole test suite
 	$(PY) -m pytest
+
+lint: gen/.stamp ## ruff, and mypy (strict on the domain and service layers); CI runs it
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy billing_common services web
 
 test-unit: gen/.stamp translations ## Only the fast unit tests
 	$(PY) -m pytest tests/unit

@@ -171,11 +171,11 @@ def to_utc(moment: dt.datetime) -> dt.datetime:
     would be misread. Naive datetimes are refused (ValueError) as ambiguous."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; pass an aware one")
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)
 
 
 def aware_utc(moment: dt.datetime) -> dt.datetime:
     """A datetime read back, as aware UTC: SQLite hands back naive ones, and all we store is UTC."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)

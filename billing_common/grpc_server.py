@@ -192,9 +192,13 @@ class GrpcServer:
         """Run until SIGTERM or SIGINT (main thread only)."""
         done = threading.Event()
 
+        def _stop() -> None:
+            self.stop()
+            done.set()
+
         def _handle(signum: int, _frame: Any) -> None:
             log.info("shutting down", signal=signal.Signals(signum).name, grace_seconds=self.grace)
-            threading.Thread(target=lambda: (self.stop(), done.set()), daemon=True).start()
+            threading.Thread(target=_stop, daemon=True).start()
 
         signal.signal(signal.SIGTERM, _handle)
         signal.signal(signal.SIGINT, _handle)

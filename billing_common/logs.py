@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -16,7 +17,7 @@ _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{32,}")
 _DIGITS = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 
 
-def redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
         if key in _SAFE_KEYS:
             continue

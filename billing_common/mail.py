@@ -36,7 +36,8 @@ class SmtpTransport:
     def send(self, message: EmailMessage) -> None:
         u = self.url
         cls = smtplib.SMTP_SSL if u.scheme == "smtps" else smtplib.SMTP
-        with cls(u.hostname or "localhost", u.port or (465 if u.scheme == "smtps" else 25), timeout=self.timeout) as smtp:
+        port = u.port or (465 if u.scheme == "smtps" else 25)
+        with cls(u.hostname or "localhost", port, timeout=self.timeout) as smtp:
             if u.scheme == "smtp" and smtp.has_extn("starttls"):
                 smtp.starttls()
             if u.username:

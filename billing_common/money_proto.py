@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from billing.common.v1 import money_pb2
-
 from billing_common.money import Money
 
 

@@ -13,8 +13,8 @@ from flask import Flask
 from web.billing_center.backend import OnlineBilling
 from web.billing_center.views import home, member
 from web.common.app import create_portal_app
-from web.common.settings import PortalSettings
 from web.common.portals import BILLING_CENTER
+from web.common.settings import PortalSettings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -17,8 +17,8 @@ from web.common.runtime import portal
 class SubscriptionView:
     plan_name: str
     seats: int
-    interval: int
-    status: int
+    interval: online_billing_pb2.BillingInterval.ValueType
+    status: online_billing_pb2.SubscriptionStatus.ValueType
     renewal_amount: Money | None
     current_period_end: datetime | None
     cancel_at_period_end: bool

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from billing.identity.v1 import identity_pb2
 from web.common.clients import GrpcClient, Identity
 from web.common.errors import install_error_handlers
 from web.common.formdata import install_form_decoding
@@ -28,7 +29,7 @@ SHARED_BLUEPRINTS = (auth.bp, password.bp, contacts.bp, help.bp, site.bp)
 
 
 def create_portal_app(
-    portal: int,
+    portal: identity_pb2.Portal.ValueType,
     settings: PortalSettings,
     *,
     backend: GrpcClient,

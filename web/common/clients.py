@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import grpc
@@ -97,7 +97,7 @@ class Contact:
 class AccountView:
     account_id: str
     name: str
-    kind: int
+    kind: identity_pb2.AccountKind.ValueType
     status: str
     currency: str
     billing_contacts: tuple[Contact, ...] = ()
@@ -109,7 +109,7 @@ class Identity(GrpcClient):
     service = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
     idempotent = ("ValidateSession", "GetAccount", "ListRepAccounts", "CheckPasswordResetToken")
 
-    def __init__(self, target: str, timeout: float, portal: int) -> None:
+    def __init__(self, target: str, timeout: float, portal: identity_pb2.Portal.ValueType) -> None:
         super().__init__(target, timeout)
         self.portal = portal
 
@@ -191,4 +191,4 @@ def timestamp(proto: object) -> datetime | None:
     """A google.protobuf.Timestamp as an aware UTC datetime (None when unset)."""
     if not getattr(proto, "seconds", 0):
         return None
-    return proto.ToDatetime(tzinfo=timezone.utc)  # type: ignore[attr-defined]
+    return proto.ToDatetime(tzinfo=UTC)  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from billing.identity.v1 import identity_pb2
 
 
-def account_kind(kind: int) -> str:
+def account_kind(kind: identity_pb2.AccountKind.ValueType) -> str:
     return {
         identity_pb2.ACCOUNT_KIND_ONLINE: _("Online"),
         identity_pb2.ACCOUNT_KIND_ENTERPRISE: _("Corporate"),

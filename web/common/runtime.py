@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from billing.identity.v1 import identity_pb2
 from web.common.clients import GrpcClient, Identity
 from web.common.portals import PORTALS, PortalInfo, other
 from web.common.settings import PortalSettings
@@ -19,7 +20,7 @@ LANDING = "home.landing"
 class PortalRuntime:
     """Built once per app by create_portal_app; the clients open their channels on first use."""
 
-    portal: int
+    portal: identity_pb2.Portal.ValueType
     settings: PortalSettings
     identity: Identity
     backend: GrpcClient

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
-from flask import Flask, Response, g, request
+from flask import Flask, g, request
+from werkzeug.wrappers import Response
 
 from web.common.runtime import portal
 from web.common.settings import PortalSettings, normalized_origin, origin

@@ -12,8 +12,8 @@ from pathlib import Path
 from flask import Flask
 
 from web.common.app import create_portal_app
-from web.common.settings import PortalSettings
 from web.common.portals import ENTERPRISE
+from web.common.settings import PortalSettings
 from web.enterprise_portal.backend import EnterprisePortal
 from web.enterprise_portal.views import home
 

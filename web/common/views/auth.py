@@ -10,8 +10,15 @@ from web.common import forms
 from web.common.errors import FormPage, error_page
 from web.common.portals import PORTALS
 from web.common.runtime import LANDING, identity, portal
-from web.common.security import (TOKEN_SHAPE, came_from, client_address, drop_session_cookie,
-                                 end_previous_session, load_principal, set_session_cookie)
+from web.common.security import (
+    TOKEN_SHAPE,
+    came_from,
+    client_address,
+    drop_session_cookie,
+    end_previous_session,
+    load_principal,
+    set_session_cookie,
+)
 
 bp = Blueprint("auth", __name__)
 # What identity answers for a hand-off ticket that is unknown, used, or for the other door.
