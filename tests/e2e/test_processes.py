@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -111,7 +112,12 @@ def test_sigterm_lets_the_calls_in_flight_finish_then_exits_cleanly(tmp_path):
             # Each sign-in verifies an argon2id hash (tens of ms), so eight of them queue up
             # on two cores and are still in flight when SIGTERM arrives.
             futures = [stub.Authenticate.future(request, timeout=30) for _ in range(8)]
-            time.sleep(0.05)
+            # Once one has answered, the server has taken all eight (one connection, sent in
+            # order) and, hashing two at a time, most are still running or queued.
+            answered = threading.Event()
+            for future in futures:
+                future.add_done_callback(lambda _f: answered.set())
+            assert answered.wait(30), "no sign-in answered"
             in_flight = sum(not f.done() for f in futures)
             server.send_signal(signal.SIGTERM)
             assert in_flight, "every call finished before SIGTERM: the test proved nothing"
@@ -122,4 +128,5 @@ def test_sigterm_lets_the_calls_in_flight_finish_then_exits_cleanly(tmp_path):
     finally:
         if server.poll() is None:
             server.kill()
+            server.wait(10)
         redis.stop()
