@@ -83,6 +83,7 @@ def test_every_sign_in_failure_reads_the_same(ebp, bc):
         sign_in(ebp, "globex-billing", "wrong-password"),            # wrong password
         sign_in(ebp, "carlos@globex.test", "No-password-yet-2026"),  # no password set yet
         sign_in(ebp, "mark@acme.test", "Member-demo-2026!"),         # not a billing contact here
+        sign_in(ebp, "erin@globex.test", "Member-demo-2026!"),       # a member of this very kind of account
     ]
     bodies = {a.status_code for a in answers}
     assert bodies == {200}
