@@ -114,7 +114,8 @@ def test_a_call_in_flight_when_the_server_stops_completes_and_health_goes_not_se
     assert server.servicer.started.wait(2)
     with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
         # A watcher sees what a load balancer sees: the status as the server announces it.
-        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=5)
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service=SERVICE), timeout=5)
         assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
         stopper = threading.Thread(target=server.stop)
         stopper.start()

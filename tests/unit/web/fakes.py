@@ -117,7 +117,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- data ---------------------------------------------------------------------------------
-    def add_account(self, account_id: str, name: str, kind: int, currency: str = "USD", locale: str = "en") -> None:
+    def add_account(self, account_id: str, name: str, kind: int, currency: str = "USD",
+                    locale: str = "en") -> None:
         self.accounts[account_id] = identity_pb2.Account(
             account_id=account_id, name=name, kind=kind, status="active", currency=currency, locale=locale)
 
@@ -133,7 +134,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         """Reps and enterprise billing contacts: Enterprise; everyone else: Billing Center."""
         if user.role == REP:
             return EBP
-        if user.role == CONTACT and self.accounts[user.account_id].kind == identity_pb2.ACCOUNT_KIND_ENTERPRISE:
+        enterprise = self.accounts[user.account_id].kind == identity_pb2.ACCOUNT_KIND_ENTERPRISE
+        if user.role == CONTACT and enterprise:
             return EBP
         return BC
 
@@ -148,7 +150,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         opened = self.session_opened[token]
         return identity_pb2.Session(
             token=token, portal=self.sessions[token][1], authenticated_at=_timestamp(opened),
-            idle_expires_at=_timestamp(opened + IDLE_TIMEOUT), absolute_expires_at=_timestamp(opened + ABSOLUTE_TIMEOUT))
+            idle_expires_at=_timestamp(opened + IDLE_TIMEOUT),
+            absolute_expires_at=_timestamp(opened + ABSOLUTE_TIMEOUT))
 
     def open_session(self, user: FakeUser, portal: int) -> identity_pb2.Session:
         token = secrets.token_urlsafe(32)

@@ -143,7 +143,8 @@ def test_a_file_part_named_like_a_text_field_with_an_empty_filename_is_refused_t
     body = multipart([("csrf_token", token_of(bc).encode(), None), ("login", b"", ""),
                       ("password", b"x", None)])
     response = bc.post("/sign-in", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
-    assert response.status_code == 400 and text_of(response, "error-message") == "This form does not accept files."
+    assert response.status_code == 400
+    assert text_of(response, "error-message") == "This form does not accept files."
 
 
 def test_a_multipart_form_without_files_works_like_an_urlencoded_one(bc, world):

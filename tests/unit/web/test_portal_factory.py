@@ -119,7 +119,8 @@ def test_gunicorn_configuration_reads_bind_workers_and_threads(monkeypatch):
 def test_without_web_workers_gunicorn_runs_one_worker_per_cpu_and_at_least_two(monkeypatch, cpus, workers):
     monkeypatch.delenv("WEB_WORKERS", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: cpus)
-    for conf in ("services/online_billing/web/gunicorn.conf.py", "services/enterprise_portal/web/gunicorn.conf.py"):
+    for conf in ("services/online_billing/web/gunicorn.conf.py",
+                 "services/enterprise_portal/web/gunicorn.conf.py"):
         assert runpy.run_path(str(ROOT / conf))["workers"] == workers, conf
 
 

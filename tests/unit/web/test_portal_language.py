@@ -85,7 +85,8 @@ def test_the_switcher_sets_the_language_cookie_and_returns_to_the_page(bc):
     assert cookie["value"] == "pt_BR" and cookie["httponly"] is True
     assert str(cookie["samesite"]).lower() == "lax"
     # The choice beats the browser's English.
-    assert text_of(bc.get("/help", headers={"Accept-Language": "en"}), "page-title") == "Ajuda: Centro de Cobrança"
+    help_page = bc.get("/help", headers={"Accept-Language": "en"})
+    assert text_of(help_page, "page-title") == "Ajuda: Centro de Cobrança"
     back = post_form(bc, "/help", {"lang": "en", "next": "/help"}, action="/language")
     assert back.status_code == 302
     assert '<html lang="en">' in text(bc.get("/help", headers=PT))
@@ -101,7 +102,8 @@ def test_the_signed_in_users_own_locale_is_not_forced(bc):
     sign_in(bc, "joana@padaria.test", "Padaria-demo-2026!")
     page = bc.get("/", headers={"Accept-Language": "en"})
     assert '<html lang="en">' in text(page)
-    assert text_of(page, "where") == "You are signed in to the Billing Center for the account Padaria Pão Quente."
+    assert text_of(page, "where") == (
+        "You are signed in to the Billing Center for the account Padaria Pão Quente.")
 
 
 def test_every_message_in_the_sources_has_a_pt_br_translation(tmp_path):

@@ -203,7 +203,8 @@ def test_customer_care_works_signed_out(ebp, world):
 def test_customer_care_is_prefilled_for_a_signed_in_user(bc):
     sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
     page = bc.get("/help/contact")
-    assert (attr_of(page, "name", "value"), attr_of(page, "email", "value")) == ("Olivia Ortega", "olivia@acme.test")
+    assert (attr_of(page, "name", "value"), attr_of(page, "email", "value")) == (
+        "Olivia Ortega", "olivia@acme.test")
     assert attr_of(page, "subject", "value") in (None, "")
 
 
@@ -291,5 +292,6 @@ def test_an_unexpected_error_is_a_templated_500_without_a_stack_trace(bc_app):
     response = client.get("/")
     assert response.status_code == 500
     page = text(response)
-    assert text_of(response, "error-message") == "Something went wrong on our side. Please try again in a few minutes."
+    assert text_of(response, "error-message") == (
+        "Something went wrong on our side. Please try again in a few minutes.")
     assert "Traceback" not in page and "secret internals" not in page and "Acme Online" not in page

@@ -145,7 +145,8 @@ def test_identity_down_gives_a_clear_503_page_with_no_data(bc, world):
     # Signing in while identity is down: the same page, not an error trace.
     response = sign_in(bc.application.test_client(), "olivia@acme.test", "Online-demo-2026!")
     assert response.status_code == 503
-    assert text_of(response, "error-message") == "The service is temporarily unavailable, try again in a few minutes."
+    assert text_of(response, "error-message") == (
+        "The service is temporarily unavailable, try again in a few minutes.")
 
 
 def test_the_backend_down_gives_the_503_page_too(bc, world):
@@ -153,7 +154,8 @@ def test_the_backend_down_gives_the_503_page_too(bc, world):
     world.online_server.stop()
     response = bc.get("/")
     assert response.status_code == 503
-    assert text_of(response, "error-message") == "The service is temporarily unavailable, try again in a few minutes."
+    assert text_of(response, "error-message") == (
+        "The service is temporarily unavailable, try again in a few minutes.")
     assert "$12,345.00" not in text(response) and "Acme Online" not in text(response)
 
 
@@ -223,7 +225,8 @@ def test_a_handoff_posted_from_anywhere_but_the_other_portal_is_refused_unredeem
     ticket = _ticket_for(bc)
     response = ebp.post("/handoff", data={"ticket": ticket}, headers=headers)
     assert response.status_code == 403
-    assert text_of(response, "error-message") == "This sign-in did not come from the Billing Center. Please sign in here."
+    assert text_of(response, "error-message") == (
+        "This sign-in did not come from the Billing Center. Please sign in here.")
     assert "ebp_session" not in set_cookies(response)
     assert "RedeemHandoffTicket" not in world.identity.calls
     assert ticket in world.identity.tickets  # nothing was used up

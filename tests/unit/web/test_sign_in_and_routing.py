@@ -13,8 +13,8 @@ def test_an_online_billing_contact_signs_in_at_the_billing_center_and_sees_the_s
     assert "bc_session" in set_cookies(response)
     page = bc.get("/")
     assert text_of(page, "where") == "You are signed in to the Billing Center for the account Acme Online."
-    assert {name: text_of(page, name) for name in ("plan-name", "seats", "interval", "status", "renewal-amount",
-                                                   "period-end")} == {
+    summary = ("plan-name", "seats", "interval", "status", "renewal-amount", "period-end")
+    assert {name: text_of(page, name) for name in summary} == {
         "plan-name": "Business", "seats": "12", "interval": "Annual", "status": "Active",
         "renewal-amount": "$12,345.00", "period-end": "March 15, 2027"}
 
