@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: help run test lint test-unit test-integration test-e2e bench protos migrate mail translations clean
+.PHONY: help run test lint test-unit test-integration test-contract test-e2e bench protos migrate mail translations clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ test-unit: gen/.stamp translations ## Only the fast unit tests
 
 test-integration: gen/.stamp translations ## Only the integration tests (TEST_DATABASE_URL/TEST_REDIS_URL)
 	$(PY) -m pytest tests/integration
+
+test-contract: gen/.stamp translations ## Only the contract tests: each fake against the real service (TEST_DATABASE_URL/TEST_REDIS_URL)
+	$(PY) -m pytest tests/contract
 
 test-e2e: gen/.stamp translations ## Only the end-to-end tests (five processes, Chromium)
 	$(PY) -m pytest tests/e2e

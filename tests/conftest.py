@@ -24,7 +24,7 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The folder is the marker: tests/unit -> unit, and so on."""
     for item in items:
-        for kind in ("unit", "integration", "e2e"):
+        for kind in ("unit", "integration", "contract", "e2e"):
             if f"{os.sep}tests{os.sep}{kind}{os.sep}" in str(item.path):
                 item.add_marker(kind)
 

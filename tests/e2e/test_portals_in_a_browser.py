@@ -7,6 +7,7 @@ import time
 import pytest
 
 from billing_common.mail import read_maildir
+from tests.pages import table_rows, text_of
 
 OLIVIA = ("olivia@acme.test", "Online-demo-2026!")
 MARK = ("mark@acme.test", "Member-demo-2026!")
@@ -40,42 +41,43 @@ def body(msg) -> str:  # type: ignore[no-untyped-def]
 def test_a_billing_contact_signs_in_at_the_billing_center_and_sees_the_subscription(page, stack):
     sign_in(page, stack.billing_center, *OLIVIA)
     assert page.url.rstrip("/") == stack.billing_center
-    text = page.inner_text("body")
-    assert "Acme Online" in text and "Billing Center" in text
-    assert "Business" in text and "10" in text and "$160.00" in text
+    html = page.content()
+    assert (text_of(html, "portal-name"), text_of(html, "account-name")) == ("Billing Center", "Acme Online")
+    assert (text_of(html, "plan-name"), text_of(html, "seats"), text_of(html, "renewal-amount")) == (
+        "Business", "10", "$160.00")
 
 
 def test_an_enterprise_contact_at_the_billing_center_is_handed_over_already_signed_in(page, stack):
     sign_in(page, stack.billing_center, *GLOBEX)
     page.wait_for_url(f"{stack.enterprise}/**")
-    text = page.inner_text("body")
-    assert "Globex Corporation" in text and "Enterprise Billing Portal" in text
-    assert "$9,150.50" in text
+    html = page.content()
+    assert (text_of(html, "portal-name"), text_of(html, "account-name")) == (
+        "Enterprise Billing Portal", "Globex Corporation")
+    assert (text_of(html, "open-count"), text_of(html, "total-due")) == ("2", "$9,150.50")
     assert "ticket" not in page.url
 
 
 def test_an_online_contact_at_the_enterprise_portal_is_handed_over_to_the_billing_center(page, stack):
     sign_in(page, stack.enterprise, *OLIVIA)
     page.wait_for_url(f"{stack.billing_center}/**")
-    assert "Acme Online" in page.inner_text("body")
+    assert text_of(page.content(), "account-name") == "Acme Online"
 
 
 def test_a_rep_lands_on_the_accounts_they_serve(page, stack):
     sign_in(page, stack.enterprise, *RITA)
-    text = page.inner_text("body")
-    assert "Globex Corporation" in text and "Acme Online" not in text
+    assert table_rows(page.content(), "rep-accounts") == [["Globex Corporation", "Corporate", "USD", "Active"]]
 
 
 def test_a_member_is_told_who_the_billing_contact_is_and_can_email_them(page, stack):
     sign_in(page, stack.billing_center, *MARK)
-    text = page.inner_text("body")
-    assert "Contact your billing administrator (Olivia Martin, olivia@acme.test) to make changes to your " \
-           "account's product or license" in text
+    assert text_of(page.content(), "contact-admin-message") == (
+        "Contact your billing administrator (Olivia Martin, olivia@acme.test) to make changes to your "
+        "account's product or license")
     started = time.time()
     page.fill("textarea[name=note]", "Please add two seats for the new hires.")
     page.get_by_role("button", name="Send email to billing administrator").click()
     page.wait_for_load_state()
-    assert "Your message was sent to your billing administrator." in page.inner_text("body")
+    assert text_of(page.content(), "flash-1") == "Your message was sent to your billing administrator."
     msg = mail_to(stack, "olivia@acme.test", started)
     assert "Mark Lee" in body(msg) and "two seats for the new hires" in body(msg)
     assert "mark@acme.test" in msg["Reply-To"]
@@ -84,8 +86,8 @@ def test_a_member_is_told_who_the_billing_contact_is_and_can_email_them(page, st
 def test_every_signed_in_user_can_see_who_the_billing_contacts_are(page, stack):
     sign_in(page, stack.enterprise, *GLOBEX)
     page.goto(f"{stack.enterprise}/billing-contacts")
-    text = page.inner_text("body")
-    assert "ap@globex.test" in text and "carlos@globex.test" in text and "erin@globex.test" not in text
+    assert table_rows(page.content(), "billing-contacts") == [["Carlos Mendes", "carlos@globex.test"],
+                                                               ["Globex Accounts Payable", "ap@globex.test"]]
 
 
 def test_reset_creates_a_first_password_from_the_mailed_link_which_works_once(page, stack):
@@ -94,7 +96,9 @@ def test_reset_creates_a_first_password_from_the_mailed_link_which_works_once(pa
     page.fill("input[name=login]", "carlos@globex.test")
     page.locator("form:has(input[name=login]) button[type=submit]").click()
     page.wait_for_load_state()
-    assert "we have sent a link to the email address on file" in page.inner_text("body")
+    assert text_of(page.content(), "reset-sent") == (
+        "If this user ID belongs to a billing contact, we have sent a link to the email address on file. "
+        "It expires in 30 minutes.")
     link = re.search(r"^(http\S+/reset/\S+)$", body(mail_to(stack, "carlos@globex.test", started)), re.M).group(1)
     assert link.startswith(stack.enterprise)
 
@@ -104,21 +108,21 @@ def test_reset_creates_a_first_password_from_the_mailed_link_which_works_once(pa
     page.fill("input[name=confirm_password]", new_password)
     page.locator("form:has(input[name=new_password]) button[type=submit]").click()
     page.wait_for_load_state()
-    assert "Your password is set. You can now sign in." in page.inner_text("body")
+    assert text_of(page.content(), "reset-done") == "Your password is set. You can now sign in."
 
     sign_in(page, stack.enterprise, "carlos@globex.test", new_password)
-    assert "Globex Corporation" in page.inner_text("body")
+    assert text_of(page.content(), "user-name") == "Carlos Mendes"
 
     page.goto(link)
-    assert "This link is invalid, expired or already used." in page.inner_text("body")
+    assert text_of(page.content(), "reset-invalid") == "This link is invalid, expired or already used."
 
 
 def test_after_signing_out_the_back_button_shows_no_account_data(page, stack):
     sign_in(page, stack.billing_center, *OLIVIA)
-    assert "Acme Online" in page.inner_text("body")
+    assert text_of(page.content(), "account-name") == "Acme Online"
     page.click("#sign-out")
     page.wait_for_load_state()
-    assert "You have been signed out." in page.inner_text("body")
+    assert text_of(page.content(), "flash-1") == "You have been signed out."
     page.go_back()
     page.wait_for_load_state()
     assert "Acme Online" not in page.inner_text("body")
@@ -128,22 +132,25 @@ def test_after_signing_out_the_back_button_shows_no_account_data(page, stack):
 
 def test_the_enterprise_sign_in_speaks_the_seeds_brazilian_portuguese(page_pt, stack):
     page_pt.goto(f"{stack.enterprise}/sign-in")
-    text = page_pt.inner_text("body")
-    assert "Portal de Cobrança Corporativa" in text
-    assert "Redefinir/Criar sua senha" in text and "Está tendo problemas?" in text
-    assert "Você não é um contato de cobrança da sua conta \"corporativa\"" in text
+    html = page_pt.content()
+    assert text_of(html, "portal-name") == "Portal de Cobrança Corporativa"
+    assert text_of(html, "reset-link") == "Redefinir/Criar sua senha"
+    assert text_of(html, "having-trouble-title") == "Está tendo problemas?"
+    assert text_of(html, "cause-not-contact") == (
+        "Você não é um contato de cobrança da sua conta \"corporativa\".")
     sign_in(page_pt, stack.enterprise, "globex-billing", "wrong-password-123")
-    assert "ID/senha de usuário inválido" in page_pt.inner_text("body")
+    assert text_of(page_pt.content(), "form-error") == "ID/senha de usuário inválido"
     sign_in(page_pt, stack.enterprise, "not a user id!", "whatever-123")
-    assert "ID de usuário inválido" in page_pt.inner_text("body")
+    assert text_of(page_pt.content(), "login-error") == "ID de usuário inválido"
 
 
 def test_a_member_reads_the_contact_message_word_for_word_in_portuguese(page_pt, stack):
     sign_in(page_pt, stack.billing_center, *MARK)
-    text = page_pt.inner_text("body")
-    assert "Contate seu administrador de cobrança (Olivia Martin, olivia@acme.test) para fazer alterações no " \
-           "produto ou licença da sua conta" in text
-    assert "Enviar email para o administrador de cobrança" in text
+    html = page_pt.content()
+    assert text_of(html, "contact-admin-message") == (
+        "Contate seu administrador de cobrança (Olivia Martin, olivia@acme.test) para fazer alterações no "
+        "produto ou licença da sua conta")
+    assert text_of(html, "contact-admin-submit") == "Enviar email para o administrador de cobrança"
 
 
 def test_a_post_without_the_csrf_token_is_refused(page, stack):
@@ -172,4 +179,4 @@ def test_bad_sign_in_input_gets_a_clear_message_and_never_a_500(page, stack, log
     with page.expect_response(lambda r: r.request.method == "POST") as response:
         page.locator("form:has(input[name=password]) button[type=submit]").click()
     assert response.value.status < 500
-    assert expected in page.inner_text("body")
+    assert page.locator("#login-error").inner_text().strip() == expected

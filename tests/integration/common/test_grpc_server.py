@@ -112,12 +112,19 @@ def test_a_call_in_flight_when_the_server_stops_completes_and_health_goes_not_se
     t = threading.Thread(target=lambda: result.setdefault("reply", call(server, "slow", timeout=5)))
     t.start()
     assert server.servicer.started.wait(2)
-    stopper = threading.Thread(target=server.stop)
-    stopper.start()
-    time.sleep(0.1)
-    assert server.health._server_status[SERVICE] == health_pb2.HealthCheckResponse.NOT_SERVING
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        # A watcher sees what a load balancer sees: the status as the server announces it.
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service=SERVICE), timeout=5)
+        assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+        stopper = threading.Thread(target=server.stop)
+        stopper.start()
+        assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
+        assert "reply" not in result  # announced while the slow call was still running
+        watch.cancel()
     t.join(5)
     stopper.join(10)
+    assert not stopper.is_alive()
     assert result["reply"].subscription.plan_code == "ok"
 
 

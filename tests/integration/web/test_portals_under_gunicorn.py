@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pages import text_of
 from tests.unit.web import fakes
 from tests.unit.web.helpers import csrf_from, form_action, hidden
 
@@ -150,7 +151,8 @@ def test_both_portals_are_ready_under_gunicorn(portals):
 def test_wrong_door_hand_off_across_two_real_origins(portals):
     browser = Browser()
     status, headers, page = _sign_in(browser, portals.bc_url, "globex-billing", "Enterprise-demo-2026!")
-    assert status == 200 and "Your account is managed in the Enterprise Billing Portal" in page
+    assert status == 200
+    assert text_of(page, "page-title") == "Your account is managed in the Enterprise Billing Portal"
     assert f"form-action 'self' {portals.ebp_url}" in headers["Content-Security-Policy"]
     action = form_action(page, "handoff-form")
     assert action == portals.ebp_url + "/handoff"
@@ -158,11 +160,14 @@ def test_wrong_door_hand_off_across_two_real_origins(portals):
     assert headers["Referrer-Policy"] == "strict-origin"
     ticket = hidden(page, "ticket")
     status, _, refused = browser.request(action, {"ticket": ticket}, headers={"Origin": "http://evil.example"})
-    assert status == 403 and "This sign-in did not come from the Billing Center" in refused
+    assert status == 403
+    assert text_of(refused, "error-message") == (
+        "This sign-in did not come from the Billing Center. Please sign in here.")
     status, headers, _ = browser.request(action, {"ticket": ticket}, headers={"Origin": portals.bc_url})
     assert status == 302 and headers["Location"] == "/"
     status, _, landing = browser.request(portals.ebp_url + "/")
-    assert status == 200 and "Globex Corporation" in landing and "$42,500.75" in landing
+    assert status == 200 and text_of(landing, "account-name") == "Globex Corporation"
+    assert (text_of(landing, "open-count"), text_of(landing, "total-due")) == ("3", "$42,500.75")
     # Both portals share the host: distinct names keep their cookies apart.
     assert {"ebp_session", "ebp_csrf", "bc_csrf"} <= browser.cookie_names()
     assert "bc_session" not in browser.cookie_names()
@@ -175,7 +180,8 @@ def test_sign_in_landing_and_sign_out_at_the_billing_center(portals):
     status, headers, _ = _sign_in(browser, portals.bc_url, "olivia@acme.test", "Online-demo-2026!")
     assert status == 302
     status, headers, page = browser.request(portals.bc_url + "/")
-    assert status == 200 and "Acme Online" in page and headers["Cache-Control"] == "no-store"
+    assert status == 200 and text_of(page, "account-name") == "Acme Online"
+    assert headers["Cache-Control"] == "no-store"
     status, _, _ = browser.request(portals.bc_url + "/sign-out", {"csrf_token": csrf_from(page)})
     assert status == 302
     status, headers, _ = browser.request(portals.bc_url + "/")
@@ -187,15 +193,17 @@ def test_a_post_without_csrf_token_is_refused_by_the_served_app(portals):
     browser.request(portals.ebp_url + "/sign-in")
     status, _, page = browser.request(portals.ebp_url + "/sign-in",
                                       {"login": "globex-billing", "password": "Enterprise-demo-2026!"})
-    assert status == 400 and "This form was not sent from this site" in page
+    assert status == 400 and text_of(page, "error-title") == "The form has expired"
 
 
 def test_the_access_log_never_contains_a_reset_token(portals):
     token = portals.identity.issue_reset_token("carlos@globex.test")
     status, headers, _ = Browser().request(portals.ebp_url + f"/reset/{token}")
     assert status == 200 and headers["Referrer-Policy"] == "no-referrer"
-    time.sleep(0.3)  # the access log line is written after the response
-    log = portals.logs["ebp"].read_text()
+    # The access log line is written after the response: wait for it, a bounded while.
+    deadline = time.monotonic() + 10
+    while "GET /reset/" not in (log := portals.logs["ebp"].read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert "/reset/[redacted]" in log
     assert token not in log
     assert re.search(r'"GET /healthz HTTP/1\.[01]" 200', log)
@@ -227,7 +235,9 @@ def test_a_malformed_chunked_body_is_a_400_not_a_500(portals):
         f"Transfer-Encoding: chunked\r\nCookie: {cookie}\r\n",
         b"zz\r\nabc\r\n0\r\n\r\n")
     assert status == 400
-    assert "The form could not be read." in page and "Traceback" not in page
+    assert text_of(page, "error-message") == (
+        "The form could not be read. Go back, reload the page and try again.")
+    assert "Traceback" not in page
     # The worker is still serving.
     with urllib.request.urlopen(portals.bc_url + "/healthz", timeout=5) as resp:
         assert resp.status == 200
@@ -242,7 +252,7 @@ def test_a_well_formed_chunked_form_is_read(portals):
         "POST /sign-in HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
         f"Transfer-Encoding: chunked\r\nCookie: {cookie}\r\n",
         f"{len(form):x}\r\n".encode() + form + b"\r\n0\r\n\r\n")
-    assert status == 200 and "Invalid user ID/password" in page
+    assert status == 200 and text_of(page, "form-error") == "Invalid user ID/password"
 
 
 def test_a_file_part_is_a_400_under_gunicorn(portals):
@@ -255,4 +265,4 @@ def test_a_file_part_is_a_400_under_gunicorn(portals):
         portals.ebp_url + "/sign-in",
         "POST /sign-in HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
         f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\n", body)
-    assert status == 400 and "This form does not accept files." in page
+    assert status == 400 and text_of(page, "error-message") == "This form does not accept files."

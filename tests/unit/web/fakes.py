@@ -2,15 +2,18 @@
 
 They are servicer subclasses of the generated code, run with billing_common.grpc_server's
 build_server (so the real DomainError interceptor maps errors, trailers included), and the
-portals talk to them through their real gRPC adapters. Behaviour follows identity.proto's
-comments; the data mirrors the demo accounts of issue 2.
+portals talk to them through their real gRPC adapters. The data mirrors the demo accounts of
+issue 2. FakeIdentity answers as the real identity does (statuses, error fields, who goes to
+which portal): tests/contract/test_identity_contract.py runs the same tests against both.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import threading
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -19,6 +22,7 @@ from billing.enterprise_portal.v1 import enterprise_portal_pb2, enterprise_porta
 from billing.identity.v1 import identity_pb2, identity_pb2_grpc
 from billing.online_billing.v1 import online_billing_pb2, online_billing_pb2_grpc
 from billing_common.errors import (
+    FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -34,7 +38,45 @@ CONTACT = identity_pb2.ROLE_BILLING_CONTACT
 MEMBER = identity_pb2.ROLE_MEMBER
 REP = identity_pb2.ROLE_REP
 COMMON_PASSWORDS = {"password", "password123", "12345678", "qwertyuiop"}
-GENERIC_FAILURE = "invalid user ID/password"
+# identity's own words (services/identity): tests/contract holds this fake to them.
+INVALID_CREDENTIALS = "Invalid user ID/password"
+INVALID_SESSION = "Your session has ended. Please sign in again."
+INVALID_TICKET = "This sign-in hand-off is no longer valid. Please sign in again."
+INVALID_RESET_LINK = "This Reset/Create your password link has expired or was already used. Ask for a new one."
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _has_control_chars(text: str, multiline: bool = False) -> bool:
+    allowed = "\n\r\t" if multiline else ""
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") and ch not in allowed for ch in text)
+
+
+def _text(value: str, field: str, max_length: int, *, required: bool = True, multiline: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidArgument(f"The field {field} is required.", field=field)
+    if len(value) > max_length:
+        raise InvalidArgument(f"The field {field} takes at most {max_length} characters.", field=field)
+    if _has_control_chars(value, multiline):
+        raise InvalidArgument(f"The field {field} contains characters that are not allowed.", field=field)
+    return value
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidArgument("Enter an email address.", field="email")
+    if len(value.lower()) > 254 or not _EMAIL.fullmatch(value) or _has_control_chars(value):
+        raise InvalidArgument("Enter a valid email address.", field="email")
+    return value
+
+
+def _timestamp(moment: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(moment)
+    return ts
 
 
 @dataclass
@@ -54,10 +96,15 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     accounts: dict[str, identity_pb2.Account] = field(default_factory=dict)
     users: dict[str, FakeUser] = field(default_factory=dict)
     rep_accounts: dict[str, list[str]] = field(default_factory=dict)
+    # token -> (user_id, portal)
     sessions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    session_opened: dict[str, datetime] = field(default_factory=dict)
     tickets: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # token -> user_id; only the newest link of a user is here
     reset_tokens: dict[str, str] = field(default_factory=dict)
     reset_requests: list[tuple[str, int]] = field(default_factory=list)
+    # The "mailbox" of reset links: (email, portal, token), oldest first.
+    sent_reset_links: list[tuple[str, int, str]] = field(default_factory=list)
     admin_mails: list[tuple[str, str]] = field(default_factory=list)
     care_mails: list[dict[str, str]] = field(default_factory=list)
     # Seconds to answer RESOURCE_EXHAUSTED with, per RPC name (tests switch it on).
@@ -70,9 +117,10 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- data ---------------------------------------------------------------------------------
-    def add_account(self, account_id: str, name: str, kind: int, currency: str = "USD") -> None:
+    def add_account(self, account_id: str, name: str, kind: int, currency: str = "USD",
+                    locale: str = "en") -> None:
         self.accounts[account_id] = identity_pb2.Account(
-            account_id=account_id, name=name, kind=kind, status="active", currency=currency, locale="en")
+            account_id=account_id, name=name, kind=kind, status="active", currency=currency, locale=locale)
 
     def add_user(self, user: FakeUser) -> FakeUser:
         self.users[user.user_id] = user
@@ -83,12 +131,13 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         return next((u for u in self.users.values() if login in (u.login.lower(), u.email.lower())), None)
 
     def home_portal(self, user: FakeUser) -> int:
+        """Reps and enterprise billing contacts: Enterprise; everyone else: Billing Center."""
         if user.role == REP:
             return EBP
-        if user.role == MEMBER:  # members of either kind of account belong to the Billing Center
-            return BC
-        kind = self.accounts[user.account_id].kind
-        return BC if kind == identity_pb2.ACCOUNT_KIND_ONLINE else EBP
+        enterprise = self.accounts[user.account_id].kind == identity_pb2.ACCOUNT_KIND_ENTERPRISE
+        if user.role == CONTACT and enterprise:
+            return EBP
+        return BC
 
     def principal(self, user: FakeUser) -> identity_pb2.Principal:
         p = identity_pb2.Principal(user_id=user.user_id, login=user.login, name=user.name,
@@ -97,26 +146,46 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
             p.account.CopyFrom(self.accounts[user.account_id])
         return p
 
+    def session_message(self, token: str) -> identity_pb2.Session:
+        opened = self.session_opened[token]
+        return identity_pb2.Session(
+            token=token, portal=self.sessions[token][1], authenticated_at=_timestamp(opened),
+            idle_expires_at=_timestamp(opened + IDLE_TIMEOUT),
+            absolute_expires_at=_timestamp(opened + ABSOLUTE_TIMEOUT))
+
     def open_session(self, user: FakeUser, portal: int) -> identity_pb2.Session:
         token = secrets.token_urlsafe(32)
         self.sessions[token] = (user.user_id, portal)
-        now = Timestamp()
-        now.FromDatetime(datetime.now(timezone.utc))
-        return identity_pb2.Session(token=token, portal=portal, authenticated_at=now)
+        self.session_opened[token] = datetime.now(timezone.utc)
+        return self.session_message(token)
+
+    def end_sessions(self, user_id: str, keep: str | None = None) -> None:
+        for token in [t for t, (uid, _) in self.sessions.items() if uid == user_id and t != keep]:
+            del self.sessions[token]
+            self.session_opened.pop(token, None)
 
     def session_user(self, token: str, portal: int) -> FakeUser:
         entry = self.sessions.get(token)
         if entry is None or entry[1] != portal:
-            raise Unauthenticated("session is not valid")
+            raise Unauthenticated(INVALID_SESSION)
         return self.users[entry[0]]
 
     def issue_reset_token(self, login: str) -> str:
+        """A live reset link for `login`, as if mailed; it voids the user's older ones."""
+        user = self.find(login)
+        assert user is not None, f"no user {login}"
         token = secrets.token_urlsafe(32)
-        self.reset_tokens[token] = self.find(login).user_id  # type: ignore[union-attr]
+        with self.lock:
+            for old in [t for t, uid in self.reset_tokens.items() if uid == user.user_id]:
+                del self.reset_tokens[old]
+            self.reset_tokens[token] = user.user_id
         return token
 
     def _limit(self, rpc: str) -> None:
         self.calls.append(rpc)
+        self._refuse_if_switched_on(rpc)
+
+    def _refuse_if_switched_on(self, rpc: str) -> None:
         if rpc in self.rate_limited:
             raise RateLimited("too many attempts", retry_after=self.rate_limited[rpc])
         if rpc in self.busy:
@@ -133,13 +202,19 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
 
     # --- RPCs -----------------------------------------------------------------------------------
     def Authenticate(self, request, context):  # type: ignore[no-untyped-def]
-        self._limit("Authenticate")
+        self.calls.append("Authenticate")
         self.client_addresses.append(("Authenticate", request.client_address))
+        if not request.login.strip():
+            raise InvalidArgument("Enter your user ID.", field="login")
+        if not request.password:
+            raise InvalidArgument("Enter your password.", field="password")
+        self._refuse_if_switched_on("Authenticate")
         user = self.find(request.login)
         if user is None or user.password is None or user.password != request.password:
-            raise Unauthenticated(GENERIC_FAILURE)
+            raise Unauthenticated(INVALID_CREDENTIALS)
+        # The seed: at the Enterprise door, someone who is not a billing contact is refused alike.
         if user.role == MEMBER and request.portal == EBP:
-            raise Unauthenticated(GENERIC_FAILURE)
+            raise Unauthenticated(INVALID_CREDENTIALS)
         home = self.home_portal(user)
         answer = identity_pb2.AuthenticateResponse(principal=self.principal(user), home_portal=home)
         if home == request.portal:
@@ -153,28 +228,36 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     def ValidateSession(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("ValidateSession")
         user = self.session_user(request.token, request.portal)
-        return identity_pb2.ValidateSessionResponse(principal=self.principal(user))
+        return identity_pb2.ValidateSessionResponse(principal=self.principal(user),
+                                                    session=self.session_message(request.token))
 
     def SignOut(self, request, context):  # type: ignore[no-untyped-def]
         self._limit("SignOut")
         self.sessions.pop(request.token, None)
+        self.session_opened.pop(request.token, None)
         return identity_pb2.SignOutResponse()
 
     def RedeemHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("RedeemHandoffTicket")
         self.client_addresses.append(("RedeemHandoffTicket", request.client_address))
         with self.lock:
-            entry = self.tickets.pop(request.ticket, None)
+            entry = self.tickets.pop(request.ticket, None)  # used up by any attempt
         if entry is None or entry[1] != request.portal:
-            raise Unauthenticated("ticket is not valid")
+            raise Unauthenticated(INVALID_TICKET)
         user = self.users[entry[0]]
         return identity_pb2.RedeemHandoffTicketResponse(
             principal=self.principal(user), session=self.open_session(user, request.portal))
 
     def RequestPasswordReset(self, request, context):  # type: ignore[no-untyped-def]
-        self._limit("RequestPasswordReset")
+        self.calls.append("RequestPasswordReset")
         self.client_addresses.append(("RequestPasswordReset", request.client_address))
+        if not request.login.strip():
+            raise InvalidArgument("Enter your user ID.", field="login")
+        self._refuse_if_switched_on("RequestPasswordReset")
         self.reset_requests.append((request.login, request.portal))
+        user = self.find(request.login)
+        if user is not None:  # unknown user IDs get the same answer, and no mail (S7)
+            self.sent_reset_links.append((user.email, request.portal, self.issue_reset_token(request.login)))
         return identity_pb2.RequestPasswordResetResponse()
 
     def CheckPasswordResetToken(self, request, context):  # type: ignore[no-untyped-def]
@@ -182,56 +265,72 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
 
     def CompletePasswordReset(self, request, context):  # type: ignore[no-untyped-def]
         if request.token not in self.reset_tokens:
-            raise InvalidArgument("This link is invalid, expired or already used.", field="token")
+            raise FailedPrecondition(INVALID_RESET_LINK, field="token")
+        # The policy first: a refused password leaves the link usable for another try.
         self._check_new_password(request.new_password)
-        user = self.users[self.reset_tokens.pop(request.token)]
+        with self.lock:
+            user_id = self.reset_tokens.pop(request.token, None)
+        if user_id is None:
+            raise FailedPrecondition(INVALID_RESET_LINK, field="token")
+        user = self.users[user_id]
         user.password = request.new_password
-        for token in [t for t, (uid, _) in self.sessions.items() if uid == user.user_id]:
-            del self.sessions[token]
+        self.end_sessions(user.user_id)
         return identity_pb2.CompletePasswordResetResponse()
 
     def ChangePassword(self, request, context):  # type: ignore[no-untyped-def]
         user = self.session_user(request.session_token, request.portal)
-        if request.current_password != user.password:
-            raise Unauthenticated("the current password is not correct")
+        if user.password is None or request.current_password != user.password:
+            raise InvalidArgument("The current password is not correct.", field="current_password")
         self._check_new_password(request.new_password)
         user.password = request.new_password
+        self.end_sessions(user.user_id, keep=request.session_token)
         return identity_pb2.ChangePasswordResponse()
+
+    def _billing_contacts(self, account_id: str) -> list[FakeUser]:
+        contacts = [u for u in self.users.values() if u.account_id == account_id and u.role == CONTACT]
+        return sorted(contacts, key=lambda u: (u.name, u.user_id))
 
     def GetAccount(self, request, context):  # type: ignore[no-untyped-def]
         self._limit("GetAccount")
+        if not request.account_id:
+            raise InvalidArgument("An account id is required.", field="account_id")
         account = self.accounts.get(request.account_id)
         if account is None:
-            raise NotFound("no such account")
+            raise NotFound("No such account.", field="account_id")
         contacts = [identity_pb2.Contact(user_id=u.user_id, name=u.name, email=u.email)
-                    for u in self.users.values() if u.account_id == request.account_id and u.role == CONTACT]
+                    for u in self._billing_contacts(request.account_id)]
         return identity_pb2.GetAccountResponse(account=account, billing_contacts=contacts)
 
     def ContactBillingAdministrator(self, request, context):  # type: ignore[no-untyped-def]
+        self.calls.append("ContactBillingAdministrator")
         user = self.session_user(request.session_token, request.portal)
-        self._limit("ContactBillingAdministrator")
         if user.role != MEMBER:
-            raise PermissionDenied("only members")
-        if len(request.note) > 500:
-            raise InvalidArgument("The note is too long.", field="note")
-        self.admin_mails.append((user.user_id, request.note))
-        return identity_pb2.ContactBillingAdministratorResponse(recipients=1)
+            raise FailedPrecondition("Only members who are not billing contacts send this message.")
+        note = _text(request.note, "note", 500, required=False, multiline=True)
+        self._refuse_if_switched_on("ContactBillingAdministrator")
+        contacts = self._billing_contacts(user.account_id)
+        if not contacts:
+            raise FailedPrecondition("Your account has no billing contact yet. Please contact Customer Care.")
+        self.admin_mails.append((user.user_id, note))
+        return identity_pb2.ContactBillingAdministratorResponse(recipients=len(contacts))
 
     def ContactCustomerCare(self, request, context):  # type: ignore[no-untyped-def]
-        self._limit("ContactCustomerCare")
+        self.calls.append("ContactCustomerCare")
         self.client_addresses.append(("ContactCustomerCare", request.client_address))
-        if request.email.endswith(".invalid"):
-            raise InvalidArgument("This email address cannot receive mail.", field="email")
-        self.care_mails.append({"name": request.name, "email": request.email,
-                                "subject": request.subject, "message": request.message})
+        mail = {"name": _text(request.name, "name", 200), "email": _email(request.email),
+                "subject": _text(request.subject, "subject", 200),
+                "message": _text(request.message, "message", 5000, multiline=True)}
+        self._refuse_if_switched_on("ContactCustomerCare")
+        self.care_mails.append(mail)
         return identity_pb2.ContactCustomerCareResponse()
 
     def ListRepAccounts(self, request, context):  # type: ignore[no-untyped-def]
         user = self.session_user(request.session_token, request.portal)
         if user.role != REP:
-            raise PermissionDenied("only reps")
-        return identity_pb2.ListRepAccountsResponse(
-            accounts=[self.accounts[a] for a in self.rep_accounts.get(user.user_id, [])])
+            raise PermissionDenied("Only the vendor's representatives have a list of accounts.")
+        accounts = sorted((self.accounts[a] for a in self.rep_accounts.get(user.user_id, [])),
+                          key=lambda a: (a.name, a.account_id))
+        return identity_pb2.ListRepAccountsResponse(accounts=accounts)
 
 
 def demo_identity() -> FakeIdentity:

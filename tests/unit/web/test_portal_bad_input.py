@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.pages import text_of
 from web.common import forms
 from tests.unit.web.conftest import EBP_URL
 from tests.unit.web.helpers import csrf_from, field_error, post_form, sign_in, text
@@ -67,7 +68,7 @@ def test_an_oversized_body_is_a_413_page(bc):
     token = csrf_from(text(bc.get("/sign-in")))
     response = bc.post("/sign-in", data={"csrf_token": token, "login": "a" * 100_000, "password": "x"})
     assert response.status_code == 413
-    assert "The form sent more data than this page accepts." in text(response)
+    assert text_of(response, "error-message") == "The form sent more data than this page accepts."
 
 
 def test_odd_paths_and_queries_never_cause_a_500(bc, world):
@@ -79,7 +80,7 @@ def test_odd_paths_and_queries_never_cause_a_500(bc, world):
 def test_a_wellformed_but_unknown_reset_token_shows_the_invalid_link_page(bc):
     response = bc.get("/reset/" + "A" * 43)
     assert response.status_code == 404
-    assert "This link is invalid, expired or already used." in text(response)
+    assert text_of(response, "reset-invalid") == "This link is invalid, expired or already used."
 
 
 @FUZZ
@@ -134,7 +135,7 @@ def test_a_form_with_a_file_part_is_a_400_page_saying_files_are_not_accepted(bc,
     data = {"csrf_token": token_of(bc), "login": (io.BytesIO(b"olivia@acme.test"), "a.txt"), **fields}
     response = bc.post(path, data=data, content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "This form does not accept files." in text(response)
+    assert text_of(response, "error-message") == "This form does not accept files."
     assert not world.identity.calls and not world.identity.care_mails
 
 
@@ -142,7 +143,8 @@ def test_a_file_part_named_like_a_text_field_with_an_empty_filename_is_refused_t
     body = multipart([("csrf_token", token_of(bc).encode(), None), ("login", b"", ""),
                       ("password", b"x", None)])
     response = bc.post("/sign-in", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
-    assert response.status_code == 400 and "This form does not accept files." in text(response)
+    assert response.status_code == 400
+    assert text_of(response, "error-message") == "This form does not accept files."
 
 
 def test_a_multipart_form_without_files_works_like_an_urlencoded_one(bc, world):
@@ -173,14 +175,14 @@ def test_a_body_of_another_type_is_a_415_page(bc, world, content_type, body):
     headers = {"Content-Type": content_type} if content_type else {}
     response = bc.post("/sign-in", data=body, headers=headers)
     assert response.status_code == 415
-    assert "The form was sent in a format this page does not accept." in text(response)
+    assert text_of(response, "error-message") == "The form was sent in a format this page does not accept."
     assert "Authenticate" not in world.identity.calls
 
 
 def test_an_empty_post_without_a_type_is_an_empty_form_refused_by_csrf(bc):
     bc.get("/sign-in")
     response = bc.post("/sign-in")
-    assert response.status_code == 400 and "This form was not sent from this site" in text(response)
+    assert response.status_code == 400 and text_of(response, "error-title") == "The form has expired"
 
 
 def test_a_body_that_cannot_be_read_is_a_400_page(bc, world):
@@ -195,7 +197,8 @@ def test_a_body_that_cannot_be_read_is_a_400_page(bc, world):
     response = bc.post("/sign-in", input_stream=Broken(b"login=x&password=yyyy"), content_length=20,
                        content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
-    assert "The form could not be read." in text(response)
+    assert text_of(response, "error-message") == (
+        "The form could not be read. Go back, reload the page and try again.")
     assert not world.identity.calls
 
 

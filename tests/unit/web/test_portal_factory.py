@@ -1,6 +1,7 @@
 """Settings, the app factory (no connection before the fork) and the gunicorn configuration."""
 from __future__ import annotations
 
+import os
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -110,8 +111,17 @@ def test_gunicorn_configuration_reads_bind_workers_and_threads(monkeypatch):
     monkeypatch.delenv("WEB_WORKERS")
     monkeypatch.delenv("WEB_THREADS")
     ebp = runpy.run_path(str(ROOT / "web/enterprise_portal/gunicorn.conf.py"))
-    assert ebp["bind"] == ["127.0.0.1:8081"] and ebp["workers"] == 2 and ebp["threads"] == 4
+    assert ebp["bind"] == ["127.0.0.1:8081"] and ebp["threads"] == 4
     assert ebp["logger_class"] is RedactingLogger
+
+
+@pytest.mark.parametrize("cpus, workers", [(6, 6), (2, 2), (1, 2), (None, 2)])
+def test_without_web_workers_gunicorn_runs_one_worker_per_cpu_and_at_least_two(monkeypatch, cpus, workers):
+    monkeypatch.delenv("WEB_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    for conf in ("web/billing_center/gunicorn.conf.py",
+                 "web/enterprise_portal/gunicorn.conf.py"):
+        assert runpy.run_path(str(ROOT / conf))["workers"] == workers, conf
 
 
 def test_reset_tokens_are_redacted_from_access_log_urls():

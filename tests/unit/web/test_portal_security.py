@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from flask import request
 
+from tests.pages import text_of
 from tests.unit.web.helpers import csrf_from, hidden, post_form, set_cookies, sign_in, text
 
 SIGNED_IN_PAGES = ["/", "/billing-contacts", "/account/password", "/help", "/help/contact"]
@@ -72,9 +73,10 @@ def test_a_post_without_csrf_token_is_refused_with_a_400_page(bc, world, path, d
     bc.get("/sign-in")  # a session with a CSRF secret exists, but the form omits the token
     response = bc.post(path, data=data)
     assert response.status_code == 400
-    page = text(response)
-    assert "This form was not sent from this site or it has expired." in page
-    assert "<h1" in page and "Traceback" not in page
+    assert text_of(response, "error-title") == "The form has expired"
+    assert text_of(response, "error-message") == (
+        "This form was not sent from this site or it has expired. Go back, reload the page and try again.")
+    assert "Traceback" not in text(response)
     assert not world.identity.reset_requests and not world.identity.care_mails
     assert "bc_session" not in set_cookies(response)
 
@@ -137,12 +139,14 @@ def test_identity_down_gives_a_clear_503_page_with_no_data(bc, world):
         response = bc.get(path)
         assert response.status_code == 503
         page = text(response)
-        assert "The service is temporarily unavailable, try again in a few minutes." in page
+        assert text_of(response, "error-message") == (
+            "The service is temporarily unavailable, try again in a few minutes.")
         assert "Acme Online" not in page and "Olivia" not in page and "Traceback" not in page
     # Signing in while identity is down: the same page, not an error trace.
     response = sign_in(bc.application.test_client(), "olivia@acme.test", "Online-demo-2026!")
     assert response.status_code == 503
-    assert "The service is temporarily unavailable" in text(response)
+    assert text_of(response, "error-message") == (
+        "The service is temporarily unavailable, try again in a few minutes.")
 
 
 def test_the_backend_down_gives_the_503_page_too(bc, world):
@@ -150,20 +154,26 @@ def test_the_backend_down_gives_the_503_page_too(bc, world):
     world.online_server.stop()
     response = bc.get("/")
     assert response.status_code == 503
+    assert text_of(response, "error-message") == (
+        "The service is temporarily unavailable, try again in a few minutes.")
     assert "$12,345.00" not in text(response) and "Acme Online" not in text(response)
 
 
 def test_healthz_needs_nothing_and_readyz_follows_the_grpc_health_of_both_services(bc, world):
-    assert bc.get("/readyz").status_code == 200
+    ready = bc.get("/readyz")
+    assert ready.status_code == 200 and ready.get_data(as_text=True) == "identity: SERVING\nbackend: SERVING\n"
     world.online_server.stop()
     assert bc.get("/healthz").status_code == 200
     not_ready = bc.get("/readyz")
-    assert not_ready.status_code == 503 and "backend: NOT_SERVING" in not_ready.get_data(as_text=True)
+    assert not_ready.status_code == 503
+    assert not_ready.get_data(as_text=True) == "identity: SERVING\nbackend: NOT_SERVING\n"
 
 
 def test_readyz_is_503_when_identity_is_down(ebp, world):
     world.identity_server.stop()
-    assert ebp.get("/readyz").status_code == 503
+    not_ready = ebp.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.get_data(as_text=True) == "identity: NOT_SERVING\nbackend: SERVING\n"
     assert ebp.get("/healthz").get_data(as_text=True) == "ok\n"
 
 
@@ -215,7 +225,8 @@ def test_a_handoff_posted_from_anywhere_but_the_other_portal_is_refused_unredeem
     ticket = _ticket_for(bc)
     response = ebp.post("/handoff", data={"ticket": ticket}, headers=headers)
     assert response.status_code == 403
-    assert "This sign-in did not come from the Billing Center. Please sign in here." in text(response)
+    assert text_of(response, "error-message") == (
+        "This sign-in did not come from the Billing Center. Please sign in here.")
     assert "ebp_session" not in set_cookies(response)
     assert "RedeemHandoffTicket" not in world.identity.calls
     assert ticket in world.identity.tickets  # nothing was used up
@@ -238,7 +249,7 @@ def test_an_attacker_cannot_sign_a_victims_browser_in_with_their_own_ticket(bc, 
 def test_a_handoff_posted_from_the_other_portals_page_is_redeemed(bc, ebp, headers):
     response = ebp.post("/handoff", data={"ticket": _ticket_for(bc)}, headers=headers)
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert "Globex Corporation" in text(ebp.get("/"))
+    assert text_of(ebp.get("/"), "account-name") == "Globex Corporation"
 
 
 def test_default_ports_are_the_same_origin_as_none(make_app, world):
@@ -272,7 +283,7 @@ def test_signing_in_over_a_session_signs_the_old_session_out(bc, world):
     new = set_cookies(response)["bc_session"]["value"]
     assert new != old and new in world.identity.sessions
     assert old not in world.identity.sessions
-    assert "Mark Member" in text(bc.get("/"))
+    assert text_of(bc.get("/"), "user-name") == "Mark Member"
 
 
 def test_signing_in_again_still_works_when_the_old_session_cannot_be_signed_out(bc, world):
@@ -290,7 +301,7 @@ def test_a_handoff_over_a_session_signs_the_old_session_out(bc, ebp, world):
     assert response.status_code == 302
     assert set_cookies(response)["ebp_session"]["value"] != old
     assert old not in world.identity.sessions
-    assert "Globex Corporation" in text(ebp.get("/"))
+    assert text_of(ebp.get("/"), "account-name") == "Globex Corporation"
 
 
 def test_a_first_sign_in_signs_nothing_out(bc, world):
