@@ -16,7 +16,9 @@ from billing_common.web.formdata import install_form_decoding
 from billing_common.web.i18n import init_i18n
 from billing_common.web.labels import TEMPLATE_GLOBALS
 from billing_common.web.portals import PortalInfo, PortalSpec, other
-from billing_common.web.security import content_security_policy, cookie_names, install_headers
+from billing_common.web.security import (content_security_policy, cookie_names, install_headers,
+                                         static_file_headers)
+from billing_common.web.static_files import install_static_files
 from billing_common.web.settings import PortalSettings
 
 HERE = Path(__file__).resolve().parent
@@ -113,8 +115,11 @@ def create_portal_app(spec: PortalSpec, settings: PortalSettings) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     install_form_decoding(app)  # before CSRFProtect: its check reads the decoded form
     CSRFProtect(app)
-    install_headers(app, content_security_policy(runtime.url_of(runtime.other)))
+    csp = content_security_policy(runtime.url_of(runtime.other))
+    install_headers(app, csp)
     install_error_handlers(app)
+    # Outermost: a static file is answered before ProxyFix, the session or any hook.
+    install_static_files(app, static_file_headers(csp, secure))
 
     from billing_common.web.views import bp, handoff
 
