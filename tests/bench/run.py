@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import grpc
+import psutil
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -227,6 +228,7 @@ def browser_visit(base: str, session_cookie: str) -> tuple[str, str]:
 class PageFigures:
     label: str
     runs: list[wrk.Result] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # per request, every process serving it
 
     def median(self, attr: str) -> float:
         return statistics.median(getattr(r, attr) for r in self.runs)
@@ -236,32 +238,63 @@ class PageFigures:
         return sum(r.non2xx + r.socket_errors for r in self.runs)
 
 
+def cpu_seconds(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) so far of `root` and every process under it."""
+    try:
+        parent = psutil.Process(root)
+        procs = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return {}
+    seconds = {}
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds[proc.pid] = times.user + times.system
+    return seconds
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the processes used between the two snapshots (a process that exited meanwhile, a
+    recycled gunicorn worker, is missed: rare with max_requests in the tens of thousands)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
 def measure_pages(
-    wrk_path: str, targets: list[tuple[str, str, str | None]], rounds: int, seconds: float
+    wrk_path: str, targets: list[tuple[str, str, str | None, int]], rounds: int, seconds: float
 ) -> list[PageFigures]:
     """Each target in turn, `rounds` times over, so every round has its own hello-world
-    baseline measured back to back with the pages (the first target is the baseline)."""
-    figures = [PageFigures(label) for label, _, _ in targets]
-    for _, url, cookie in targets:  # warm-up: templates compiled, channels opened
+    baseline measured back to back with the pages (the first target is the baseline). Each
+    target names the root process whose tree serves it, for the CPU each request cost."""
+    figures = [PageFigures(label) for label, _, _, _ in targets]
+    for _, url, cookie, _ in targets:  # warm-up: templates compiled, channels opened
         wrk.run(wrk_path, url, seconds=1, cookie=cookie)
     for _ in range(rounds):
-        for fig, (_, url, cookie) in zip(figures, targets):
-            fig.runs.append(wrk.run(wrk_path, url, seconds=seconds, cookie=cookie))
+        for fig, (_, url, cookie, root) in zip(figures, targets):
+            before = cpu_seconds(root)
+            result = wrk.run(wrk_path, url, seconds=seconds, cookie=cookie)
+            fig.cpu_ms.append(cpu_used(before, cpu_seconds(root)) / max(1, result.requests) * 1000)
+            fig.runs.append(result)
     return figures
 
 
 def print_pages(figures: list[PageFigures], rounds: int, seconds: float) -> None:
     hello, pages = figures[0], figures[1:]
-    print(f"pages (wrk in its own process, 8 connections, {rounds} rounds of {seconds:.0f} s, medians; the "
-          f"ratio is to the hello world of the same round, range in brackets):")
+    print(f"pages (wrk in its own process, 8 connections, {rounds} rounds of {seconds:.0f} s, medians; each "
+          f"ratio is to the hello world of the same round, range in brackets; CPU: every process serving "
+          f"the page, wrk not included):")
     print(f"  bare Flask hello world, same gunicorn settings: {hello.median('rps'):.0f} req/s "
-          f"p50 {hello.median('p50_ms'):.2f} ms p99 {hello.median('p99_ms'):.2f} ms; non-2xx {hello.non2xx}")
+          f"p50 {hello.median('p50_ms'):.2f} ms p99 {hello.median('p99_ms'):.2f} ms; non-2xx {hello.non2xx}; "
+          f"CPU {statistics.median(hello.cpu_ms):.3f} ms/request")
     for fig in pages:
         ratios = [page.rps / base.rps for page, base in zip(fig.runs, hello.runs)]
+        cpu = [page / base for page, base in zip(fig.cpu_ms, hello.cpu_ms)]
         target = "; target >= 0.15, p99 <= 20 ms, no non-2xx" if fig.label.startswith("signed-in") else ""
         print(f"  {fig.label}: {fig.median('rps'):.0f} req/s, ratio {statistics.median(ratios):.3f} "
               f"({min(ratios):.3f}-{max(ratios):.3f}); p50 {fig.median('p50_ms'):.2f} ms "
-              f"p99 {fig.median('p99_ms'):.2f} ms; non-2xx {fig.non2xx}{target}")
+              f"p99 {fig.median('p99_ms'):.2f} ms; non-2xx {fig.non2xx}; CPU "
+              f"{statistics.median(fig.cpu_ms):.3f} ms/request, {statistics.median(cpu):.1f} x hello world{target}")
 
 
 def main() -> None:
@@ -296,15 +329,16 @@ def main() -> None:
                 session_cookie = f"bc_session={token}"
                 csrf_cookie, stylesheet = browser_visit(stack.billing_center, session_cookie)
                 bc = stack.billing_center
+                root = stack.process.pid  # type: ignore[union-attr]
                 hello, hello_base = hello_server(stack, "services/online_billing/web/gunicorn.conf.py",
                                                  Path(tmp) / "hello.log")
                 try:
                     pages = measure_pages(wrk_path, [
-                        ("hello world", hello_base + "/", None),
-                        ("signed-in Billing Center landing page", bc + "/", f"{session_cookie}; {csrf_cookie}"),
-                        ("sign-in page", bc + "/sign-in", csrf_cookie),
-                        ("help page", bc + "/help", csrf_cookie),
-                        (f"static file {stylesheet}", bc + stylesheet, csrf_cookie),
+                        ("hello world", hello_base + "/", None, hello.pid),
+                        ("signed-in Billing Center landing page", bc + "/", f"{session_cookie}; {csrf_cookie}", root),
+                        ("sign-in page", bc + "/sign-in", csrf_cookie, root),
+                        ("help page", bc + "/help", csrf_cookie, root),
+                        (f"static file {stylesheet}", bc + stylesheet, csrf_cookie, root),
                     ], rounds, seconds)
                 finally:
                     hello.terminate()
