@@ -19,8 +19,9 @@ from web.common.i18n import init_i18n
 from web.common.labels import TEMPLATE_GLOBALS
 from web.common.portals import PORTALS
 from web.common.runtime import LANDING, PortalRuntime
-from web.common.security import content_security_policy, cookie_names, install_headers
+from web.common.security import content_security_policy, cookie_names, install_headers, static_file_headers
 from web.common.settings import PortalSettings
+from web.common.static_files import install_static_files
 from web.common.views import auth, contacts, help, password, site
 
 HERE = Path(__file__).resolve().parent
@@ -84,8 +85,11 @@ def create_portal_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     install_form_decoding(app)  # before CSRFProtect: its check reads the decoded form
     csrf = CSRFProtect(app)
-    install_headers(app, content_security_policy(runtime.url_of(runtime.other)))
+    csp = content_security_policy(runtime.url_of(runtime.other))
+    install_headers(app, csp)
     install_error_handlers(app)
+    # Outermost: a static file is answered before ProxyFix, the session or any hook.
+    install_static_files(app, static_file_headers(csp, secure))
 
     for blueprint in (*SHARED_BLUEPRINTS, *blueprints):
         app.register_blueprint(blueprint)

@@ -47,6 +47,7 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 def gunicorn_settings(bind_env: str, default_bind: str) -> dict[str, Any]:
     """Values for a gunicorn.conf.py: `globals().update(gunicorn_settings(...))`."""
+    max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "50000"))
     return {
         "bind": [os.environ.get(bind_env, default_bind)],
         # gthread: a few processes, each with threads; gRPC channels are opened per process
@@ -56,9 +57,11 @@ def gunicorn_settings(bind_env: str, default_bind: str) -> dict[str, Any]:
         "threads": int(os.environ.get("WEB_THREADS", "4")),
         "preload_app": False,
         # Recycle workers now and then so slow leaks cannot grow without bound; jitter keeps
-        # them from restarting all at once.
-        "max_requests": 1000,
-        "max_requests_jitter": 100,
+        # them from restarting all at once. A new worker imports and builds the app again
+        # (about 0.5 s of CPU, during which it serves nothing): after every 1,000 requests that
+        # cost a quarter of a page view's CPU and most of the p99 (`make bench`, py-spy).
+        "max_requests": max_requests,
+        "max_requests_jitter": max_requests // 10,
         # Both portals run on one machine in dev; a shared default control socket would make
         # the second one take over the first one's. Operators use signals instead.
         "control_socket_disable": True,

@@ -74,6 +74,8 @@ def build(settings: OnlineBillingSettings) -> GrpcServer:
         engine=deps.engine,
         outbox=orm.outbox,
         on_stop=deps.close,
+        # Every signed-in billing contact's landing page reads it: failures are still logged.
+        quiet_methods=[f"/{SERVICE_NAME}/GetSubscriptionSummary"],
     )
 
 

@@ -106,7 +106,7 @@ def test_gunicorn_configuration_reads_bind_workers_and_threads(monkeypatch):
     bc = runpy.run_path(str(ROOT / "web/billing_center/gunicorn.conf.py"))
     assert bc["bind"] == ["127.0.0.1:18080"] and bc["workers"] == 3 and bc["threads"] == 5
     assert bc["worker_class"] == "gthread" and bc["preload_app"] is False
-    assert bc["max_requests"] == 1000 and bc["max_requests_jitter"] == 100
+    assert bc["max_requests"] == 50000 and bc["max_requests_jitter"] == 5000
     assert bc["accesslog"] == "-" and bc["errorlog"] == "-"
     monkeypatch.delenv("WEB_WORKERS")
     monkeypatch.delenv("WEB_THREADS")
