@@ -20,7 +20,7 @@ from services.identity.adapters.repository import IdentityUnitOfWork
 from services.identity.adapters.store import RedisStore
 from services.identity.config import IdentitySettings
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
-from services.identity.service_layer.services import Dependencies
+from services.identity.service_layer.dependencies import Dependencies
 
 log = structlog.get_logger()
 
