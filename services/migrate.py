@@ -42,7 +42,8 @@ def migrate_all() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(prog="python -m services.migrate", description=__doc__.splitlines()[0]).parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python -m services.migrate", description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
     common = CommonSettings()
     logs.configure("migrate", common.log_level, common.log_format)
     migrate_all()
