@@ -7,10 +7,8 @@ datetime helpers and the migrate / empty-database helpers are shared by every se
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.pool import StaticPool
@@ -92,21 +90,6 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._tx.commit()
-
-
-UnitOfWorkT = TypeVar("UnitOfWorkT")
-
-
-@dataclass(frozen=True)
-class SqlDependencies(Generic[UnitOfWorkT]):
-    """What a service built from its settings: the engine and a unit-of-work factory on it.
-    `.close()` disposes of the engine once the server has stopped."""
-
-    engine: Engine
-    uow: Callable[[], UnitOfWorkT]
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 def run_migrations(engine: Engine, script_location: Path, version_table: str) -> None:

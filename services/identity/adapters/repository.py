@@ -1,4 +1,4 @@
-"""SQL repositories over the Core tables, and the unit of work that hands them out."""
+"""SQL repositories over the Core tables (adapters/unit_of_work.py hands them out)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing_common.db import SqlUnitOfWork
 from billing_common.errors import AlreadyExists
 from billing_common.outbox import OutgoingMail, enqueue
 from services.identity.adapters import orm
@@ -203,15 +202,3 @@ class SqlOutbox:
 
     def add(self, mail: OutgoingMail, now: float) -> None:
         enqueue(self.conn, orm.outbox, mail, now)
-
-
-class IdentityUnitOfWork(SqlUnitOfWork):
-    """One transaction over the identity database with every repository attached."""
-
-    def _open(self, connection: Connection) -> None:
-        self.accounts = SqlAccountRepository(connection)
-        self.users = SqlUserRepository(connection)
-        self.memberships = SqlMembershipRepository(connection)
-        self.reps = SqlRepRepository(connection)
-        self.audit = SqlAuditLog(connection)
-        self.outbox = SqlOutbox(connection)

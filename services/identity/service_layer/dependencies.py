@@ -3,27 +3,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from billing_common.clock import Clock
+from billing_common import dependencies
 from services.identity.config import IdentitySettings
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher, UnitOfWork
 
 
-@dataclass
-class Dependencies:
+def run_now(work: Callable[[], None]) -> None:
+    """The default `defer`: no background thread, the work runs before the call returns."""
+    work()
+
+
+@dataclass(kw_only=True)
+class Dependencies(dependencies.Dependencies[UnitOfWork]):
+    """The shared ones (uow, clock, engine, closers) plus identity's own."""
+
     settings: IdentitySettings
-    uow: Callable[[], UnitOfWork]
     store: KeyValueStore
     hasher: PasswordHasher
-    clock: Clock
-    # The SQL engine when bootstrap built one (the outbox dispatcher shares it); opaque here.
-    engine: Any = None
-    closers: list[Callable[[], None]] = field(default_factory=list)
     # Runs work the caller must not wait for (and must not be able to time). The server hands
     # it to a background thread; tests and scripts run it at once.
-    defer: Callable[[Callable[[], None]], None] = field(default=lambda work: work())
-
-    def close(self) -> None:
-        for close in self.closers:
-            close()
+    defer: Callable[[Callable[[], None]], None] = field(default=run_now)

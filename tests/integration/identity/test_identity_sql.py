@@ -18,7 +18,7 @@ from billing_common.mail import MaildirTransport, read_maildir
 from billing_common.outbox import OutboxDispatcher, OutgoingMail
 from services.identity import bootstrap
 from services.identity.adapters import orm
-from services.identity.adapters.repository import IdentityUnitOfWork
+from services.identity.adapters.unit_of_work import SqlIdentityUnitOfWork
 from services.identity.config import IdentitySettings
 from services.identity.domain.model import Account, AccountKind, Membership, Role, User
 
@@ -57,7 +57,7 @@ def test_migrating_again_is_harmless_and_an_empty_database_is_reported(database_
     bootstrap.migrate(settings)
     assert bootstrap.database_is_empty(settings)
     engine = make_engine(settings.database_url)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.accounts.add(Account(id="a1", name="Acme", kind=AccountKind.ONLINE, currency="USD", locale="en"))
         uow.commit()
     engine.dispose()
@@ -66,11 +66,11 @@ def test_migrating_again_is_harmless_and_an_empty_database_is_reported(database_
 
 def test_accounts_and_users_round_trip(engine, unique):
     account, user = _account(unique), _user(unique, password_hash="h", staff=True)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.accounts.add(account)
         uow.users.add(user)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.accounts.get(account.id) == account
         assert uow.users.get(user.id) == user
         assert uow.accounts.get("missing") is None and uow.users.get("missing") is None
@@ -78,10 +78,10 @@ def test_accounts_and_users_round_trip(engine, unique):
 
 def test_users_are_found_by_user_id_or_email_case_insensitively(engine, unique):
     user = _user(unique, login=unique("Globex-Billing"), email=unique("AP") + "@Globex.test")
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.users.add(user)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.users.by_login(user.login.lower()).id == user.id
         assert uow.users.by_login(user.email.lower()).id == user.id
         assert uow.users.taken(user.email.lower())
@@ -90,10 +90,10 @@ def test_users_are_found_by_user_id_or_email_case_insensitively(engine, unique):
 
 def test_a_taken_user_id_or_email_is_refused_by_the_database_and_the_transaction_goes_on(engine, unique):
     first = _user(unique)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.users.add(first)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         with pytest.raises(AlreadyExists):
             uow.users.add(_user(unique, login=first.login.upper()))
         with pytest.raises(AlreadyExists):
@@ -101,24 +101,24 @@ def test_a_taken_user_id_or_email_is_refused_by_the_database_and_the_transaction
         other = _user(unique)
         uow.users.add(other)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.users.get(other.id) is not None
 
 
 def test_password_hashes_are_updated(engine, unique):
     user = _user(unique)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.users.add(user)
         uow.users.set_password_hash(user.id, "$argon2id$new")
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.users.get(user.id).password_hash == "$argon2id$new"
 
 
 def test_memberships_one_per_user_with_roles_and_billing_contacts(engine, unique):
     account, other = _account(unique), _account(unique)
     contact, member = _user(unique, name="B Contact"), _user(unique, name="A Member")
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         for a in (account, other):
             uow.accounts.add(a)
         for u in (contact, member):
@@ -126,7 +126,7 @@ def test_memberships_one_per_user_with_roles_and_billing_contacts(engine, unique
         uow.memberships.put(Membership(contact.id, account.id, Role.BILLING_CONTACT), 1.0)
         uow.memberships.put(Membership(member.id, account.id, Role.MEMBER), 1.0)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.memberships.for_user(member.id) == Membership(member.id, account.id, Role.MEMBER)
         assert [u.id for u in uow.memberships.users_with_role(account.id, Role.BILLING_CONTACT)] == [contact.id]
         uow.memberships.put(Membership(member.id, account.id, Role.BILLING_CONTACT), 2.0)
@@ -139,12 +139,12 @@ def test_memberships_one_per_user_with_roles_and_billing_contacts(engine, unique
 
 def test_the_database_itself_allows_one_membership_per_user(engine, unique):
     a, b, user = _account(unique), _account(unique), _user(unique)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.accounts.add(a)
         uow.accounts.add(b)
         uow.users.add(user)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.connection.execute(orm.memberships.insert().values(user_id=user.id, account_id=a.id,
                                                                role="member", created_at=1.0))
         with pytest.raises(IntegrityError):
@@ -154,19 +154,19 @@ def test_the_database_itself_allows_one_membership_per_user(engine, unique):
 
 def test_reps_are_assigned_once_and_list_their_accounts(engine, unique):
     rep, account = _user(unique, staff=True), _account(unique, AccountKind.ENTERPRISE)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.users.add(rep)
         uow.accounts.add(account)
         assert uow.reps.assign(rep.id, account.id, 1.0)
         assert not uow.reps.assign(rep.id, account.id, 2.0)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.reps.accounts_of(rep.id) == [account]
 
 
 def test_audit_rows_and_outbox_mail_are_written_in_the_transaction(engine, unique, tmp_path):
     marker = unique("audit")
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.audit.record(5.0, "provisioning", marker, user_id="u", details={"role": "member"})
         uow.outbox.add(OutgoingMail(to=("ap@globex.test",), subject=marker, body="Hello\n", reply_to="erin@globex.test"), 5.0)
         uow.commit()
@@ -181,22 +181,22 @@ def test_audit_rows_and_outbox_mail_are_written_in_the_transaction(engine, uniqu
 
 def test_leaving_a_unit_of_work_without_commit_writes_nothing(engine, unique):
     account = _account(unique)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.accounts.add(account)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.accounts.get(account.id) is None
 
 
 def test_a_users_standing_comes_with_their_membership_and_account_in_one_read(engine, unique):
     account = _account(unique)
     member, rep = _user(unique, password_hash="h"), _user(unique, staff=True)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.accounts.add(account)
         uow.users.add(member)
         uow.users.add(rep)
         uow.memberships.put(Membership(member.id, account.id, Role.MEMBER), 1.0)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         membership = Membership(member.id, account.id, Role.MEMBER)
         assert uow.users.standing(member.id) == (member, membership, account)
         assert uow.users.standing(rep.id) == (rep, None, None)
@@ -211,10 +211,10 @@ def test_a_standing_by_login_prefers_the_user_id_over_someone_elses_email(engine
     by_id = _user(unique, login=name, email=unique("x") + "@acme.test")
     # create_user refuses such a pair; the database alone does not.
     by_email = _user(unique, login=unique("y"), email=name)
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         uow.users.add(by_email)
         uow.users.add(by_id)
         uow.commit()
-    with IdentityUnitOfWork(engine) as uow:
+    with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.users.standing_by_login(name.lower()).user.id == by_id.id
         assert uow.users.by_login(name.lower()).id == by_id.id

@@ -7,8 +7,7 @@ import pytest
 
 from billing_common.clock import FakeClock
 from services.identity.adapters.hashing import FakeHasher
-from services.identity.adapters.memory import MemoryData, MemoryUnitOfWork
-from services.identity.adapters.store import MemoryStore
+from services.identity.adapters.memory import InMemoryData, InMemoryStore, InMemoryUnitOfWork
 from services.identity.config import IdentitySettings
 from services.identity.domain.model import AccountKind, Portal, Role
 from services.identity.service_layer import authentication, provisioning
@@ -29,8 +28,8 @@ def settings() -> IdentitySettings:
 
 
 @pytest.fixture
-def data() -> MemoryData:
-    return MemoryData()
+def data() -> InMemoryData:
+    return InMemoryData()
 
 
 @pytest.fixture
@@ -39,14 +38,14 @@ def hasher() -> FakeHasher:
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+def store() -> InMemoryStore:
+    return InMemoryStore()
 
 
 @pytest.fixture
 def deps(settings, data, hasher, store, clock) -> Dependencies:
     return Dependencies(
-        settings=settings, uow=MemoryUnitOfWork.factory(data), store=store, hasher=hasher, clock=clock
+        settings=settings, uow=InMemoryUnitOfWork.factory(data), store=store, hasher=hasher, clock=clock
     )
 
 
