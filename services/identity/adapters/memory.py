@@ -6,6 +6,7 @@ fails half-way leaves nothing behind, as with the real transaction.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import threading
 from dataclasses import dataclass, field, replace
@@ -83,7 +84,7 @@ class InMemoryMembershipRepository(_Repo):
     def for_user(self, user_id: str) -> Membership | None:
         return self.data.memberships.get(user_id)
 
-    def put(self, membership: Membership, now: float) -> None:
+    def put(self, membership: Membership, now: dt.datetime) -> None:
         self.data.memberships[membership.user_id] = membership
 
     def remove(self, user_id: str) -> None:
@@ -98,7 +99,7 @@ class InMemoryMembershipRepository(_Repo):
 
 
 class InMemoryRepRepository(_Repo):
-    def assign(self, rep_user_id: str, account_id: str, now: float) -> bool:
+    def assign(self, rep_user_id: str, account_id: str, now: dt.datetime) -> bool:
         if (rep_user_id, account_id) in self.data.reps:
             return False
         self.data.reps.add((rep_user_id, account_id))
@@ -111,7 +112,7 @@ class InMemoryRepRepository(_Repo):
 
 class InMemoryAuditLog(_Repo):
     def record(
-        self, at: float, actor: str, action: str, *, user_id: str | None = None,
+        self, at: dt.datetime, actor: str, action: str, *, user_id: str | None = None,
         account_id: str | None = None, details: dict[str, Any] | None = None,
     ) -> None:
         self.data.audit.append(

@@ -1,6 +1,7 @@
 """Accounts, users, memberships, and the rule that sends each person to their portal."""
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 import unicodedata
@@ -39,7 +40,8 @@ class Account:
     currency: str
     locale: str
     status: str = ACTIVE
-    created_at: float = 0.0
+    # When it was provisioned (aware, UTC); None only before it is stored.
+    created_at: dt.datetime | None = None
 
 
 @dataclass
@@ -61,7 +63,8 @@ class User:
     password_hash: str | None = None
     staff: bool = False
     status: str = ACTIVE
-    created_at: float = 0.0
+    # When it was provisioned (aware, UTC); None only before it is stored.
+    created_at: dt.datetime | None = None
 
     @property
     def login_normalized(self) -> str:

@@ -5,6 +5,7 @@ caller gives (no open relay), and both are rate limited.
 """
 from __future__ import annotations
 
+from billing_common.clock import utc
 from billing_common.errors import FailedPrecondition
 from services.identity.domain.model import MAX_NAME, Portal, Role, validate_email, validate_text
 from services.identity.service_layer import keys, messages, throttle
@@ -43,7 +44,7 @@ def contact_billing_administrator(deps: Dependencies, session_token: str, portal
                 ),
                 now,
             )
-        uow.audit.record(now, member.id, "billing_administrator.contacted", user_id=member.id,
+        uow.audit.record(utc(now), member.id, "billing_administrator.contacted", user_id=member.id,
                          account_id=principal.account.id, details={"recipients": len(contacts)})
         uow.commit()
     deps.store.record_event(key, now, deps.settings.rate_window)

@@ -5,6 +5,7 @@ from typing import Any
 
 import structlog
 
+from billing_common.clock import utc
 from billing_common.errors import FailedPrecondition, InvalidArgument
 from services.identity.domain.model import MAX_LOGIN, Portal, normalize_login
 from services.identity.domain.passwords import MAX_LENGTH, check_password_policy, normalize_password
@@ -80,7 +81,7 @@ def _issue_reset_link(deps: Dependencies, login: str, portal: Portal, client_add
             ),
             now,
         )
-        uow.audit.record(now, user.id, "password_reset.requested", user_id=user.id,
+        uow.audit.record(utc(now), user.id, "password_reset.requested", user_id=user.id,
                          account_id=principal.account.id if principal.account else None,
                          details={"portal": portal.value})
         uow.commit()
@@ -125,7 +126,7 @@ def complete_password_reset(deps: Dependencies, token: str, new_password: str) -
             raise FailedPrecondition(INVALID_RESET_LINK, field="token")
         created = user.password_hash is None
         uow.users.set_password_hash(user.id, new_hash)
-        uow.audit.record(now, user.id, "password.created" if created else "password.reset", user_id=user.id)
+        uow.audit.record(utc(now), user.id, "password.created" if created else "password.reset", user_id=user.id)
         uow.outbox.add(
             messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), now
         )
@@ -157,7 +158,7 @@ def change_password(
     now = deps.clock.now()
     with deps.uow() as uow:
         uow.users.set_password_hash(user.id, new_hash)
-        uow.audit.record(now, user.id, "password.changed", user_id=user.id)
+        uow.audit.record(utc(now), user.id, "password.changed", user_id=user.id)
         uow.outbox.add(
             messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), now
         )

@@ -2,6 +2,7 @@
 over gRPC; later the Enterprise portal's admin pages). Every change is audited."""
 from __future__ import annotations
 
+from billing_common.clock import utc
 from billing_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from billing_common.money import is_currency
 from services.identity.domain.model import (
@@ -31,7 +32,7 @@ def create_account(deps: Dependencies, name: str, kind: AccountKind, currency: s
     if not is_currency(currency):
         raise InvalidArgument("Use an ISO 4217 currency code such as USD or BRL.", field="currency")
     validate_locale(locale)
-    now = deps.clock.now()
+    now = utc(deps.clock.now())
     account = Account(id=new_id(), name=name, kind=kind, currency=currency, locale=locale, created_at=now)
     with deps.uow() as uow:
         uow.accounts.add(account)
@@ -50,7 +51,7 @@ def create_user(
     name = validate_text(name, "name", max_length=MAX_NAME)
     validate_locale(locale)
     password_hash = deps.hasher.hash(check_password_policy(password, field="password")) if password else None
-    now = deps.clock.now()
+    now = utc(deps.clock.now())
     user = User(id=new_id(), login=login, email=email, name=name, locale=locale,
                 password_hash=password_hash, staff=staff, created_at=now)
     with deps.uow() as uow:
@@ -83,7 +84,7 @@ def add_membership(deps: Dependencies, user_id: str, account_id: str, role: Role
     """
     if role not in (Role.BILLING_CONTACT, Role.MEMBER):
         raise InvalidArgument("A membership is a billing contact or a member.", field="role")
-    now = deps.clock.now()
+    now = utc(deps.clock.now())
     with deps.uow() as uow:
         user, account = _user_and_account(uow, user_id, account_id)
         if user.staff:
@@ -100,7 +101,7 @@ def add_membership(deps: Dependencies, user_id: str, account_id: str, role: Role
 
 
 def remove_membership(deps: Dependencies, user_id: str, account_id: str) -> None:
-    now = deps.clock.now()
+    now = utc(deps.clock.now())
     with deps.uow() as uow:
         user, account = _user_and_account(uow, user_id, account_id)
         existing = uow.memberships.for_user(user.id)
@@ -115,7 +116,7 @@ def remove_membership(deps: Dependencies, user_id: str, account_id: str) -> None
 
 
 def assign_rep(deps: Dependencies, rep_user_id: str, account_id: str) -> None:
-    now = deps.clock.now()
+    now = utc(deps.clock.now())
     with deps.uow() as uow:
         if not known_id(rep_user_id) or (rep := uow.users.get(rep_user_id)) is None:
             raise NotFound("No such user.", field="rep_user_id")

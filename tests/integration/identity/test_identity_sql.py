@@ -4,6 +4,7 @@ PostgreSQL when TEST_DATABASE_URL is set, else a SQLite file.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from billing_common.db import make_engine
+from billing_common.db import aware_utc, make_engine
 from billing_common.errors import AlreadyExists
 from billing_common.mail import MaildirTransport, read_maildir
 from billing_common.outbox import OutboxDispatcher, OutgoingMail
@@ -23,6 +24,11 @@ from services.identity.config import IdentitySettings
 from services.identity.domain.model import Account, AccountKind, Membership, Role, User
 
 
+# Times of day with microseconds, so a round trip that dropped precision or shifted the zone shows.
+T1 = dt.datetime(2026, 11, 26, 13, 33, 20, 250_001, tzinfo=dt.timezone.utc)
+T2 = T1 + dt.timedelta(hours=1)
+
+
 @pytest.fixture
 def engine(identity_database):
     e = make_engine(identity_database)
@@ -31,13 +37,13 @@ def engine(identity_database):
 
 
 def _account(unique, kind=AccountKind.ONLINE) -> Account:
-    return Account(id=unique("acct"), name=unique("Acme"), kind=kind, currency="USD", locale="en", created_at=1.0)
+    return Account(id=unique("acct"), name=unique("Acme"), kind=kind, currency="USD", locale="en", created_at=T1)
 
 
 def _user(unique, **kw) -> User:
     name = unique("user")
     fields = {"id": unique("uid"), "login": name, "email": f"{name}@acme.test", "name": "Someone",
-              "locale": "en", "created_at": 1.0} | kw
+              "locale": "en", "created_at": T1} | kw
     return User(**fields)
 
 
@@ -58,7 +64,8 @@ def test_migrating_again_is_harmless_and_an_empty_database_is_reported(database_
     assert bootstrap.database_is_empty(settings)
     engine = make_engine(settings.database_url)
     with SqlIdentityUnitOfWork(engine) as uow:
-        uow.accounts.add(Account(id="a1", name="Acme", kind=AccountKind.ONLINE, currency="USD", locale="en"))
+        uow.accounts.add(Account(id="a1", name="Acme", kind=AccountKind.ONLINE, currency="USD", locale="en",
+                                 created_at=T1))
         uow.commit()
     engine.dispose()
     assert not bootstrap.database_is_empty(settings)
@@ -123,13 +130,13 @@ def test_memberships_one_per_user_with_roles_and_billing_contacts(engine, unique
             uow.accounts.add(a)
         for u in (contact, member):
             uow.users.add(u)
-        uow.memberships.put(Membership(contact.id, account.id, Role.BILLING_CONTACT), 1.0)
-        uow.memberships.put(Membership(member.id, account.id, Role.MEMBER), 1.0)
+        uow.memberships.put(Membership(contact.id, account.id, Role.BILLING_CONTACT), T1)
+        uow.memberships.put(Membership(member.id, account.id, Role.MEMBER), T1)
         uow.commit()
     with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.memberships.for_user(member.id) == Membership(member.id, account.id, Role.MEMBER)
         assert [u.id for u in uow.memberships.users_with_role(account.id, Role.BILLING_CONTACT)] == [contact.id]
-        uow.memberships.put(Membership(member.id, account.id, Role.BILLING_CONTACT), 2.0)
+        uow.memberships.put(Membership(member.id, account.id, Role.BILLING_CONTACT), T2)
         assert [u.name for u in uow.memberships.users_with_role(account.id, Role.BILLING_CONTACT)] == [
             "A Member", "B Contact"]
         uow.memberships.remove(member.id)
@@ -146,10 +153,10 @@ def test_the_database_itself_allows_one_membership_per_user(engine, unique):
         uow.commit()
     with SqlIdentityUnitOfWork(engine) as uow:
         uow.connection.execute(orm.memberships.insert().values(user_id=user.id, account_id=a.id,
-                                                               role="member", created_at=1.0))
+                                                               role="member", created_at=T1))
         with pytest.raises(IntegrityError):
             uow.connection.execute(orm.memberships.insert().values(user_id=user.id, account_id=b.id,
-                                                                   role="member", created_at=1.0))
+                                                                   role="member", created_at=T1))
 
 
 def test_reps_are_assigned_once_and_list_their_accounts(engine, unique):
@@ -157,8 +164,8 @@ def test_reps_are_assigned_once_and_list_their_accounts(engine, unique):
     with SqlIdentityUnitOfWork(engine) as uow:
         uow.users.add(rep)
         uow.accounts.add(account)
-        assert uow.reps.assign(rep.id, account.id, 1.0)
-        assert not uow.reps.assign(rep.id, account.id, 2.0)
+        assert uow.reps.assign(rep.id, account.id, T1)
+        assert not uow.reps.assign(rep.id, account.id, T2)
         uow.commit()
     with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.reps.accounts_of(rep.id) == [account]
@@ -167,12 +174,13 @@ def test_reps_are_assigned_once_and_list_their_accounts(engine, unique):
 def test_audit_rows_and_outbox_mail_are_written_in_the_transaction(engine, unique, tmp_path):
     marker = unique("audit")
     with SqlIdentityUnitOfWork(engine) as uow:
-        uow.audit.record(5.0, "provisioning", marker, user_id="u", details={"role": "member"})
+        uow.audit.record(T2, "provisioning", marker, user_id="u", details={"role": "member"})
         uow.outbox.add(OutgoingMail(to=("ap@globex.test",), subject=marker, body="Hello\n", reply_to="erin@globex.test"), 5.0)
         uow.commit()
     with engine.connect() as conn:
         row = conn.execute(select(orm.audit_log).where(orm.audit_log.c.action == marker)).one()
         assert json.loads(row.details) == {"role": "member"} and row.actor == "provisioning"
+        assert aware_utc(row.at) == T2
     dispatcher = OutboxDispatcher(engine, orm.outbox, MaildirTransport(tmp_path / "mail"), "Billing <b@x.test>")
     assert dispatcher.dispatch_once() >= 1
     mail = next(m for m in read_maildir(tmp_path / "mail", newest=50) if m["Subject"] == marker)
@@ -194,7 +202,7 @@ def test_a_users_standing_comes_with_their_membership_and_account_in_one_read(en
         uow.accounts.add(account)
         uow.users.add(member)
         uow.users.add(rep)
-        uow.memberships.put(Membership(member.id, account.id, Role.MEMBER), 1.0)
+        uow.memberships.put(Membership(member.id, account.id, Role.MEMBER), T1)
         uow.commit()
     with SqlIdentityUnitOfWork(engine) as uow:
         membership = Membership(member.id, account.id, Role.MEMBER)

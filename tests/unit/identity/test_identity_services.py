@@ -1,10 +1,12 @@
 """Identity's use cases over in-memory fakes and a FakeClock (S3-S9, S11, contact forms, provisioning)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
+from billing_common.clock import utc
 from billing_common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -626,6 +628,14 @@ def test_provisioning_is_audited(deps, world, data):
     assert actions.count("user.created") == 6
     assert actions.count("membership.added") == 5
     assert actions.count("rep.assigned") == 1
+
+
+def test_provisioned_accounts_users_and_their_audit_rows_carry_the_clock_s_time_in_utc(deps, data, clock):
+    clock.advance(0.25)
+    account = provisioning.create_account(deps, "Initech", AccountKind.ONLINE, "USD", "en")
+    user = provisioning.create_user(deps, "peter@initech.test", "peter@initech.test", "Peter", "en")
+    assert account.created_at == user.created_at == data.audit[-1]["at"] == utc(clock.now())
+    assert account.created_at.utcoffset() == dt.timedelta(0)
 
 
 def test_audit_rows_never_hold_passwords(deps, world, data):
