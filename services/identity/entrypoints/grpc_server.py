@@ -14,10 +14,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
+from billing_common import limits
 from billing_common.clock import Clock, SystemClock
 from billing_common.errors import InvalidArgument
 from billing_common.grpc_server import GrpcServer
 from billing_common.service import build_service
+from billing_common.validation import MAX_ID_LENGTH
 from services.identity import bootstrap
 from services.identity.adapters import orm
 from services.identity.config import IdentitySettings
@@ -36,12 +38,15 @@ _ROLES = {pb.ROLE_BILLING_CONTACT: Role.BILLING_CONTACT, pb.ROLE_MEMBER: Role.ME
 _ROLES_OUT = {v: k for k, v in _ROLES.items()}
 
 # The longest value each string field accepts (S24); anything longer is INVALID_ARGUMENT
-# naming the field, before any work is done.
+# naming the field, before any work is done. What people type is bounded by billing_common.limits,
+# as in the portals' forms.
 FIELD_LIMITS = {
-    "login": 254, "email": 254, "password": 1024, "current_password": 1024, "new_password": 1024,
-    "token": 512, "session_token": 512, "ticket": 512, "client_address": 64, "note": 500,
-    "name": 200, "subject": 200, "message": 5000, "currency": 3, "locale": 16,
-    "account_id": 64, "user_id": 64, "rep_user_id": 64,
+    "login": limits.MAX_USER_ID, "email": limits.MAX_EMAIL, "password": limits.MAX_PASSWORD,
+    "current_password": limits.MAX_PASSWORD, "new_password": limits.MAX_PASSWORD,
+    "token": limits.MAX_TOKEN, "session_token": limits.MAX_TOKEN, "ticket": limits.MAX_TOKEN,
+    "client_address": 64, "note": limits.MAX_NOTE, "name": limits.MAX_NAME, "subject": limits.MAX_SUBJECT,
+    "message": limits.MAX_MESSAGE, "currency": 3, "locale": 16,
+    "account_id": MAX_ID_LENGTH, "user_id": MAX_ID_LENGTH, "rep_user_id": MAX_ID_LENGTH,
 }
 _DEFAULT_LIMIT = 1024
 

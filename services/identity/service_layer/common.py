@@ -9,12 +9,13 @@ import hashlib
 import secrets
 import uuid
 
+from billing_common import limits
 from billing_common.errors import InvalidArgument
 from services.identity.domain.model import ACTIVE, Principal, Role, has_control_chars
 from services.identity.service_layer.ports import UnitOfWork, UserStanding
 
-# Tokens we issue are 43 characters; anything longer is refused before it is hashed.
-MAX_TOKEN = 512
+# Tokens we issue are 43 characters; anything much longer is refused before it is hashed.
+MAX_TOKEN = limits.MAX_TOKEN
 
 
 def digest(token: str) -> str:

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from billing_common.clock import utc
 from billing_common.errors import FailedPrecondition
+from billing_common.limits import MAX_MESSAGE, MAX_NOTE, MAX_SUBJECT
 from services.identity.domain.model import MAX_NAME, Portal, Role, validate_email, validate_text
 from services.identity.service_layer import keys, messages, throttle
 from services.identity.service_layer.dependencies import Dependencies
 from services.identity.service_layer.sessions import validate_session
-
-MAX_NOTE = 500
-MAX_SUBJECT = 200
-MAX_MESSAGE = 5000
 
 
 def contact_billing_administrator(deps: Dependencies, session_token: str, portal: Portal, note: str = "") -> int:

@@ -603,13 +603,29 @@ def test_customer_care_mail_goes_to_the_configured_address_with_reply_to_the_sen
     assert mail.subject == "[Customer Care] Cannot sign in" and "Help me\nplease" in mail.body
 
 
-@pytest.mark.parametrize(("field", "value"), [("name", ""), ("email", "not-an-email"), ("subject", "two\nlines"),
-                                              ("subject", "s" * 201), ("message", "m" * 5001), ("message", "")])
+@pytest.mark.parametrize(("field", "value"), [("name", ""), ("name", "n" * 101), ("email", "not-an-email"),
+                                              ("subject", "two\nlines"), ("subject", "s" * 151),
+                                              ("message", "m" * 5001), ("message", "")])
 def test_customer_care_input_is_validated(deps, field, value):
     form = {"name": "Pat", "email": "pat@example.test", "subject": "Hi", "message": "Hello"} | {field: value}
     with pytest.raises(InvalidArgument) as err:
         contact.contact_customer_care(deps, portal=BC, client_address="203.0.113.9", **form)
     assert err.value.field == field
+
+
+def test_customer_care_takes_a_name_of_100_and_a_subject_of_150_characters_as_the_form_does(deps, data):
+    contact.contact_customer_care(deps, "n" * 100, "pat@example.test", "s" * 150, "Hello", BC, "203.0.113.9")
+    assert data.outbox[-1].subject.endswith("s" * 150)
+
+
+@pytest.mark.parametrize("make", [
+    lambda deps: provisioning.create_account(deps, "n" * 101, AccountKind.ONLINE, "USD", "en"),
+    lambda deps: provisioning.create_user(deps, "long.name", "long@example.test", "n" * 101, "en"),
+], ids=["account", "user"])
+def test_names_longer_than_100_characters_are_refused_naming_the_field(deps, make):
+    with pytest.raises(InvalidArgument) as err:
+        make(deps)
+    assert err.value.field == "name" and "100" in err.value.message
 
 
 def test_customer_care_is_rate_limited_per_client_address(deps, data):
