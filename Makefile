@@ -35,7 +35,7 @@ run: gen/.stamp translations ## Set up and run the whole system on its embedded 
 	$(PY) -m services.devstack.run
 
 migrate: gen/.stamp ## Create or upgrade every service's database
-	$(PY) -m services.devstack.run --migrate-only
+	$(PY) -m services.migrate
 
 mail: $(VENV)/.installed ## Show the newest messages of the local Maildir (var/mail)
 	$(PY) -m services.devstack.mail

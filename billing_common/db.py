@@ -7,10 +7,8 @@ datetime helpers and the migrate / empty-database helpers are shared by every se
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.pool import StaticPool
@@ -94,42 +92,56 @@ class SqlUnitOfWork:
         self._tx.commit()
 
 
-UnitOfWorkT = TypeVar("UnitOfWorkT")
+def run_migrations(engine: Engine, script_location: Path, version_table: str, revision: str = "head") -> None:
+    """`alembic upgrade head` (or to `revision`) for one service, on its own version table."""
+    _alembic(engine, script_location, version_table, "upgrade", revision)
 
 
-@dataclass(frozen=True)
-class SqlDependencies(Generic[UnitOfWorkT]):
-    """What a service built from its settings: the engine and a unit-of-work factory on it.
-    `.close()` disposes of the engine once the server has stopped."""
-
-    engine: Engine
-    uow: Callable[[], UnitOfWorkT]
-
-    def close(self) -> None:
-        self.engine.dispose()
+def revert_migrations(engine: Engine, script_location: Path, version_table: str, revision: str) -> None:
+    """`alembic downgrade revision`: back to an older schema (an operator's rollback, tests)."""
+    _alembic(engine, script_location, version_table, "downgrade", revision)
 
 
-def run_migrations(engine: Engine, script_location: Path, version_table: str) -> None:
-    """`alembic upgrade head` for one service, on its own version table."""
+def _alembic(engine: Engine, script_location: Path, version_table: str, direction: str, revision: str) -> None:
+    """Runs Alembic's upgrade or downgrade in one transaction on the engine.
+
+    On SQLite, foreign keys are not enforced while the migrations run: a batch migration
+    rebuilds a table by dropping it, and dropping a parent with enforcement on deletes its
+    children (ON DELETE CASCADE). The pragma only takes effect outside a transaction, so it is
+    set before the migrations' transaction begins; a foreign key check runs before the commit,
+    and enforcement is back on before the connection returns to the pool.
+    """
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     cfg.attributes["version_table"] = version_table
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                getattr(command, direction)(cfg, revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the migrations left rows whose foreign keys point nowhere")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
-def migrate(url_or_engine: str | Engine, script_location: Path, version_table: str) -> None:
+def migrate(url_or_engine: str | Engine, script_location: Path, version_table: str, revision: str = "head") -> None:
     """`run_migrations` on a URL (an engine made and disposed of here) or an existing engine."""
     if isinstance(url_or_engine, Engine):
-        run_migrations(url_or_engine, script_location, version_table)
+        run_migrations(url_or_engine, script_location, version_table, revision)
         return
     engine = make_engine(url_or_engine)
     try:
-        run_migrations(engine, script_location, version_table)
+        run_migrations(engine, script_location, version_table, revision)
     finally:
         engine.dispose()
 

@@ -1,4 +1,5 @@
-"""`make run`: migrate, start the five processes with one merged log, load the demo data.
+"""`make run`: migrate (services.migrate), start the five processes with one merged log, load
+the demo data. A developer's tool: nothing in production runs this package.
 
 Everything runs on the embedded defaults unless the environment says otherwise: SQLite files
 and a Maildir under var/ (BILLING_VAR_DIR moves it), and a private real Redis when REDIS_URL is
@@ -26,6 +27,7 @@ from billing.online_billing.v1 import online_billing_pb2
 from billing_common.config import ROOT, VAR
 from billing_common.embedded_redis import EmbeddedRedis
 from billing_common.grpc_client import check_health
+from services.migrate import migrate_all
 
 IDENTITY_SERVICE = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
 ONLINE_BILLING_SERVICE = online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
@@ -80,20 +82,6 @@ def processes(env: dict[str, str]) -> list[Proc]:
               "web.enterprise_portal.wsgi:app"],
              ("http", env["ENTERPRISE_PORTAL_URL"])),
     ]
-
-
-def migrate_all() -> None:
-    """Each service migrates its own database with its own Alembic environment."""
-    from services.enterprise_portal import bootstrap as enterprise
-    from services.enterprise_portal.config import EnterprisePortalSettings
-    from services.identity import bootstrap as identity
-    from services.identity.config import IdentitySettings
-    from services.online_billing import bootstrap as online
-    from services.online_billing.config import OnlineBillingSettings
-
-    identity.migrate(IdentitySettings())
-    online.migrate(OnlineBillingSettings())
-    enterprise.migrate(EnterprisePortalSettings())
 
 
 def databases_empty() -> list[bool]:
@@ -204,7 +192,6 @@ def port_free(bind: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--migrate-only", action="store_true", help="create/upgrade the databases and exit")
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo data")
     args = parser.parse_args(argv)
 
@@ -213,9 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     VAR.mkdir(parents=True, exist_ok=True)
 
     migrate_all()
-    if args.migrate_only:
-        print("databases migrated")
-        return 0
 
     busy = [f"{name}={env[name]}" for name in DEFAULT_BINDS if not port_free(env[name])]
     if busy:

@@ -12,13 +12,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import structlog
+from sqlalchemy import Engine
 
 from billing_common import db
-from billing_common.clock import Clock, SystemClock, utc
+from billing_common.clock import Clock, utc
+from billing_common.dependencies import build_sql_dependencies
 from billing_common.money import Money
 from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment, due_date
+from services.enterprise_portal.service_layer.dependencies import Dependencies
 
 log = structlog.get_logger()
 
@@ -27,11 +30,12 @@ VERSION_TABLE = "enterprise_portal_alembic_version"
 
 
 def build_dependencies(
-    settings: EnterprisePortalSettings,
-) -> db.SqlDependencies[SqlEnterprisePortalUnitOfWork]:
-    """The engine and the unit-of-work factory the servicer runs on; `.close()` disposes of them."""
-    engine = db.make_engine(settings.database_url)
-    return db.SqlDependencies(engine, lambda: SqlEnterprisePortalUnitOfWork(engine))
+    settings: EnterprisePortalSettings, *, engine: Engine | None = None, clock: Clock | None = None
+) -> Dependencies:
+    """The use cases' dependencies over a SQL unit of work. Anything passed in is used as is
+    (tests); the rest is built from settings, and `.close()` disposes of what was built here."""
+    return build_sql_dependencies(Dependencies, settings.database_url, SqlEnterprisePortalUnitOfWork,
+                                  engine=engine, clock=clock)
 
 
 def migrate(settings: EnterprisePortalSettings) -> None:
@@ -56,9 +60,9 @@ def seed_demo(
     if "globex" not in accounts or not database_is_empty(settings):
         log.info("enterprise_portal demo not loaded (already has data, or no globex account)")
         return False
-    today = utc((clock or SystemClock()).now()).date()
-    deps = build_dependencies(settings)
+    deps = build_dependencies(settings, clock=clock)
     try:
+        today = utc(deps.clock.now()).date()
         with deps.uow() as uow:
             for invoice in globex_invoices(accounts["globex"], today):
                 uow.invoices.add(invoice)

@@ -1,6 +1,6 @@
 """Builds identity's dependencies from settings; nothing here runs at import.
 
-Used by the gRPC entrypoint, the run supervisor (migrate, database_is_empty) and the tests.
+Used by the gRPC entrypoint, services.migrate, the dev supervisor (database_is_empty) and the tests.
 """
 from __future__ import annotations
 
@@ -9,18 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
-
 from sqlalchemy import Engine
 
-from billing_common.clock import Clock, SystemClock
 from billing_common import db
-from billing_common.db import make_engine
+from billing_common.clock import Clock
+from billing_common.dependencies import build_sql_dependencies
 from services.identity.adapters.hashing import Argon2Hasher
-from services.identity.adapters.repository import IdentityUnitOfWork
 from services.identity.adapters.store import RedisStore
+from services.identity.adapters.unit_of_work import SqlIdentityUnitOfWork
 from services.identity.config import IdentitySettings
+from services.identity.service_layer.dependencies import Dependencies, run_now
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
-from services.identity.service_layer.services import Dependencies
 
 log = structlog.get_logger()
 
@@ -60,37 +59,19 @@ def build_dependencies(
     Call `.close()` on the result to dispose of what was built here.
     """
     closers: list[Callable[[], None]] = []
-    defer: Callable[[Callable[[], None]], None] = _run_now
+    defer: Callable[[Callable[[], None]], None] = run_now
     if background:
         deferred = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity-deferred")
         defer = lambda work: deferred.submit(_logged, work)  # noqa: E731
         closers.append(lambda: deferred.shutdown(wait=True))
-    if engine is None:
-        engine = make_engine(settings.database_url)
-        closers.append(engine.dispose)
     if store is None:
         redis_store = RedisStore.from_url(settings.redis_url, settings.redis_prefix)
         closers.append(redis_store.close)
         store = redis_store
-    built_engine = engine
-
-    def uow() -> IdentityUnitOfWork:
-        return IdentityUnitOfWork(built_engine)
-
-    return Dependencies(
-        settings=settings,
-        uow=uow,
-        store=store,
-        hasher=hasher or password_hasher(settings),
-        clock=clock or SystemClock(),
-        engine=built_engine,
-        closers=closers,
-        defer=defer,
+    return build_sql_dependencies(
+        Dependencies, settings.database_url, SqlIdentityUnitOfWork, engine=engine, clock=clock, closers=closers,
+        settings=settings, store=store, hasher=hasher or password_hasher(settings), defer=defer,
     )
-
-
-def _run_now(work: Callable[[], None]) -> None:
-    work()
 
 
 def _logged(work: Callable[[], None]) -> None:

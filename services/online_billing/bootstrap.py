@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import structlog
+from sqlalchemy import Engine
 
 from billing_common import db
-from billing_common.clock import Clock, SystemClock, utc
+from billing_common.clock import Clock, utc
+from billing_common.dependencies import build_sql_dependencies
 from billing_common.money import Money
 from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 from services.online_billing.config import OnlineBillingSettings
@@ -25,6 +27,7 @@ from services.online_billing.domain.model import (
     Subscription,
     SubscriptionStatus,
 )
+from services.online_billing.service_layer.dependencies import Dependencies
 
 log = structlog.get_logger()
 
@@ -56,11 +59,12 @@ DEMO_SUBSCRIPTIONS: dict[str, tuple[str, int, BillingInterval, str]] = {
 
 
 def build_dependencies(
-    settings: OnlineBillingSettings,
-) -> db.SqlDependencies[SqlOnlineBillingUnitOfWork]:
-    """The engine and the unit-of-work factory the servicer runs on; `.close()` disposes of them."""
-    engine = db.make_engine(settings.database_url)
-    return db.SqlDependencies(engine, lambda: SqlOnlineBillingUnitOfWork(engine))
+    settings: OnlineBillingSettings, *, engine: Engine | None = None, clock: Clock | None = None
+) -> Dependencies:
+    """The use cases' dependencies over a SQL unit of work. Anything passed in is used as is
+    (tests); the rest is built from settings, and `.close()` disposes of what was built here."""
+    return build_sql_dependencies(Dependencies, settings.database_url, SqlOnlineBillingUnitOfWork,
+                                  engine=engine, clock=clock)
 
 
 def migrate(settings: OnlineBillingSettings) -> None:
@@ -85,11 +89,10 @@ def seed_demo(
     if not database_is_empty(settings):
         log.info("online_billing already has data; demo not loaded")
         return False
-    now = utc((clock or SystemClock()).now())
-    # Periods start on the first of this month, so the monthly one ends next month.
-    period_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    deps = build_dependencies(settings)
+    deps = build_dependencies(settings, clock=clock)
     try:
+        # Periods start on the first of this month, so the monthly one ends next month.
+        period_start = utc(deps.clock.now()).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         with deps.uow() as uow:
             for plan in PLANS:
                 uow.plans.add(plan)

@@ -1,8 +1,7 @@
 """In-memory twins of the SQL repository and unit of work, for unit tests."""
 from __future__ import annotations
 
-from typing import Self
-
+from billing_common.memory import BaseInMemoryUnitOfWork
 from services.enterprise_portal.domain.model import Invoice
 
 
@@ -26,16 +25,7 @@ class InMemoryInvoiceRepository:
         return max(mine, key=lambda i: (i.issued_on, i.number)).currency if mine else None
 
 
-class InMemoryUnitOfWork:
+class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
     def __init__(self, invoices: list[Invoice] | None = None) -> None:
+        super().__init__()
         self.invoices = InMemoryInvoiceRepository(invoices)
-        self.committed = False
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def commit(self) -> None:
-        self.committed = True

@@ -1,5 +1,5 @@
 """enterprise_portal's tables (SQLAlchemy Core). Alembic's migrations must match this
-metadata; tests/integration/enterprise_portal/test_migrations.py compares them."""
+metadata; tests/integration/enterprise_portal/test_migrations_and_bootstrap.py compares them."""
 from __future__ import annotations
 
 from sqlalchemy import (

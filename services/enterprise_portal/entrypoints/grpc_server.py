@@ -5,8 +5,6 @@ orders, quotes, invoice history and online payments come in later issues.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import grpc
 from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
 from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
@@ -18,18 +16,18 @@ from services.enterprise_portal import bootstrap
 from services.enterprise_portal.adapters import orm
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.service_layer import services
-from services.enterprise_portal.service_layer.ports import UnitOfWork
+from services.enterprise_portal.service_layer.dependencies import Dependencies
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
 
 
 class EnterprisePortalServicer(enterprise_portal_pb2_grpc.EnterprisePortalServiceServicer):
-    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
-        self.uow_factory = uow_factory
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
 
     def GetOpenInvoiceSummary(self, request: pb.GetOpenInvoiceSummaryRequest, context: grpc.ServicerContext
                               ) -> pb.GetOpenInvoiceSummaryResponse:
-        summary = services.get_open_invoice_summary(self.uow_factory(), request.account_id)
+        summary = services.get_open_invoice_summary(self.deps, request.account_id)
         return pb.GetOpenInvoiceSummaryResponse(open_count=summary.open_count, total_due=to_proto(summary.total_due))
 
 
@@ -37,7 +35,7 @@ def build(settings: EnterprisePortalSettings) -> GrpcServer:
     """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine."""
     deps = bootstrap.build_dependencies(settings)
-    servicer = EnterprisePortalServicer(deps.uow)
+    servicer = EnterprisePortalServicer(deps)
     return build_service(
         settings,
         service_name=SERVICE_NAME,

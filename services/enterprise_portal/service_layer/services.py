@@ -7,10 +7,10 @@ from services.enterprise_portal.domain.model import (
     OpenInvoiceSummary,
     summarise_open_invoices,
 )
-from services.enterprise_portal.service_layer.ports import UnitOfWork
+from services.enterprise_portal.service_layer.dependencies import Dependencies
 
 
-def get_open_invoice_summary(uow: UnitOfWork, account_id: str) -> OpenInvoiceSummary:
+def get_open_invoice_summary(deps: Dependencies, account_id: str) -> OpenInvoiceSummary:
     """How many of the account's invoices are open and what is still due on them.
 
     Never NOT_FOUND: accounts belong to identity, and one without invoices simply has none
@@ -19,7 +19,7 @@ def get_open_invoice_summary(uow: UnitOfWork, account_id: str) -> OpenInvoiceSum
     Raises InvalidArgument(field="account_id") for a malformed id.
     """
     require_id(account_id, "account_id")
-    with uow:
+    with deps.uow() as uow:
         invoices = uow.invoices.open_for_account(account_id)
         currency = invoices[0].currency if invoices else uow.invoices.latest_currency(account_id)
     return summarise_open_invoices(invoices, currency or DEFAULT_CURRENCY)

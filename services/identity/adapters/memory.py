@@ -1,4 +1,4 @@
-"""In-memory twins of the SQL unit of work and repositories, for unit tests.
+"""In-memory twins of the SQL unit of work and repositories, and of the Redis store, for unit tests.
 
 A unit of work works on a copy of the data and publishes it on commit, so a use case that
 fails half-way leaves nothing behind, as with the real transaction.
@@ -6,17 +6,21 @@ fails half-way leaves nothing behind, as with the real transaction.
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import json
+import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Self
+from typing import Any
 
 from billing_common.errors import AlreadyExists
+from billing_common.memory import BaseInMemoryUnitOfWork
 from billing_common.outbox import OutgoingMail
 from services.identity.domain.model import Account, Membership, Role, User
 from services.identity.service_layer.ports import UserStanding
 
 
 @dataclass
-class MemoryData:
+class InMemoryData:
     accounts: dict[str, Account] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     memberships: dict[str, Membership] = field(default_factory=dict)
@@ -26,11 +30,11 @@ class MemoryData:
 
 
 class _Repo:
-    def __init__(self, data: MemoryData) -> None:
+    def __init__(self, data: InMemoryData) -> None:
         self.data = data
 
 
-class MemoryAccountRepository(_Repo):
+class InMemoryAccountRepository(_Repo):
     def add(self, account: Account) -> None:
         self.data.accounts[account.id] = replace(account)
 
@@ -39,7 +43,7 @@ class MemoryAccountRepository(_Repo):
         return replace(a) if a else None
 
 
-class MemoryUserRepository(_Repo):
+class InMemoryUserRepository(_Repo):
     def add(self, user: User) -> None:
         if self.taken(user.login_normalized) or self.taken(user.email_normalized):
             raise AlreadyExists("This user ID or email address is already in use.", field="login")
@@ -76,11 +80,11 @@ class MemoryUserRepository(_Repo):
         self.data.users[user_id].password_hash = password_hash
 
 
-class MemoryMembershipRepository(_Repo):
+class InMemoryMembershipRepository(_Repo):
     def for_user(self, user_id: str) -> Membership | None:
         return self.data.memberships.get(user_id)
 
-    def put(self, membership: Membership, now: float) -> None:
+    def put(self, membership: Membership, now: dt.datetime) -> None:
         self.data.memberships[membership.user_id] = membership
 
     def remove(self, user_id: str) -> None:
@@ -94,8 +98,8 @@ class MemoryMembershipRepository(_Repo):
         return sorted(found, key=lambda u: (u.name, u.id))
 
 
-class MemoryRepRepository(_Repo):
-    def assign(self, rep_user_id: str, account_id: str, now: float) -> bool:
+class InMemoryRepRepository(_Repo):
+    def assign(self, rep_user_id: str, account_id: str, now: dt.datetime) -> bool:
         if (rep_user_id, account_id) in self.data.reps:
             return False
         self.data.reps.add((rep_user_id, account_id))
@@ -106,9 +110,9 @@ class MemoryRepRepository(_Repo):
         return sorted(found, key=lambda a: (a.name, a.id))
 
 
-class MemoryAuditLog(_Repo):
+class InMemoryAuditLog(_Repo):
     def record(
-        self, at: float, actor: str, action: str, *, user_id: str | None = None,
+        self, at: dt.datetime, actor: str, action: str, *, user_id: str | None = None,
         account_id: str | None = None, details: dict[str, Any] | None = None,
     ) -> None:
         self.data.audit.append(
@@ -117,42 +121,120 @@ class MemoryAuditLog(_Repo):
         )
 
 
-class MemoryOutbox(_Repo):
+class InMemoryOutbox(_Repo):
     def add(self, mail: OutgoingMail, now: float) -> None:
         self.data.outbox.append(mail)
 
 
-class MemoryUnitOfWork:
-    """Opened by `MemoryUnitOfWork.factory(data)` the way the SQL one is opened per call."""
+class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
+    """Opened by `InMemoryUnitOfWork.factory(data)` the way the SQL one is opened per call."""
 
-    def __init__(self, data: MemoryData) -> None:
+    def __init__(self, data: InMemoryData) -> None:
+        super().__init__()
         self.committed_data = data
-        self.commits = 0
 
     @classmethod
-    def factory(cls, data: MemoryData | None = None) -> Any:
-        shared = data if data is not None else MemoryData()
+    def factory(cls, data: InMemoryData | None = None) -> Any:
+        shared = data if data is not None else InMemoryData()
 
-        def make() -> MemoryUnitOfWork:
+        def make() -> InMemoryUnitOfWork:
             return cls(shared)
 
         make.data = shared  # type: ignore[attr-defined]
         return make
 
-    def __enter__(self) -> Self:
+    def _begin(self) -> None:
         self.work = copy.deepcopy(self.committed_data)
-        self.accounts = MemoryAccountRepository(self.work)
-        self.users = MemoryUserRepository(self.work)
-        self.memberships = MemoryMembershipRepository(self.work)
-        self.reps = MemoryRepRepository(self.work)
-        self.audit = MemoryAuditLog(self.work)
-        self.outbox = MemoryOutbox(self.work)
-        return self
+        self.accounts = InMemoryAccountRepository(self.work)
+        self.users = InMemoryUserRepository(self.work)
+        self.memberships = InMemoryMembershipRepository(self.work)
+        self.reps = InMemoryRepRepository(self.work)
+        self.audit = InMemoryAuditLog(self.work)
+        self.outbox = InMemoryOutbox(self.work)
 
-    def __exit__(self, *exc: object) -> None:
-        self.work = MemoryData()
+    def _end(self) -> None:
+        self.work = InMemoryData()
 
-    def commit(self) -> None:
+    def _publish(self) -> None:
         for name in ("accounts", "users", "memberships", "reps", "audit", "outbox"):
             setattr(self.committed_data, name, getattr(self.work, name))
-        self.commits += 1
+
+
+class InMemoryStore:
+    """RedisStore's interface over dicts. TTLs are ignored: the use cases judge expiry anyway."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.sets: dict[str, set[str]] = {}
+        self.zsets: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        self.values[key] = json.dumps(value)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self.values.get(key)
+        return json.loads(raw) if raw is not None else None
+
+    def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        return [self.get(key) for key in keys]
+
+    def put_with_member(
+        self, key: str, value: dict[str, Any], ttl: float, set_key: str, member: str, set_ttl: float,
+        delete: tuple[str, ...] = (),
+    ) -> None:
+        self.delete(*delete)
+        self.put(key, value, ttl)
+        self.set_add(set_key, member, set_ttl)
+
+    def touch_session(
+        self, key: str, portal: str, now: float, idle_timeout: float, absolute_timeout: float
+    ) -> dict[str, Any] | None:
+        # The same rules as RedisStore's script, under the lock as the script is atomic.
+        with self.lock:
+            raw = self.values.get(key)
+            if raw is None:
+                return None
+            session = json.loads(raw)
+            if session.get("portal") != portal:
+                return None
+            if (now >= session["last_seen_at"] + idle_timeout
+                    or now >= session["authenticated_at"] + absolute_timeout):
+                del self.values[key]
+                return None
+            session["last_seen_at"] = now
+            self.values[key] = json.dumps(session)
+            return session
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        with self.lock:
+            raw = self.values.pop(key, None)
+        return json.loads(raw) if raw is not None else None
+
+    def delete(self, *keys: str) -> None:
+        for key in keys:
+            self.values.pop(key, None)
+            self.sets.pop(key, None)
+            self.zsets.pop(key, None)
+
+    def set_add(self, key: str, member: str, ttl: float) -> None:
+        self.sets.setdefault(key, set()).add(member)
+
+    def set_remove(self, key: str, *members: str) -> None:
+        self.sets.get(key, set()).difference_update(members)
+
+    def set_members(self, key: str) -> set[str]:
+        return set(self.sets.get(key, set()))
+
+    def record_event(self, key: str, at: float, window: float) -> None:
+        events = [t for t in self.zsets.get(key, []) if t >= at - window]
+        self.zsets[key] = sorted([*events, at])
+
+    def events(self, key: str, since: float) -> list[float]:
+        return [t for t in self.zsets.get(key, []) if t >= since]
+
+    def clear_events(self, key: str) -> None:
+        self.zsets.pop(key, None)
+
+    def close(self) -> None:
+        pass

@@ -1,11 +1,17 @@
-"""SQLAlchemy Core tables of the identity database (Alembic migrations mirror these)."""
+"""identity's tables (SQLAlchemy Core). Alembic's migrations must match this metadata;
+tests/integration/identity/test_identity_sql.py and test_identity_migrations.py compare them.
+
+Times are timezone-aware UTC datetimes (billing_common.db.to_utc / aware_utc), as in the other
+services; only the mail outbox, the same table in every service, keeps epoch seconds.
+"""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
 
+from billing_common.db import NAMING
 from billing_common.outbox import outbox_table
 
-metadata = MetaData()
+metadata = MetaData(naming_convention=NAMING)
 
 accounts = Table(
     "accounts",
@@ -16,7 +22,7 @@ accounts = Table(
     Column("status", String(16), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("locale", String(16), nullable=False),
-    Column("created_at", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 users = Table(
@@ -33,7 +39,7 @@ users = Table(
     Column("password_hash", String(255)),
     Column("staff", Boolean, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("created_at", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 # The primary key on user_id is the "one account per user" rule.
@@ -43,7 +49,7 @@ memberships = Table(
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("account_id", String(36), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("role", String(16), nullable=False),
-    Column("created_at", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 rep_accounts = Table(
@@ -51,14 +57,14 @@ rep_accounts = Table(
     metadata,
     Column("rep_user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("account_id", String(36), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
-    Column("created_at", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 audit_log = Table(
     "audit_log",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", Float, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
     # A user id, or "provisioning" / "reset-link" for calls without a signed-in person.
     Column("actor", String(64), nullable=False),
     Column("action", String(64), nullable=False),

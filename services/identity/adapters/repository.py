@@ -1,13 +1,14 @@
-"""SQL repositories over the Core tables, and the unit of work that hands them out."""
+"""SQL repositories over the Core tables (adapters/unit_of_work.py hands them out)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing_common.db import SqlUnitOfWork
+from billing_common.db import aware_utc, to_utc
 from billing_common.errors import AlreadyExists
 from billing_common.outbox import OutgoingMail, enqueue
 from services.identity.adapters import orm
@@ -15,17 +16,24 @@ from services.identity.domain.model import Account, AccountKind, Membership, Rol
 from services.identity.service_layer.ports import UserStanding
 
 
+def _stored(moment: dt.datetime | None) -> dt.datetime:
+    if moment is None:
+        raise ValueError("an account or user is stored with the time it was created")
+    return to_utc(moment)
+
+
 def _account(row: Row[Any]) -> Account:
     return Account(
         id=row.id, name=row.name, kind=AccountKind(row.kind), currency=row.currency,
-        locale=row.locale, status=row.status, created_at=row.created_at,
+        locale=row.locale, status=row.status, created_at=aware_utc(row.created_at),
     )
 
 
 def _user(row: Row[Any]) -> User:
     return User(
         id=row.id, login=row.login, email=row.email, name=row.name, locale=row.locale,
-        password_hash=row.password_hash, staff=row.staff, status=row.status, created_at=row.created_at,
+        password_hash=row.password_hash, staff=row.staff, status=row.status,
+        created_at=aware_utc(row.created_at),
     )
 
 
@@ -35,7 +43,7 @@ def _standing(row: Row[Any]) -> UserStanding:
         return UserStanding(user, None, None)
     account = None if row.a_id is None else Account(
         id=row.a_id, name=row.a_name, kind=AccountKind(row.a_kind), currency=row.a_currency,
-        locale=row.a_locale, status=row.a_status, created_at=row.a_created_at,
+        locale=row.a_locale, status=row.a_status, created_at=aware_utc(row.a_created_at),
     )
     return UserStanding(user, Membership(user.id, row.m_account_id, Role(row.m_role)), account)
 
@@ -63,7 +71,7 @@ class SqlAccountRepository:
         self.conn.execute(
             insert(orm.accounts).values(
                 id=account.id, name=account.name, kind=account.kind.value, status=account.status,
-                currency=account.currency, locale=account.locale, created_at=account.created_at,
+                currency=account.currency, locale=account.locale, created_at=_stored(account.created_at),
             )
         )
 
@@ -85,7 +93,7 @@ class SqlUserRepository:
                         id=user.id, login=user.login, login_normalized=normalize_login(user.login),
                         email=user.email, email_normalized=normalize_login(user.email), name=user.name,
                         locale=user.locale, password_hash=user.password_hash, staff=user.staff,
-                        status=user.status, created_at=user.created_at,
+                        status=user.status, created_at=_stored(user.created_at),
                     )
                 )
         except IntegrityError:
@@ -132,7 +140,7 @@ class SqlMembershipRepository:
         row = self.conn.execute(select(orm.memberships).where(orm.memberships.c.user_id == user_id)).first()
         return Membership(row.user_id, row.account_id, Role(row.role)) if row else None
 
-    def put(self, membership: Membership, now: float) -> None:
+    def put(self, membership: Membership, now: dt.datetime) -> None:
         m = orm.memberships
         done = self.conn.execute(
             update(m).where(m.c.user_id == membership.user_id)
@@ -142,7 +150,7 @@ class SqlMembershipRepository:
             self.conn.execute(
                 insert(m).values(
                     user_id=membership.user_id, account_id=membership.account_id,
-                    role=membership.role.value, created_at=now,
+                    role=membership.role.value, created_at=to_utc(now),
                 )
             )
 
@@ -163,13 +171,14 @@ class SqlRepRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def assign(self, rep_user_id: str, account_id: str, now: float) -> bool:
+    def assign(self, rep_user_id: str, account_id: str, now: dt.datetime) -> bool:
         r = orm.rep_accounts.c
         if self.conn.execute(
             select(r.rep_user_id).where(r.rep_user_id == rep_user_id, r.account_id == account_id)
         ).first():
             return False
-        self.conn.execute(insert(orm.rep_accounts).values(rep_user_id=rep_user_id, account_id=account_id, created_at=now))
+        self.conn.execute(insert(orm.rep_accounts).values(rep_user_id=rep_user_id, account_id=account_id,
+                                                          created_at=to_utc(now)))
         return True
 
     def accounts_of(self, rep_user_id: str) -> list[Account]:
@@ -186,12 +195,12 @@ class SqlAuditLog:
         self.conn = conn
 
     def record(
-        self, at: float, actor: str, action: str, *, user_id: str | None = None,
+        self, at: dt.datetime, actor: str, action: str, *, user_id: str | None = None,
         account_id: str | None = None, details: dict[str, Any] | None = None,
     ) -> None:
         self.conn.execute(
             insert(orm.audit_log).values(
-                at=at, actor=actor, action=action, user_id=user_id, account_id=account_id,
+                at=to_utc(at), actor=actor, action=action, user_id=user_id, account_id=account_id,
                 details=json.dumps(details or {}, sort_keys=True),
             )
         )
@@ -203,15 +212,3 @@ class SqlOutbox:
 
     def add(self, mail: OutgoingMail, now: float) -> None:
         enqueue(self.conn, orm.outbox, mail, now)
-
-
-class IdentityUnitOfWork(SqlUnitOfWork):
-    """One transaction over the identity database with every repository attached."""
-
-    def _open(self, connection: Connection) -> None:
-        self.accounts = SqlAccountRepository(connection)
-        self.users = SqlUserRepository(connection)
-        self.memberships = SqlMembershipRepository(connection)
-        self.reps = SqlRepRepository(connection)
-        self.audit = SqlAuditLog(connection)
-        self.outbox = SqlOutbox(connection)

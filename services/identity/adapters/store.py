@@ -1,4 +1,6 @@
-"""Short-lived state in Redis (sessions, tickets, reset tokens, rate-limit events), and its fake.
+"""Short-lived state in Redis (sessions, tickets, reset tokens, rate-limit events).
+
+Its in-memory twin is adapters/memory.py's InMemoryStore; the key names are service_layer/keys.py.
 
 Values are JSON. Expiry is judged by the use cases from the clock timestamps inside the
 values; the Redis TTL set here only cleans up after them.
@@ -7,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import uuid
 from typing import Any
 
@@ -146,83 +147,3 @@ class RedisStore:
 
     def clear_events(self, key: str) -> None:
         self.r.delete(self._k(key))
-
-
-class MemoryStore:
-    """The same interface in a dict. TTLs are ignored: the use cases judge expiry anyway."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-        self.sets: dict[str, set[str]] = {}
-        self.zsets: dict[str, list[float]] = {}
-        self.lock = threading.Lock()
-
-    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
-        self.values[key] = json.dumps(value)
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        raw = self.values.get(key)
-        return json.loads(raw) if raw is not None else None
-
-    def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
-        return [self.get(key) for key in keys]
-
-    def put_with_member(
-        self, key: str, value: dict[str, Any], ttl: float, set_key: str, member: str, set_ttl: float,
-        delete: tuple[str, ...] = (),
-    ) -> None:
-        self.delete(*delete)
-        self.put(key, value, ttl)
-        self.set_add(set_key, member, set_ttl)
-
-    def touch_session(
-        self, key: str, portal: str, now: float, idle_timeout: float, absolute_timeout: float
-    ) -> dict[str, Any] | None:
-        # The same rules as RedisStore's script, under the lock as the script is atomic.
-        with self.lock:
-            raw = self.values.get(key)
-            if raw is None:
-                return None
-            session = json.loads(raw)
-            if session.get("portal") != portal:
-                return None
-            if (now >= session["last_seen_at"] + idle_timeout
-                    or now >= session["authenticated_at"] + absolute_timeout):
-                del self.values[key]
-                return None
-            session["last_seen_at"] = now
-            self.values[key] = json.dumps(session)
-            return session
-
-    def take(self, key: str) -> dict[str, Any] | None:
-        with self.lock:
-            raw = self.values.pop(key, None)
-        return json.loads(raw) if raw is not None else None
-
-    def delete(self, *keys: str) -> None:
-        for key in keys:
-            self.values.pop(key, None)
-            self.sets.pop(key, None)
-            self.zsets.pop(key, None)
-
-    def set_add(self, key: str, member: str, ttl: float) -> None:
-        self.sets.setdefault(key, set()).add(member)
-
-    def set_remove(self, key: str, *members: str) -> None:
-        self.sets.get(key, set()).difference_update(members)
-
-    def set_members(self, key: str) -> set[str]:
-        return set(self.sets.get(key, set()))
-
-    def record_event(self, key: str, at: float, window: float) -> None:
-        events = [t for t in self.zsets.get(key, []) if t >= at - window]
-        self.zsets[key] = sorted([*events, at])
-
-    def events(self, key: str, since: float) -> list[float]:
-        return [t for t in self.zsets.get(key, []) if t >= since]
-
-    def clear_events(self, key: str) -> None:
-        self.zsets.pop(key, None)
-
-    def close(self) -> None:
-        pass

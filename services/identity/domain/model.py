@@ -1,11 +1,12 @@
 """Accounts, users, memberships, and the rule that sends each person to their portal."""
 from __future__ import annotations
 
+import datetime as dt
 import enum
-import re
 import unicodedata
 from dataclasses import dataclass
 
+from billing_common import limits
 from billing_common.errors import InvalidArgument
 
 
@@ -39,7 +40,8 @@ class Account:
     currency: str
     locale: str
     status: str = ACTIVE
-    created_at: float = 0.0
+    # When it was provisioned (aware, UTC); None only before it is stored.
+    created_at: dt.datetime | None = None
 
 
 @dataclass
@@ -61,7 +63,8 @@ class User:
     password_hash: str | None = None
     staff: bool = False
     status: str = ACTIVE
-    created_at: float = 0.0
+    # When it was provisioned (aware, UTC); None only before it is stored.
+    created_at: dt.datetime | None = None
 
     @property
     def login_normalized(self) -> str:
@@ -119,12 +122,9 @@ def may_sign_in_at(portal: Portal, role: Role) -> bool:
 
 # --- user IDs ("login"): a user name or an email address --------------------------------
 
-MAX_LOGIN = 254
-MAX_NAME = 200
-_USER_NAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
-# Deliberately simple: one @, no spaces or control characters, a dot in the domain. The
-# mailbox is proved by the reset mail, not by a regular expression.
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+# The shapes and limits come from billing_common.limits, which the portals' forms share.
+MAX_LOGIN = limits.MAX_USER_ID
+MAX_NAME = limits.MAX_NAME
 
 
 def normalize_login(login: str) -> str:
@@ -133,12 +133,12 @@ def normalize_login(login: str) -> str:
 
 
 def is_valid_login(login: str) -> bool:
-    return bool(_USER_NAME.fullmatch(login)) or is_valid_email(login)
+    return bool(limits.USER_NAME.fullmatch(login)) or is_valid_email(login)
 
 
 def is_valid_email(email: str) -> bool:
     # Lower-casing can lengthen some letters, and the lower-cased form is what is stored.
-    return (len(normalize_login(email)) <= MAX_LOGIN and bool(_EMAIL.fullmatch(email))
+    return (len(normalize_login(email)) <= limits.MAX_EMAIL and bool(limits.EMAIL.fullmatch(email))
             and not has_control_chars(email))
 
 

@@ -9,11 +9,13 @@ import functools
 import unicodedata
 from pathlib import Path
 
+from billing_common import limits
 from billing_common.errors import InvalidArgument
 
-MIN_LENGTH = 8
-# Accepted in full, never truncated: argon2 hashes any length. The bound only stops abuse.
-MAX_LENGTH = 1024
+# From billing_common.limits, which the portals' forms share: accepted in full, never truncated
+# (argon2 hashes any length); the upper bound only stops abuse.
+MIN_LENGTH = limits.MIN_PASSWORD
+MAX_LENGTH = limits.MAX_PASSWORD
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 
 

@@ -14,15 +14,18 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
+from billing_common import limits
 from billing_common.clock import Clock, SystemClock
 from billing_common.errors import InvalidArgument
 from billing_common.grpc_server import GrpcServer
 from billing_common.service import build_service
+from billing_common.validation import MAX_ID_LENGTH
 from services.identity import bootstrap
 from services.identity.adapters import orm
 from services.identity.config import IdentitySettings
 from services.identity.domain.model import Account, AccountKind, Portal, Principal, Role, User
-from services.identity.service_layer import services
+from services.identity.service_layer import accounts, authentication, contact, passwords, provisioning, sessions
+from services.identity.service_layer.dependencies import Dependencies
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
@@ -35,12 +38,15 @@ _ROLES = {pb.ROLE_BILLING_CONTACT: Role.BILLING_CONTACT, pb.ROLE_MEMBER: Role.ME
 _ROLES_OUT = {v: k for k, v in _ROLES.items()}
 
 # The longest value each string field accepts (S24); anything longer is INVALID_ARGUMENT
-# naming the field, before any work is done.
+# naming the field, before any work is done. What people type is bounded by billing_common.limits,
+# as in the portals' forms.
 FIELD_LIMITS = {
-    "login": 254, "email": 254, "password": 1024, "current_password": 1024, "new_password": 1024,
-    "token": 512, "session_token": 512, "ticket": 512, "client_address": 64, "note": 500,
-    "name": 200, "subject": 200, "message": 5000, "currency": 3, "locale": 16,
-    "account_id": 64, "user_id": 64, "rep_user_id": 64,
+    "login": limits.MAX_USER_ID, "email": limits.MAX_EMAIL, "password": limits.MAX_PASSWORD,
+    "current_password": limits.MAX_PASSWORD, "new_password": limits.MAX_PASSWORD,
+    "token": limits.MAX_TOKEN, "session_token": limits.MAX_TOKEN, "ticket": limits.MAX_TOKEN,
+    "client_address": 64, "note": limits.MAX_NOTE, "name": limits.MAX_NAME, "subject": limits.MAX_SUBJECT,
+    "message": limits.MAX_MESSAGE, "currency": 3, "locale": 16,
+    "account_id": MAX_ID_LENGTH, "user_id": MAX_ID_LENGTH, "rep_user_id": MAX_ID_LENGTH,
 }
 _DEFAULT_LIMIT = 1024
 
@@ -84,7 +90,7 @@ def _principal(p: Principal) -> pb.Principal:
                         role=_ROLES_OUT[p.role], account=_account(p.account) if p.account else None)
 
 
-def _session(s: services.SessionInfo) -> pb.Session:
+def _session(s: sessions.SessionInfo) -> pb.Session:
     return pb.Session(token=s.token, portal=_PORTALS_OUT[s.portal], authenticated_at=_ts(s.authenticated_at),
                       idle_expires_at=_ts(s.idle_expires_at), absolute_expires_at=_ts(s.absolute_expires_at))
 
@@ -104,12 +110,12 @@ def _rpc(method: F) -> F:
 
 
 class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
-    def __init__(self, deps: services.Dependencies) -> None:
+    def __init__(self, deps: Dependencies) -> None:
         self.deps = deps
 
     @_rpc
     def Authenticate(self, request, context):  # type: ignore[no-untyped-def]
-        r = services.authenticate(self.deps, request.login, request.password, _portal(request.portal),
+        r = authentication.authenticate(self.deps, request.login, request.password, _portal(request.portal),
                                   request.client_address)
         return pb.AuthenticateResponse(
             principal=_principal(r.principal), home_portal=_PORTALS_OUT[r.home_portal],
@@ -117,93 +123,93 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @_rpc
     def ValidateSession(self, request, context):  # type: ignore[no-untyped-def]
-        r = services.validate_session(self.deps, request.token, _portal(request.portal))
+        r = sessions.validate_session(self.deps, request.token, _portal(request.portal))
         return pb.ValidateSessionResponse(principal=_principal(r.principal), session=_session(r.session))
 
     @_rpc
     def SignOut(self, request, context):  # type: ignore[no-untyped-def]
-        services.sign_out(self.deps, request.token)
+        sessions.sign_out(self.deps, request.token)
         return pb.SignOutResponse()
 
     @_rpc
     def IssueHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
-        ticket, target = services.issue_handoff_ticket(self.deps, request.session_token, _portal(request.portal))
+        ticket, target = sessions.issue_handoff_ticket(self.deps, request.session_token, _portal(request.portal))
         return pb.IssueHandoffTicketResponse(ticket=ticket, target_portal=_PORTALS_OUT[target])
 
     @_rpc
     def RedeemHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
-        r = services.redeem_handoff_ticket(self.deps, request.ticket, _portal(request.portal),
+        r = sessions.redeem_handoff_ticket(self.deps, request.ticket, _portal(request.portal),
                                            request.client_address)
         return pb.RedeemHandoffTicketResponse(principal=_principal(r.principal), session=_session(r.session))
 
     @_rpc
     def RequestPasswordReset(self, request, context):  # type: ignore[no-untyped-def]
-        services.request_password_reset(self.deps, request.login, _portal(request.portal), request.client_address)
+        passwords.request_password_reset(self.deps, request.login, _portal(request.portal), request.client_address)
         return pb.RequestPasswordResetResponse()
 
     @_rpc
     def CheckPasswordResetToken(self, request, context):  # type: ignore[no-untyped-def]
-        return pb.CheckPasswordResetTokenResponse(valid=services.check_password_reset_token(self.deps, request.token))
+        return pb.CheckPasswordResetTokenResponse(valid=passwords.check_password_reset_token(self.deps, request.token))
 
     @_rpc
     def CompletePasswordReset(self, request, context):  # type: ignore[no-untyped-def]
-        services.complete_password_reset(self.deps, request.token, request.new_password)
+        passwords.complete_password_reset(self.deps, request.token, request.new_password)
         return pb.CompletePasswordResetResponse()
 
     @_rpc
     def ChangePassword(self, request, context):  # type: ignore[no-untyped-def]
-        services.change_password(self.deps, request.session_token, _portal(request.portal),
+        passwords.change_password(self.deps, request.session_token, _portal(request.portal),
                                  request.current_password, request.new_password)
         return pb.ChangePasswordResponse()
 
     @_rpc
     def GetAccount(self, request, context):  # type: ignore[no-untyped-def]
-        r = services.get_account(self.deps, request.account_id)
+        r = accounts.get_account(self.deps, request.account_id)
         return pb.GetAccountResponse(account=_account(r.account),
                                      billing_contacts=[_contact(u) for u in r.billing_contacts])
 
     @_rpc
     def ContactBillingAdministrator(self, request, context):  # type: ignore[no-untyped-def]
-        n = services.contact_billing_administrator(self.deps, request.session_token, _portal(request.portal),
+        n = contact.contact_billing_administrator(self.deps, request.session_token, _portal(request.portal),
                                                    request.note)
         return pb.ContactBillingAdministratorResponse(recipients=n)
 
     @_rpc
     def ContactCustomerCare(self, request, context):  # type: ignore[no-untyped-def]
-        services.contact_customer_care(self.deps, request.name, request.email, request.subject, request.message,
+        contact.contact_customer_care(self.deps, request.name, request.email, request.subject, request.message,
                                        _portal(request.portal), request.client_address)
         return pb.ContactCustomerCareResponse()
 
     @_rpc
     def ListRepAccounts(self, request, context):  # type: ignore[no-untyped-def]
-        accounts = services.list_rep_accounts(self.deps, request.session_token, _portal(request.portal))
-        return pb.ListRepAccountsResponse(accounts=[_account(a) for a in accounts])
+        served = accounts.list_rep_accounts(self.deps, request.session_token, _portal(request.portal))
+        return pb.ListRepAccountsResponse(accounts=[_account(a) for a in served])
 
     @_rpc
     def CreateAccount(self, request, context):  # type: ignore[no-untyped-def]
-        a = services.create_account(self.deps, request.name, _enum(_KINDS, request.kind, "kind"),
+        a = provisioning.create_account(self.deps, request.name, _enum(_KINDS, request.kind, "kind"),
                                     request.currency, request.locale)
         return pb.CreateAccountResponse(account=_account(a))
 
     @_rpc
     def CreateUser(self, request, context):  # type: ignore[no-untyped-def]
-        u = services.create_user(self.deps, request.login, request.email, request.name, request.locale,
+        u = provisioning.create_user(self.deps, request.login, request.email, request.name, request.locale,
                                  request.password, request.staff)
         return pb.CreateUserResponse(user_id=u.id)
 
     @_rpc
     def AddMembership(self, request, context):  # type: ignore[no-untyped-def]
-        services.add_membership(self.deps, request.user_id, request.account_id, _enum(_ROLES, request.role, "role"))
+        provisioning.add_membership(self.deps, request.user_id, request.account_id, _enum(_ROLES, request.role, "role"))
         return pb.AddMembershipResponse()
 
     @_rpc
     def RemoveMembership(self, request, context):  # type: ignore[no-untyped-def]
-        services.remove_membership(self.deps, request.user_id, request.account_id)
+        provisioning.remove_membership(self.deps, request.user_id, request.account_id)
         return pb.RemoveMembershipResponse()
 
     @_rpc
     def AssignRep(self, request, context):  # type: ignore[no-untyped-def]
-        services.assign_rep(self.deps, request.rep_user_id, request.account_id)
+        provisioning.assign_rep(self.deps, request.rep_user_id, request.account_id)
         return pb.AssignRepResponse()
 
 

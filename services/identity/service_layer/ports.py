@@ -1,6 +1,7 @@
 """What the use cases need from the outside world; adapters implement these, fakes too."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, NamedTuple, Protocol, Self
 
 from billing_common.outbox import OutgoingMail
@@ -44,13 +45,13 @@ class UserRepository(Protocol):
 
 class MembershipRepository(Protocol):
     def for_user(self, user_id: str) -> Membership | None: ...
-    def put(self, membership: Membership, now: float) -> None: ...
+    def put(self, membership: Membership, now: dt.datetime) -> None: ...
     def remove(self, user_id: str) -> None: ...
     def users_with_role(self, account_id: str, role: Role) -> list[User]: ...
 
 
 class RepRepository(Protocol):
-    def assign(self, rep_user_id: str, account_id: str, now: float) -> bool:
+    def assign(self, rep_user_id: str, account_id: str, now: dt.datetime) -> bool:
         """False when already assigned."""
 
     def accounts_of(self, rep_user_id: str) -> list[Account]: ...
@@ -58,13 +59,18 @@ class RepRepository(Protocol):
 
 class AuditLog(Protocol):
     def record(
-        self, at: float, actor: str, action: str, *, user_id: str | None = None,
+        self, at: dt.datetime, actor: str, action: str, *, user_id: str | None = None,
         account_id: str | None = None, details: dict[str, Any] | None = None,
     ) -> None: ...
 
 
 class Outbox(Protocol):
+    # Epoch seconds: the outbox table is billing_common's, the same in every service.
     def add(self, mail: OutgoingMail, now: float) -> None: ...
+
+
+# Times given to the SQL ports are aware UTC datetimes (the clock's epoch through
+# billing_common.clock.utc); the key-value store keeps epoch seconds.
 
 
 class UnitOfWork(Protocol):

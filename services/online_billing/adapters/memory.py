@@ -1,8 +1,7 @@
 """In-memory twins of the SQL repositories and unit of work, for unit tests."""
 from __future__ import annotations
 
-from typing import Self
-
+from billing_common.memory import BaseInMemoryUnitOfWork
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, Subscription
 
 
@@ -33,17 +32,8 @@ class InMemorySubscriptionRepository:
         return [s for s in self.subscriptions if s.account_id == account_id]
 
 
-class InMemoryUnitOfWork:
+class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
     def __init__(self, subscriptions: list[Subscription] | None = None) -> None:
+        super().__init__()
         self.plans = InMemoryPlanRepository()
         self.subscriptions = InMemorySubscriptionRepository(subscriptions)
-        self.committed = False
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def commit(self) -> None:
-        self.committed = True

@@ -1,5 +1,5 @@
 """online_billing's tables (SQLAlchemy Core). Alembic's migrations must match this metadata;
-tests/integration/online_billing/test_migrations.py compares them."""
+tests/integration/online_billing/test_migrations_and_bootstrap.py compares them."""
 from __future__ import annotations
 
 from sqlalchemy import (

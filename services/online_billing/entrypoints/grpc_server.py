@@ -5,8 +5,6 @@ Only the read the Billing Center's landing page needs exists so far; the renewal
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import grpc
 from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
@@ -20,7 +18,7 @@ from services.online_billing.adapters import orm
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain.model import BillingInterval, Subscription, SubscriptionStatus
 from services.online_billing.service_layer import services
-from services.online_billing.service_layer.ports import UnitOfWork
+from services.online_billing.service_layer.dependencies import Dependencies
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
 
@@ -36,12 +34,12 @@ _STATUSES = {
 
 
 class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer):
-    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
-        self.uow_factory = uow_factory
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
 
     def GetSubscriptionSummary(self, request: pb.GetSubscriptionSummaryRequest, context: grpc.ServicerContext
                                ) -> pb.GetSubscriptionSummaryResponse:
-        subscription = services.get_subscription_summary(self.uow_factory(), request.account_id)
+        subscription = services.get_subscription_summary(self.deps, request.account_id)
         return pb.GetSubscriptionSummaryResponse(subscription=summary_message(subscription))
 
 
@@ -66,7 +64,7 @@ def build(settings: OnlineBillingSettings) -> GrpcServer:
     """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine."""
     deps = bootstrap.build_dependencies(settings)
-    servicer = OnlineBillingServicer(deps.uow)
+    servicer = OnlineBillingServicer(deps)
     return build_service(
         settings,
         service_name=SERVICE_NAME,

@@ -49,9 +49,10 @@ def test_the_globex_demo_has_two_open_invoices_with_9150_dollars_50_due(
         open_invoices = uow.invoices.open_for_account("id-globex")
     assert {(i.number, i.terms, i.po_number) for i in open_invoices} == {
         ("INV-1002", "NET 30", "PO-7781"), ("INV-1003", "NET 45", None)}
-    summary = get_open_invoice_summary(SqlEnterprisePortalUnitOfWork(engine), "id-globex")
+    deps = bootstrap.build_dependencies(settings, engine=engine)
+    summary = get_open_invoice_summary(deps, "id-globex")
     assert (summary.open_count, summary.total_due) == (2, Money(915_050, "USD"))
-    assert get_open_invoice_summary(SqlEnterprisePortalUnitOfWork(engine), "id-acme").open_count == 0
+    assert get_open_invoice_summary(deps, "id-acme").open_count == 0
 
 
 def test_the_demo_is_loaded_only_into_an_empty_database(settings: EnterprisePortalSettings, engine: Engine) -> None:

@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from services.identity.adapters.store import MemoryStore, RedisStore
+from services.identity.adapters.memory import InMemoryStore
+from services.identity.adapters.store import RedisStore
 
 
 def test_values_round_trip_and_carry_a_cleanup_ttl(store: RedisStore):
@@ -69,7 +70,7 @@ SIGNED_IN_AT = 1_800_000_000.123457
 
 @pytest.fixture(params=["redis", "memory"])
 def either_store(request, store: RedisStore):
-    return store if request.param == "redis" else MemoryStore()
+    return store if request.param == "redis" else InMemoryStore()
 
 
 def _touch(store, key: str, now: float, portal: str = "billing_center"):

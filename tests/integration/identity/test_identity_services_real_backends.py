@@ -11,17 +11,17 @@ from sqlalchemy import select, update
 from billing_common.errors import FailedPrecondition, RateLimited, Unauthenticated
 from services.identity.adapters import orm
 from services.identity.domain.model import DISABLED, AccountKind, Portal, Role
-from services.identity.service_layer import services
+from services.identity.service_layer import authentication, passwords, provisioning, sessions
 
 BC, ENT = Portal.BILLING_CENTER, Portal.ENTERPRISE
 
 
 @pytest.fixture
 def olivia(deps, unique):
-    account = services.create_account(deps, unique("Acme"), AccountKind.ONLINE, "USD", "en")
+    account = provisioning.create_account(deps, unique("Acme"), AccountKind.ONLINE, "USD", "en")
     login = unique("olivia") + "@acme.test"
-    user = services.create_user(deps, login, login, "Olivia", "en", "Online-demo-2026!")
-    services.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
+    user = provisioning.create_user(deps, login, login, "Olivia", "en", "Online-demo-2026!")
+    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
     return login, user.id
 
 
@@ -32,59 +32,59 @@ def _outbox_bodies(deps, to):
 
 
 def test_a_session_idles_out_by_the_injected_clock_against_real_redis(deps, clock, olivia):
-    token = services.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    token = authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
     clock.advance(29 * 60)
-    services.validate_session(deps, token, BC)
+    sessions.validate_session(deps, token, BC)
     clock.advance(30 * 60)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, BC)
+        sessions.validate_session(deps, token, BC)
 
 
 def test_a_session_in_use_ends_after_twelve_hours_and_only_works_at_its_portal_against_real_redis(
         deps, clock, olivia):
-    token = services.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    token = authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, ENT)
+        sessions.validate_session(deps, token, ENT)
     for _ in range(12 * 2 - 1):
         clock.advance(30 * 60 - 1)
-        assert services.validate_session(deps, token, BC).session.idle_expires_at == clock.now() + 30 * 60
+        assert sessions.validate_session(deps, token, BC).session.idle_expires_at == clock.now() + 30 * 60
     clock.advance(30 * 60)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, BC)
+        sessions.validate_session(deps, token, BC)
 
 
 def test_disabling_a_user_ends_their_session_at_once_on_real_backends(deps, olivia):
-    token = services.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    token = authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
     with deps.engine.begin() as conn:
         conn.execute(update(orm.users).where(orm.users.c.id == olivia[1]).values(status=DISABLED))
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, BC)
+        sessions.validate_session(deps, token, BC)
 
 
 def test_the_eleventh_attempt_waits_and_then_succeeds_against_real_redis(deps, clock, olivia):
     for _ in range(10):
         with pytest.raises(Unauthenticated):
-            services.authenticate(deps, olivia[0], "Wrong-password-1", BC, "192.0.2.1")
+            authentication.authenticate(deps, olivia[0], "Wrong-password-1", BC, "192.0.2.1")
     with pytest.raises(RateLimited) as err:
-        services.authenticate(deps, olivia[0], "Online-demo-2026!", BC, "192.0.2.1")
+        authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC, "192.0.2.1")
     clock.advance(err.value.retry_after)
-    assert services.authenticate(deps, olivia[0], "Online-demo-2026!", BC, "192.0.2.1").session
+    assert authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC, "192.0.2.1").session
 
 
 def test_reset_links_expire_are_single_use_and_end_sessions_on_real_backends(deps, clock, olivia):
     login, user_id = olivia
-    old_session = services.authenticate(deps, login, "Online-demo-2026!", BC).session.token
-    services.request_password_reset(deps, login, BC, "192.0.2.2")
+    old_session = authentication.authenticate(deps, login, "Online-demo-2026!", BC).session.token
+    passwords.request_password_reset(deps, login, BC, "192.0.2.2")
     first = _outbox_bodies(deps, login)[-1].split("/reset/")[1].split()[0]
     clock.advance(31 * 60)
-    assert not services.check_password_reset_token(deps, first)
-    services.request_password_reset(deps, login, BC, "192.0.2.2")
+    assert not passwords.check_password_reset_token(deps, first)
+    passwords.request_password_reset(deps, login, BC, "192.0.2.2")
     token = _outbox_bodies(deps, login)[-1].split("/reset/")[1].split()[0]
-    services.complete_password_reset(deps, token, "Brand-new-2026!")
+    passwords.complete_password_reset(deps, token, "Brand-new-2026!")
     with pytest.raises(FailedPrecondition):
-        services.complete_password_reset(deps, token, "Brand-new-2026!")
+        passwords.complete_password_reset(deps, token, "Brand-new-2026!")
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, old_session, BC)
+        sessions.validate_session(deps, old_session, BC)
     assert "was just changed" in _outbox_bodies(deps, login)[-1]
     with deps.engine.connect() as conn:
         actions = [r.action for r in conn.execute(select(orm.audit_log).where(orm.audit_log.c.user_id == user_id))]
@@ -92,11 +92,11 @@ def test_reset_links_expire_are_single_use_and_end_sessions_on_real_backends(dep
 
 
 def test_a_handoff_ticket_expires_by_the_injected_clock(deps, clock, unique):
-    account = services.create_account(deps, unique("Globex"), AccountKind.ENTERPRISE, "USD", "en")
+    account = provisioning.create_account(deps, unique("Globex"), AccountKind.ENTERPRISE, "USD", "en")
     login = unique("globex-billing")
-    user = services.create_user(deps, login, f"{login}@globex.test", "AP", "en", "Enterprise-demo-2026!")
-    services.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
-    ticket = services.authenticate(deps, login, "Enterprise-demo-2026!", BC).handoff_ticket
+    user = provisioning.create_user(deps, login, f"{login}@globex.test", "AP", "en", "Enterprise-demo-2026!")
+    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
+    ticket = authentication.authenticate(deps, login, "Enterprise-demo-2026!", BC).handoff_ticket
     clock.advance(61)
     with pytest.raises(Unauthenticated):
-        services.redeem_handoff_ticket(deps, ticket, ENT)
+        sessions.redeem_handoff_ticket(deps, ticket, ENT)

@@ -160,6 +160,27 @@ def test_no_secret_in_compose_is_more_than_an_overridable_dev_placeholder() -> N
                 assert placeholder.search(credentials), f"{name}.{key} has a hard-coded password"
 
 
+def test_compose_migrates_with_the_production_migrate_module() -> None:
+    assert _argv(_services()["migrate"]["command"]) == ["python", "-m", "services.migrate"]
+    assert _module_exists("services.migrate")
+
+
+def _runtime_commands() -> list[list[str]]:
+    """Every command compose or Kubernetes runs (not the image build's own RUN steps)."""
+    commands = [_argv(s["command"]) for s in _services().values() if s.get("command")]
+    for doc in _k8s_documents():
+        pod = doc.get("spec", {}).get("template", {}).get("spec", {})
+        commands += [_argv(c["command"]) for c in pod.get("containers", []) if c.get("command")]
+    return commands
+
+
+def test_nothing_compose_or_kubernetes_runs_comes_from_the_development_package() -> None:
+    commands = _runtime_commands()
+    assert any("services.migrate" in argv for argv in commands)
+    for argv in commands:
+        assert not any(arg.startswith("services.devstack") for arg in argv), argv
+
+
 def test_every_command_in_compose_names_a_module_or_file_that_exists() -> None:
     for name, service in _services().items():
         commands = [service.get("command")]
@@ -301,9 +322,10 @@ def test_secrets_reach_the_pods_only_through_the_secret_and_the_example_holds_no
     assert all((K8S / r).exists() for r in kustomization["resources"])
 
 
-def test_the_migration_job_runs_a_module_that_exists() -> None:
+def test_the_migration_job_runs_the_production_migrate_module() -> None:
     [job] = [d for d in _k8s_documents() if d["kind"] == "Job"]
     [container] = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["python", "-m", "services.migrate"]
     _, modules = _referenced_paths_and_modules(container["command"])
     assert modules and all(_module_exists(m) for m in modules)
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"

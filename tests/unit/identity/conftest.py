@@ -7,11 +7,11 @@ import pytest
 
 from billing_common.clock import FakeClock
 from services.identity.adapters.hashing import FakeHasher
-from services.identity.adapters.memory import MemoryData, MemoryUnitOfWork
-from services.identity.adapters.store import MemoryStore
+from services.identity.adapters.memory import InMemoryData, InMemoryStore, InMemoryUnitOfWork
 from services.identity.config import IdentitySettings
 from services.identity.domain.model import AccountKind, Portal, Role
-from services.identity.service_layer import services
+from services.identity.service_layer import authentication, provisioning
+from services.identity.service_layer.dependencies import Dependencies
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def settings() -> IdentitySettings:
 
 
 @pytest.fixture
-def data() -> MemoryData:
-    return MemoryData()
+def data() -> InMemoryData:
+    return InMemoryData()
 
 
 @pytest.fixture
@@ -38,14 +38,14 @@ def hasher() -> FakeHasher:
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+def store() -> InMemoryStore:
+    return InMemoryStore()
 
 
 @pytest.fixture
-def deps(settings, data, hasher, store, clock) -> services.Dependencies:
-    return services.Dependencies(
-        settings=settings, uow=MemoryUnitOfWork.factory(data), store=store, hasher=hasher, clock=clock
+def deps(settings, data, hasher, store, clock) -> Dependencies:
+    return Dependencies(
+        settings=settings, uow=InMemoryUnitOfWork.factory(data), store=store, hasher=hasher, clock=clock
     )
 
 
@@ -74,14 +74,14 @@ PASSWORDS = {
 
 @pytest.fixture
 def world(deps) -> World:
-    online = services.create_account(deps, "Acme Online", AccountKind.ONLINE, "USD", "en")
-    enterprise = services.create_account(deps, "Globex Corporation", AccountKind.ENTERPRISE, "USD", "en")
+    online = provisioning.create_account(deps, "Acme Online", AccountKind.ONLINE, "USD", "en")
+    enterprise = provisioning.create_account(deps, "Globex Corporation", AccountKind.ENTERPRISE, "USD", "en")
 
     def user(login, email, name, role=None, account=None, password=None, staff=False, locale="en"):
-        u = services.create_user(deps, login, email, name, locale,
+        u = provisioning.create_user(deps, login, email, name, locale,
                                  password if password is not None else PASSWORDS.get(login, ""), staff)
         if role:
-            services.add_membership(deps, u.id, account.id, role)
+            provisioning.add_membership(deps, u.id, account.id, role)
         return u.id
 
     w = World(
@@ -95,7 +95,7 @@ def world(deps) -> World:
         erin=user("erin@globex.test", "erin@globex.test", "Erin Member", Role.MEMBER, enterprise),
         rita=user("rita.rep", "rita@meetings.example", "Rita Rep", staff=True),
     )
-    services.assign_rep(deps, w.rita, enterprise.id)
+    provisioning.assign_rep(deps, w.rita, enterprise.id)
     return w
 
 
@@ -105,6 +105,6 @@ def sign_in(deps):
 
     def sign_in(login: str, portal: Portal = Portal.BILLING_CENTER, password: str | None = None,
                 address: str = "203.0.113.7"):
-        return services.authenticate(deps, login, password or PASSWORDS[login], portal, address)
+        return authentication.authenticate(deps, login, password or PASSWORDS[login], portal, address)
 
     return sign_in

@@ -10,8 +10,8 @@ import pytest
 from billing_common.errors import Unavailable
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.bootstrap import password_hasher
-from services.identity.domain.model import Portal
-from services.identity.service_layer import services
+from services.identity.domain.model import AccountKind, Portal, Role
+from services.identity.service_layer import authentication, provisioning
 
 
 def _parameters(stored: str) -> tuple[str, dict[str, int]]:
@@ -30,18 +30,18 @@ def test_the_default_settings_hash_with_argon2id_at_owasp_parameters_or_more(set
 
 def test_a_stored_hash_is_upgraded_at_sign_in_when_the_parameters_change(deps, settings):
     deps.hasher = Argon2Hasher(memory_cost=1024, time_cost=1, parallelism=1)
-    user = services.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Olivia", "en", "Correct-horse-2026")
-    account = services.create_account(deps, "Acme", services.AccountKind.ONLINE, "USD", "en")
-    services.add_membership(deps, user.id, account.id, services.Role.BILLING_CONTACT)
+    user = provisioning.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Olivia", "en", "Correct-horse-2026")
+    account = provisioning.create_account(deps, "Acme", AccountKind.ONLINE, "USD", "en")
+    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
     with deps.uow() as uow:
         assert _parameters(uow.users.get(user.id).password_hash)[1] == {"m": 1024, "t": 1, "p": 1}
 
     deps.hasher = password_hasher(settings)
-    services.authenticate(deps, "olivia@acme.test", "Correct-horse-2026", Portal.BILLING_CENTER)
+    authentication.authenticate(deps, "olivia@acme.test", "Correct-horse-2026", Portal.BILLING_CENTER)
     with deps.uow() as uow:
         upgraded = uow.users.get(user.id).password_hash
     assert _parameters(upgraded) == ("argon2id", {"m": 19456, "t": 2, "p": 1})
-    assert services.authenticate(deps, "olivia@acme.test", "Correct-horse-2026", Portal.BILLING_CENTER).session
+    assert authentication.authenticate(deps, "olivia@acme.test", "Correct-horse-2026", Portal.BILLING_CENTER).session
 
 
 def test_a_long_password_is_hashed_whole_so_its_prefix_does_not_verify():

@@ -1,10 +1,12 @@
 """Identity's use cases over in-memory fakes and a FakeClock (S3-S9, S11, contact forms, provisioning)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
+from billing_common.clock import utc
 from billing_common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -17,7 +19,7 @@ from billing_common.errors import (
 )
 from services.identity.adapters.hashing import FakeHasher
 from services.identity.domain.model import ACTIVE, DISABLED, AccountKind, Portal, Role
-from services.identity.service_layer import services
+from services.identity.service_layer import accounts, authentication, contact, passwords, provisioning, sessions
 
 BC, ENT = Portal.BILLING_CENTER, Portal.ENTERPRISE
 
@@ -48,7 +50,7 @@ def test_an_enterprise_billing_contact_at_the_billing_center_gets_a_ticket_for_t
 ):
     result = sign_in("globex-billing", BC)
     assert result.home_portal is ENT and result.session is None and result.handoff_ticket
-    redeemed = services.redeem_handoff_ticket(deps, result.handoff_ticket, ENT)
+    redeemed = sessions.redeem_handoff_ticket(deps, result.handoff_ticket, ENT)
     assert redeemed.session.portal is ENT
     assert redeemed.principal.user.login == "globex-billing"
 
@@ -56,20 +58,20 @@ def test_an_enterprise_billing_contact_at_the_billing_center_gets_a_ticket_for_t
 def test_an_online_billing_contact_at_the_enterprise_portal_is_handed_to_the_billing_center(deps, world, sign_in):
     result = sign_in("olivia@acme.test", ENT)
     assert result.home_portal is BC and result.handoff_ticket
-    assert services.redeem_handoff_ticket(deps, result.handoff_ticket, BC).session.portal is BC
+    assert sessions.redeem_handoff_ticket(deps, result.handoff_ticket, BC).session.portal is BC
 
 
 def test_a_rep_signs_in_at_the_enterprise_portal_and_lists_the_accounts_they_serve(deps, world, sign_in):
     result = sign_in("rita.rep", ENT)
     assert result.principal.role is Role.REP and result.principal.account is None
-    accounts = services.list_rep_accounts(deps, result.session.token, ENT)
-    assert [a.name for a in accounts] == ["Globex Corporation"]
+    served = accounts.list_rep_accounts(deps, result.session.token, ENT)
+    assert [a.name for a in served] == ["Globex Corporation"]
 
 
 def test_only_reps_can_list_rep_accounts(deps, world, sign_in):
     token = sign_in("globex-billing", ENT).session.token
     with pytest.raises(PermissionDenied):
-        services.list_rep_accounts(deps, token, ENT)
+        accounts.list_rep_accounts(deps, token, ENT)
 
 
 def test_members_of_any_account_sign_in_at_the_billing_center(world, sign_in):
@@ -87,7 +89,7 @@ def test_user_ids_are_case_insensitive_and_a_user_name_user_may_also_use_their_e
 
 def _failure(deps, login, password, portal):
     with pytest.raises(Unauthenticated) as err:
-        services.authenticate(deps, login, password, portal, "198.51.100.1")
+        authentication.authenticate(deps, login, password, portal, "198.51.100.1")
     return type(err.value), err.value.code, err.value.message, err.value.field
 
 
@@ -119,7 +121,7 @@ def test_empty_and_oversized_credentials_are_invalid_arguments_naming_the_field(
                                    ("olivia@acme.test", "", "password"),
                                    ("olivia@acme.test", "x" * 1025, "password")]:
         with pytest.raises(InvalidArgument) as err:
-            services.authenticate(deps, login, password, BC)
+            authentication.authenticate(deps, login, password, BC)
         assert err.value.field == field
 
 
@@ -141,7 +143,7 @@ def test_all_aliases_of_a_user_share_one_failure_counter(deps, world):
     for i in range(10):
         _failure(deps, ["globex-billing", "GLOBEX-BILLING", "ap@globex.test"][i % 3], "Wrong-password-1", ENT)
     with pytest.raises(RateLimited):
-        services.authenticate(deps, "Ap@Globex.Test", "Enterprise-demo-2026!", ENT, "198.51.100.9")
+        authentication.authenticate(deps, "Ap@Globex.Test", "Enterprise-demo-2026!", ENT, "198.51.100.9")
 
 
 def test_the_delay_grows_with_each_further_failure_and_is_capped_at_fifteen_minutes(deps, world, clock):
@@ -150,7 +152,7 @@ def test_the_delay_grows_with_each_further_failure_and_is_capped_at_fifteen_minu
         _failure(deps, "olivia@acme.test", "Wrong-password-1", BC)
     for _ in range(8):
         with pytest.raises(RateLimited) as err:
-            services.authenticate(deps, "olivia@acme.test", "Wrong-password-1", BC)
+            authentication.authenticate(deps, "olivia@acme.test", "Wrong-password-1", BC)
         delays.append(err.value.retry_after)
         clock.advance(err.value.retry_after)
         _failure(deps, "olivia@acme.test", "Wrong-password-1", BC)
@@ -162,7 +164,7 @@ def test_unknown_user_ids_are_slowed_down_like_known_ones(deps, world):
     for _ in range(10):
         _failure(deps, "nobody@acme.test", "Wrong-password-1", BC)
     with pytest.raises(RateLimited):
-        services.authenticate(deps, "nobody@acme.test", "Wrong-password-1", BC)
+        authentication.authenticate(deps, "nobody@acme.test", "Wrong-password-1", BC)
 
 
 def test_failures_from_one_client_address_are_limited_across_user_ids(deps, world, settings):
@@ -170,9 +172,9 @@ def test_failures_from_one_client_address_are_limited_across_user_ids(deps, worl
     for i in range(5):
         _failure(deps, f"someone{i}@acme.test", "Wrong-password-1", BC)
     with pytest.raises(RateLimited):
-        services.authenticate(deps, "olivia@acme.test", "Online-demo-2026!", BC, "198.51.100.1")
+        authentication.authenticate(deps, "olivia@acme.test", "Online-demo-2026!", BC, "198.51.100.1")
     # The owner elsewhere is not locked out by that address.
-    assert services.authenticate(deps, "olivia@acme.test", "Online-demo-2026!", BC, "192.0.2.50").session
+    assert authentication.authenticate(deps, "olivia@acme.test", "Online-demo-2026!", BC, "192.0.2.50").session
 
 
 def test_a_success_clears_the_failure_count(deps, world, sign_in):
@@ -222,7 +224,7 @@ def test_a_valid_session_names_the_principal_and_refreshes_the_idle_timeout(deps
     token = sign_in("olivia@acme.test").session.token
     for _ in range(4):
         clock.advance(25 * 60)
-        signed_in = services.validate_session(deps, token, BC)
+        signed_in = sessions.validate_session(deps, token, BC)
     assert signed_in.principal.user.email == "olivia@acme.test"
     assert signed_in.session.idle_expires_at == clock.now() + 30 * 60
 
@@ -231,117 +233,117 @@ def test_a_session_idle_for_thirty_minutes_is_refused(deps, world, clock, sign_i
     token = sign_in("olivia@acme.test").session.token
     clock.advance(30 * 60)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, BC)
+        sessions.validate_session(deps, token, BC)
 
 
 def test_a_session_older_than_twelve_hours_is_refused_even_when_in_use(deps, world, clock, sign_in):
     token = sign_in("olivia@acme.test").session.token
     for _ in range(12 * 3 - 1):
         clock.advance(20 * 60)
-        services.validate_session(deps, token, BC)
+        sessions.validate_session(deps, token, BC)
     clock.advance(20 * 60)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, BC)
+        sessions.validate_session(deps, token, BC)
 
 
 def test_a_signed_out_session_is_refused_and_signing_out_twice_is_fine(deps, world, sign_in):
     token = sign_in("olivia@acme.test").session.token
-    services.sign_out(deps, token)
-    services.sign_out(deps, token)
+    sessions.sign_out(deps, token)
+    sessions.sign_out(deps, token)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, BC)
+        sessions.validate_session(deps, token, BC)
 
 
 def test_a_session_is_bound_to_the_portal_that_issued_it(deps, world, sign_in):
     bc_token = sign_in("olivia@acme.test", BC).session.token
     ent_token = sign_in("globex-billing", ENT).session.token
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, bc_token, ENT)
+        sessions.validate_session(deps, bc_token, ENT)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, ent_token, BC)
-    assert services.validate_session(deps, bc_token, BC)
+        sessions.validate_session(deps, ent_token, BC)
+    assert sessions.validate_session(deps, bc_token, BC)
 
 
 def test_a_removed_member_loses_their_session(deps, world, sign_in):
     token = sign_in("mark@acme.test").session.token
-    services.remove_membership(deps, world.mark, world.online_id)
+    provisioning.remove_membership(deps, world.mark, world.online_id)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, BC)
+        sessions.validate_session(deps, token, BC)
 
 
 def test_disabling_a_user_or_their_account_ends_their_session_at_the_next_check(deps, world, data, sign_in):
     olivia, mark = sign_in("olivia@acme.test").session.token, sign_in("mark@acme.test").session.token
     data.users[world.olivia].status = DISABLED
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, olivia, BC)
-    assert services.validate_session(deps, mark, BC)
+        sessions.validate_session(deps, olivia, BC)
+    assert sessions.validate_session(deps, mark, BC)
     data.accounts[world.online_id].status = DISABLED
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, mark, BC)
+        sessions.validate_session(deps, mark, BC)
     # Refused for good: the session was deleted, not just turned away this once.
     data.users[world.olivia].status = data.accounts[world.online_id].status = ACTIVE
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, olivia, BC)
+        sessions.validate_session(deps, olivia, BC)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, mark, BC)
+        sessions.validate_session(deps, mark, BC)
 
 
 def test_a_session_checked_at_the_other_portal_still_works_at_its_own(deps, world, clock, sign_in):
     token = sign_in("olivia@acme.test", BC).session.token
     clock.advance(60)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, ENT)
-    assert services.validate_session(deps, token, BC).session.idle_expires_at == clock.now() + 30 * 60
+        sessions.validate_session(deps, token, ENT)
+    assert sessions.validate_session(deps, token, BC).session.idle_expires_at == clock.now() + 30 * 60
 
 
 # --- hand-off tickets -----------------------------------------------------------------------
 
 def test_a_handoff_ticket_works_once(deps, world, sign_in):
     ticket = sign_in("globex-billing", BC).handoff_ticket
-    services.redeem_handoff_ticket(deps, ticket, ENT)
+    sessions.redeem_handoff_ticket(deps, ticket, ENT)
     with pytest.raises(Unauthenticated):
-        services.redeem_handoff_ticket(deps, ticket, ENT)
+        sessions.redeem_handoff_ticket(deps, ticket, ENT)
 
 
 def test_a_handoff_ticket_is_refused_at_the_other_portal_and_is_used_up_by_trying(deps, world, sign_in):
     ticket = sign_in("globex-billing", BC).handoff_ticket
     with pytest.raises(Unauthenticated):
-        services.redeem_handoff_ticket(deps, ticket, BC)
+        sessions.redeem_handoff_ticket(deps, ticket, BC)
     with pytest.raises(Unauthenticated):
-        services.redeem_handoff_ticket(deps, ticket, ENT)
+        sessions.redeem_handoff_ticket(deps, ticket, ENT)
 
 
 def test_a_handoff_ticket_expires_after_sixty_seconds(deps, world, clock, sign_in):
     ticket = sign_in("globex-billing", BC).handoff_ticket
     clock.advance(60)
     with pytest.raises(Unauthenticated):
-        services.redeem_handoff_ticket(deps, ticket, ENT)
+        sessions.redeem_handoff_ticket(deps, ticket, ENT)
 
 
 def test_a_session_whose_home_portal_changed_is_traded_for_a_ticket_home(deps, world, sign_in):
     token = sign_in("erin@globex.test", BC).session.token
     with pytest.raises(FailedPrecondition):
-        services.issue_handoff_ticket(deps, token, BC)
-    services.add_membership(deps, world.erin, world.enterprise_id, Role.BILLING_CONTACT)
-    ticket, target = services.issue_handoff_ticket(deps, token, BC)
+        sessions.issue_handoff_ticket(deps, token, BC)
+    provisioning.add_membership(deps, world.erin, world.enterprise_id, Role.BILLING_CONTACT)
+    ticket, target = sessions.issue_handoff_ticket(deps, token, BC)
     assert target is ENT
-    assert services.redeem_handoff_ticket(deps, ticket, ENT).principal.role is Role.BILLING_CONTACT
+    assert sessions.redeem_handoff_ticket(deps, ticket, ENT).principal.role is Role.BILLING_CONTACT
 
 
 def test_a_contact_demoted_to_member_loses_their_enterprise_session(deps, world, sign_in):
     token = sign_in("globex-billing", ENT).session.token
-    services.add_membership(deps, world.globex, world.enterprise_id, Role.MEMBER)
+    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.MEMBER)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, token, ENT)
+        sessions.validate_session(deps, token, ENT)
 
 
 # --- Reset/Create your password (S5-S8) -----------------------------------------------------
 
 def test_the_reset_mail_has_the_link_on_its_own_line_at_the_configured_portal_url(deps, world, data):
-    services.request_password_reset(deps, "globex-billing", ENT, "203.0.113.7")
+    passwords.request_password_reset(deps, "globex-billing", ENT, "203.0.113.7")
     link = _reset_link(data, "ap@globex.test")
     assert re.fullmatch(r"https://enterprise\.example/reset/[A-Za-z0-9_-]{43,}", link)
-    services.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")
+    passwords.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")
     assert _reset_link(data, "olivia@acme.test").startswith("https://billing.example/reset/")
 
 
@@ -353,8 +355,8 @@ def test_a_reset_request_answers_before_any_lookup_so_known_and_unknown_ids_time
     real_uow = deps.uow
     deps.uow = lambda: uow_calls.append(1) or real_uow()
     before = len(data.outbox)
-    services.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")
-    services.request_password_reset(deps, "nobody@nowhere.test", BC, "203.0.113.7")
+    passwords.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")
+    passwords.request_password_reset(deps, "nobody@nowhere.test", BC, "203.0.113.7")
     assert uow_calls == [] and len(data.outbox) == before and len(queued) == 2
     for work in queued:
         work()
@@ -362,45 +364,45 @@ def test_a_reset_request_answers_before_any_lookup_so_known_and_unknown_ids_time
 
 
 def test_the_reset_mail_is_in_brazilian_portuguese_for_pt_br_users(deps, world, data):
-    services.request_password_reset(deps, "carlos@globex.test", ENT)
+    passwords.request_password_reset(deps, "carlos@globex.test", ENT)
     mail = data.outbox[-1]
     assert mail.subject == "Redefinir/Criar sua senha" and "Olá" in mail.body
 
 
 def test_reset_tokens_are_stored_only_as_digests(deps, world, data, store):
-    services.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
     token = _token(_reset_link(data, "olivia@acme.test"))
     assert not any(token in k or token in v for k, v in store.values.items())
 
 
 def test_a_reset_link_creates_a_first_password_and_does_not_sign_in(deps, world, data, sign_in):
-    services.request_password_reset(deps, "carlos@globex.test", ENT)
+    passwords.request_password_reset(deps, "carlos@globex.test", ENT)
     token = _token(_reset_link(data, "carlos@globex.test"))
-    assert services.check_password_reset_token(deps, token)
-    assert services.complete_password_reset(deps, token, "Carlos-new-2026!") is None
+    assert passwords.check_password_reset_token(deps, token)
+    assert passwords.complete_password_reset(deps, token, "Carlos-new-2026!") is None
     assert sign_in("carlos@globex.test", ENT, password="Carlos-new-2026!").session
     assert [a["action"] for a in data.audit][-1] == "password.created"
 
 
 def test_a_reset_link_cannot_be_used_twice(deps, world, data):
-    services.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
     token = _token(_reset_link(data, "olivia@acme.test"))
-    services.complete_password_reset(deps, token, "Brand-new-2026!")
-    assert not services.check_password_reset_token(deps, token)
+    passwords.complete_password_reset(deps, token, "Brand-new-2026!")
+    assert not passwords.check_password_reset_token(deps, token)
     with pytest.raises(FailedPrecondition):
-        services.complete_password_reset(deps, token, "Another-new-2026!")
+        passwords.complete_password_reset(deps, token, "Another-new-2026!")
 
 
 def test_a_reset_refused_as_too_busy_leaves_the_link_usable(deps, world, data, hasher):
-    services.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
     token = _token(_reset_link(data, "olivia@acme.test"))
     hasher.busy = True
     with pytest.raises(Unavailable):
-        services.complete_password_reset(deps, token, "Brand-new-2026!")
-    assert services.check_password_reset_token(deps, token)
+        passwords.complete_password_reset(deps, token, "Brand-new-2026!")
+    assert passwords.check_password_reset_token(deps, token)
     hasher.busy = False
-    services.complete_password_reset(deps, token, "Brand-new-2026!")
-    assert not services.check_password_reset_token(deps, token)
+    passwords.complete_password_reset(deps, token, "Brand-new-2026!")
+    assert not passwords.check_password_reset_token(deps, token)
 
 
 def test_a_good_password_signs_in_even_when_its_hash_upgrade_must_wait(deps, world, data, sign_in):
@@ -416,42 +418,42 @@ def test_a_good_password_signs_in_even_when_its_hash_upgrade_must_wait(deps, wor
 
 
 def test_a_reset_link_expires_after_thirty_minutes(deps, world, data, clock):
-    services.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
     token = _token(_reset_link(data, "olivia@acme.test"))
     clock.advance(29 * 60)
-    assert services.check_password_reset_token(deps, token)
+    assert passwords.check_password_reset_token(deps, token)
     clock.advance(60)
     with pytest.raises(FailedPrecondition):
-        services.complete_password_reset(deps, token, "Brand-new-2026!")
+        passwords.complete_password_reset(deps, token, "Brand-new-2026!")
 
 
 def test_a_newer_reset_request_invalidates_the_older_link(deps, world, data):
-    services.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
     older = _token(_reset_link(data, "olivia@acme.test"))
-    services.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
     newer = _token(_reset_link(data, "olivia@acme.test"))
-    assert not services.check_password_reset_token(deps, older)
+    assert not passwords.check_password_reset_token(deps, older)
     with pytest.raises(FailedPrecondition):
-        services.complete_password_reset(deps, older, "Brand-new-2026!")
-    services.complete_password_reset(deps, newer, "Brand-new-2026!")
+        passwords.complete_password_reset(deps, older, "Brand-new-2026!")
+    passwords.complete_password_reset(deps, newer, "Brand-new-2026!")
 
 
 @pytest.mark.parametrize("password", ["short7!", "password123"])
 def test_a_refused_new_password_leaves_the_link_usable(deps, world, data, password):
-    services.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
     token = _token(_reset_link(data, "olivia@acme.test"))
     with pytest.raises(InvalidArgument) as err:
-        services.complete_password_reset(deps, token, password)
+        passwords.complete_password_reset(deps, token, password)
     assert err.value.field == "new_password"
-    assert services.check_password_reset_token(deps, token)
+    assert passwords.check_password_reset_token(deps, token)
 
 
 def test_a_reset_ends_every_session_and_mails_a_notice(deps, world, data, sign_in):
     old = sign_in("olivia@acme.test").session.token
-    services.request_password_reset(deps, "olivia@acme.test", BC)
-    services.complete_password_reset(deps, _token(_reset_link(data, "olivia@acme.test")), "Brand-new-2026!")
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.complete_password_reset(deps, _token(_reset_link(data, "olivia@acme.test")), "Brand-new-2026!")
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, old, BC)
+        sessions.validate_session(deps, old, BC)
     notice = data.outbox[-1]
     assert notice.to == ("olivia@acme.test",) and notice.subject == "Your password was changed"
     assert [a["action"] for a in data.audit][-1] == "password.reset"
@@ -459,36 +461,36 @@ def test_a_reset_ends_every_session_and_mails_a_notice(deps, world, data, sign_i
 
 def test_a_reset_answers_the_same_whether_or_not_the_user_id_exists(deps, world, data):
     before = len(data.outbox)
-    assert services.request_password_reset(deps, "nobody@acme.test", BC) is None
+    assert passwords.request_password_reset(deps, "nobody@acme.test", BC) is None
     assert len(data.outbox) == before
-    assert services.request_password_reset(deps, "olivia@acme.test", BC) is None
+    assert passwords.request_password_reset(deps, "olivia@acme.test", BC) is None
     assert len(data.outbox) == before + 1
 
 
 def test_the_sixth_reset_request_in_an_hour_sends_no_mail_but_answers_the_same(deps, world, data, clock):
     for _ in range(5):
-        assert services.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7") is None
+        assert passwords.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7") is None
         clock.advance(60)
     sent = len(data.outbox)
     last_link = _reset_link(data, "olivia@acme.test")
-    assert services.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7") is None
+    assert passwords.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7") is None
     assert len(data.outbox) == sent
-    assert services.check_password_reset_token(deps, _token(last_link))  # the last mailed link still works
+    assert passwords.check_password_reset_token(deps, _token(last_link))  # the last mailed link still works
     clock.advance(60 * 60)
-    services.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")
+    passwords.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")
     assert len(data.outbox) == sent + 1
 
 
 def test_reset_requests_from_one_address_are_limited_across_user_ids(deps, world, data, settings):
     settings.reset_requests_per_address = 2
     for login in ("olivia@acme.test", "mark@acme.test", "globex-billing"):
-        services.request_password_reset(deps, login, BC, "198.51.100.7")
+        passwords.request_password_reset(deps, login, BC, "198.51.100.7")
     assert {m.to for m in data.outbox if "/reset/" in m.body} == {("olivia@acme.test",), ("mark@acme.test",)}
 
 
 def test_a_user_id_too_long_for_a_reset_is_an_invalid_argument(deps, world):
     with pytest.raises(InvalidArgument) as err:
-        services.request_password_reset(deps, "x" * 255, BC)
+        passwords.request_password_reset(deps, "x" * 255, BC)
     assert err.value.field == "login"
 
 
@@ -497,19 +499,19 @@ def test_a_user_id_too_long_for_a_reset_is_an_invalid_argument(deps, world):
 def test_changing_the_password_needs_the_current_one(deps, world, sign_in):
     token = sign_in("olivia@acme.test").session.token
     with pytest.raises(InvalidArgument) as err:
-        services.change_password(deps, token, BC, "Not-the-password-1", "Brand-new-2026!")
+        passwords.change_password(deps, token, BC, "Not-the-password-1", "Brand-new-2026!")
     assert err.value.field == "current_password"
-    services.change_password(deps, token, BC, "Online-demo-2026!", "Brand-new-2026!")
+    passwords.change_password(deps, token, BC, "Online-demo-2026!", "Brand-new-2026!")
     assert sign_in("olivia@acme.test", password="Brand-new-2026!").session
 
 
 def test_changing_the_password_ends_other_sessions_keeps_this_one_and_mails_a_notice(deps, world, data, sign_in):
     other = sign_in("olivia@acme.test").session.token
     this = sign_in("olivia@acme.test").session.token
-    services.change_password(deps, this, BC, "Online-demo-2026!", "Brand-new-2026!")
-    assert services.validate_session(deps, this, BC)
+    passwords.change_password(deps, this, BC, "Online-demo-2026!", "Brand-new-2026!")
+    assert sessions.validate_session(deps, this, BC)
     with pytest.raises(Unauthenticated):
-        services.validate_session(deps, other, BC)
+        sessions.validate_session(deps, other, BC)
     assert data.outbox[-1].subject == "Your password was changed"
     assert [a["action"] for a in data.audit][-1] == "password.changed"
 
@@ -519,44 +521,44 @@ def test_changing_the_password_ends_other_sessions_keeps_this_one_and_mails_a_no
 def test_password_policy_applies_when_changing(deps, world, sign_in, new, accepted):
     token = sign_in("olivia@acme.test").session.token
     if accepted:
-        services.change_password(deps, token, BC, "Online-demo-2026!", new)
+        passwords.change_password(deps, token, BC, "Online-demo-2026!", new)
     else:
         with pytest.raises(InvalidArgument):
-            services.change_password(deps, token, BC, "Online-demo-2026!", new)
+            passwords.change_password(deps, token, BC, "Online-demo-2026!", new)
 
 
 @pytest.mark.parametrize(("password", "accepted"), [("Seven7!", False), ("Eight8!x", True), ("Q" * 64, True),
                                                     ("w" * 128, True), ("iloveyou", False)])
 def test_password_policy_applies_when_creating_and_resetting(deps, world, data, password, accepted):
     if accepted:
-        services.create_user(deps, "new.user", "new@acme.test", "New User", "en", password)
+        provisioning.create_user(deps, "new.user", "new@acme.test", "New User", "en", password)
     else:
         with pytest.raises(InvalidArgument) as err:
-            services.create_user(deps, "new.user", "new@acme.test", "New User", "en", password)
+            provisioning.create_user(deps, "new.user", "new@acme.test", "New User", "en", password)
         assert err.value.field == "password"
-    services.request_password_reset(deps, "olivia@acme.test", BC)
+    passwords.request_password_reset(deps, "olivia@acme.test", BC)
     token = _token(_reset_link(data, "olivia@acme.test"))
     if accepted:
-        services.complete_password_reset(deps, token, password)
+        passwords.complete_password_reset(deps, token, password)
     else:
         with pytest.raises(InvalidArgument):
-            services.complete_password_reset(deps, token, password)
+            passwords.complete_password_reset(deps, token, password)
 
 
 # --- accounts and the contact forms ---------------------------------------------------------
 
 def test_an_account_comes_with_its_billing_contacts(deps, world):
-    view = services.get_account(deps, world.enterprise_id)
+    view = accounts.get_account(deps, world.enterprise_id)
     assert view.account.name == "Globex Corporation"
     assert {(u.name, u.email) for u in view.billing_contacts} == {
         ("Globex AP", "ap@globex.test"), ("Carlos Contact", "carlos@globex.test")}
     with pytest.raises(NotFound):
-        services.get_account(deps, "no-such-account")
+        accounts.get_account(deps, "no-such-account")
 
 
 def test_a_member_mails_every_billing_contact_from_the_fixed_template(deps, world, data, sign_in):
     token = sign_in("erin@globex.test").session.token
-    n = services.contact_billing_administrator(deps, token, BC, "Please add two seats.\nThanks!")
+    n = contact.contact_billing_administrator(deps, token, BC, "Please add two seats.\nThanks!")
     assert n == 2
     mails = data.outbox[-2:]
     assert {m.to for m in mails} == {("ap@globex.test",), ("carlos@globex.test",)}
@@ -571,51 +573,67 @@ def test_a_member_mails_every_billing_contact_from_the_fixed_template(deps, worl
 def test_billing_contacts_cannot_send_the_member_message(deps, world, sign_in):
     token = sign_in("olivia@acme.test").session.token
     with pytest.raises(FailedPrecondition):
-        services.contact_billing_administrator(deps, token, BC, "")
+        contact.contact_billing_administrator(deps, token, BC, "")
 
 
 @pytest.mark.parametrize("note", ["x" * 501, "bell\x07", "escape\x1b[31m"])
 def test_the_members_note_is_short_plain_text(deps, world, sign_in, note):
     token = sign_in("mark@acme.test").session.token
     with pytest.raises(InvalidArgument) as err:
-        services.contact_billing_administrator(deps, token, BC, note)
+        contact.contact_billing_administrator(deps, token, BC, note)
     assert err.value.field == "note"
 
 
 def test_the_member_message_is_rate_limited(deps, world, data, clock, sign_in):
     token = sign_in("mark@acme.test").session.token
     for _ in range(3):
-        services.contact_billing_administrator(deps, token, BC, "")
+        contact.contact_billing_administrator(deps, token, BC, "")
     with pytest.raises(RateLimited) as err:
-        services.contact_billing_administrator(deps, token, BC, "")
+        contact.contact_billing_administrator(deps, token, BC, "")
     clock.advance(err.value.retry_after)
     token = sign_in("mark@acme.test").session.token  # the first session has idled out meanwhile
-    assert services.contact_billing_administrator(deps, token, BC, "") == 1
+    assert contact.contact_billing_administrator(deps, token, BC, "") == 1
 
 
 def test_customer_care_mail_goes_to_the_configured_address_with_reply_to_the_sender(deps, data):
-    services.contact_customer_care(deps, "Pat", "pat@example.test", "Cannot sign in", "Help me\nplease",
+    contact.contact_customer_care(deps, "Pat", "pat@example.test", "Cannot sign in", "Help me\nplease",
                                    ENT, "203.0.113.9")
     mail = data.outbox[-1]
     assert mail.to == ("care@example.test",) and mail.reply_to == "pat@example.test"
     assert mail.subject == "[Customer Care] Cannot sign in" and "Help me\nplease" in mail.body
 
 
-@pytest.mark.parametrize(("field", "value"), [("name", ""), ("email", "not-an-email"), ("subject", "two\nlines"),
-                                              ("subject", "s" * 201), ("message", "m" * 5001), ("message", "")])
+@pytest.mark.parametrize(("field", "value"), [("name", ""), ("name", "n" * 101), ("email", "not-an-email"),
+                                              ("subject", "two\nlines"), ("subject", "s" * 151),
+                                              ("message", "m" * 5001), ("message", "")])
 def test_customer_care_input_is_validated(deps, field, value):
     form = {"name": "Pat", "email": "pat@example.test", "subject": "Hi", "message": "Hello"} | {field: value}
     with pytest.raises(InvalidArgument) as err:
-        services.contact_customer_care(deps, portal=BC, client_address="203.0.113.9", **form)
+        contact.contact_customer_care(deps, portal=BC, client_address="203.0.113.9", **form)
     assert err.value.field == field
+
+
+def test_customer_care_takes_a_name_of_100_and_a_subject_of_150_characters_as_the_form_does(deps, data):
+    contact.contact_customer_care(deps, "n" * 100, "pat@example.test", "s" * 150, "Hello", BC, "203.0.113.9")
+    assert data.outbox[-1].subject.endswith("s" * 150)
+
+
+@pytest.mark.parametrize("make", [
+    lambda deps: provisioning.create_account(deps, "n" * 101, AccountKind.ONLINE, "USD", "en"),
+    lambda deps: provisioning.create_user(deps, "long.name", "long@example.test", "n" * 101, "en"),
+], ids=["account", "user"])
+def test_names_longer_than_100_characters_are_refused_naming_the_field(deps, make):
+    with pytest.raises(InvalidArgument) as err:
+        make(deps)
+    assert err.value.field == "name" and "100" in err.value.message
 
 
 def test_customer_care_is_rate_limited_per_client_address(deps, data):
     for _ in range(5):
-        services.contact_customer_care(deps, "Pat", "pat@example.test", "Hi", "Hello", BC, "203.0.113.9")
+        contact.contact_customer_care(deps, "Pat", "pat@example.test", "Hi", "Hello", BC, "203.0.113.9")
     with pytest.raises(RateLimited):
-        services.contact_customer_care(deps, "Pat", "pat@example.test", "Hi", "Hello", BC, "203.0.113.9")
-    services.contact_customer_care(deps, "Sam", "sam@example.test", "Hi", "Hello", BC, "203.0.113.10")
+        contact.contact_customer_care(deps, "Pat", "pat@example.test", "Hi", "Hello", BC, "203.0.113.9")
+    contact.contact_customer_care(deps, "Sam", "sam@example.test", "Hi", "Hello", BC, "203.0.113.10")
 
 
 # --- provisioning ---------------------------------------------------------------------------
@@ -628,6 +646,14 @@ def test_provisioning_is_audited(deps, world, data):
     assert actions.count("rep.assigned") == 1
 
 
+def test_provisioned_accounts_users_and_their_audit_rows_carry_the_clock_s_time_in_utc(deps, data, clock):
+    clock.advance(0.25)
+    account = provisioning.create_account(deps, "Initech", AccountKind.ONLINE, "USD", "en")
+    user = provisioning.create_user(deps, "peter@initech.test", "peter@initech.test", "Peter", "en")
+    assert account.created_at == user.created_at == data.audit[-1]["at"] == utc(clock.now())
+    assert account.created_at.utcoffset() == dt.timedelta(0)
+
+
 def test_audit_rows_never_hold_passwords(deps, world, data):
     assert not any("demo-2026" in repr(row) for row in data.audit)
 
@@ -637,7 +663,7 @@ def test_audit_rows_never_hold_passwords(deps, world, data):
                                                        ("ap@globex.test", "x@acme.test", "login")])
 def test_a_taken_user_id_or_email_is_already_exists(deps, world, login, email, field):
     with pytest.raises(AlreadyExists) as err:
-        services.create_user(deps, login, email, "Someone", "en")
+        provisioning.create_user(deps, login, email, "Someone", "en")
     assert err.value.field == field
 
 
@@ -649,40 +675,40 @@ def test_a_taken_user_id_or_email_is_already_exists(deps, world, login, email, f
 ])
 def test_accounts_need_a_name_a_known_currency_and_a_supported_locale(deps, args, field):
     with pytest.raises(InvalidArgument) as err:
-        services.create_account(deps, *args)
+        provisioning.create_account(deps, *args)
     assert err.value.field == field
 
 
 def test_a_user_belongs_to_at_most_one_account(deps, world):
     with pytest.raises(FailedPrecondition):
-        services.add_membership(deps, world.mark, world.enterprise_id, Role.MEMBER)
+        provisioning.add_membership(deps, world.mark, world.enterprise_id, Role.MEMBER)
 
 
 def test_membership_roles_change_and_memberships_are_removed(deps, world, data):
-    services.add_membership(deps, world.mark, world.online_id, Role.BILLING_CONTACT)
+    provisioning.add_membership(deps, world.mark, world.online_id, Role.BILLING_CONTACT)
     assert data.memberships[world.mark].role is Role.BILLING_CONTACT
-    services.remove_membership(deps, world.mark, world.online_id)
+    provisioning.remove_membership(deps, world.mark, world.online_id)
     assert world.mark not in data.memberships
     with pytest.raises(NotFound):
-        services.remove_membership(deps, world.mark, world.online_id)
+        provisioning.remove_membership(deps, world.mark, world.online_id)
     assert [a["action"] for a in data.audit][-2:] == ["membership.role_changed", "membership.removed"]
 
 
 def test_reps_are_staff_and_serve_enterprise_accounts_only(deps, world):
     with pytest.raises(FailedPrecondition):
-        services.assign_rep(deps, world.olivia, world.enterprise_id)
+        provisioning.assign_rep(deps, world.olivia, world.enterprise_id)
     with pytest.raises(FailedPrecondition):
-        services.assign_rep(deps, world.rita, world.online_id)
+        provisioning.assign_rep(deps, world.rita, world.online_id)
     with pytest.raises(InvalidArgument):
-        services.add_membership(deps, world.mark, world.online_id, Role.REP)
+        provisioning.add_membership(deps, world.mark, world.online_id, Role.REP)
     with pytest.raises(FailedPrecondition):
-        services.add_membership(deps, world.rita, world.online_id, Role.MEMBER)
+        provisioning.add_membership(deps, world.rita, world.online_id, Role.MEMBER)
 
 
 def test_a_failed_use_case_writes_nothing(deps, world, data):
     before = (dict(data.users), list(data.audit))
     with pytest.raises(AlreadyExists):
-        services.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Dup", "en", "Fine-password-2026")
+        provisioning.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Dup", "en", "Fine-password-2026")
     assert (dict(data.users), list(data.audit)) == before
 
 
@@ -691,6 +717,6 @@ def test_control_characters_in_user_ids_and_ids_match_nobody(deps, world, hasher
     _failure(deps, "olivia@acme.test\x00", "Online-demo-2026!", BC)
     assert hasher.verified == [hasher.dummy_hash]
     with pytest.raises(NotFound):
-        services.get_account(deps, world.online_id + "\x00")
+        accounts.get_account(deps, world.online_id + "\x00")
     with pytest.raises(NotFound):
-        services.add_membership(deps, "\x00", world.online_id, Role.MEMBER)
+        provisioning.add_membership(deps, "\x00", world.online_id, Role.MEMBER)

@@ -1,0 +1,41 @@
+"""What the people's input may be, defined once for the portals' forms and for identity (S1, S24).
+
+The web forms check these before calling identity, and identity checks them again for every
+other caller, so a form never accepts what identity then refuses, nor the reverse. Plain Python:
+no Flask here, and identity's domain imports it.
+"""
+from __future__ import annotations
+
+import re
+
+# A user ID is a user name or an email address.
+USER_NAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
+# Deliberately simple: one @, no spaces, a dot in the domain. The mailbox is proved by the
+# reset mail, not by a regular expression.
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+
+# The longest path an SMTP server must accept (RFC 5321), so the longest address we take.
+MAX_EMAIL = 254
+MAX_USER_ID = MAX_EMAIL
+
+# S1: at least 8; accepted in full, never truncated (argon2 hashes any length): the upper bound
+# only stops abuse.
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+
+# Free text, in characters: a person's or an account's name, the Customer Care form's subject
+# and message, the note to a billing administrator.
+MAX_NAME = 100
+MAX_SUBJECT = 150
+MAX_MESSAGE = 5000
+MAX_NOTE = 500
+
+# Session tokens, hand-off tickets and reset tokens we issue are 43 characters; anything much
+# longer is refused before it is hashed.
+MAX_TOKEN = 512
+
+
+def is_possible_user_id(value: str) -> bool:
+    """Whether `value` has the shape of a user ID (a user name or an email address); nobody has
+    any other, so the answer reveals nothing about who exists."""
+    return bool(USER_NAME.fullmatch(value)) or (len(value) <= MAX_USER_ID and bool(EMAIL.fullmatch(value)))

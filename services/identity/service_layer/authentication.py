@@ -1,0 +1,85 @@
+"""Sign-in (S2, S3, S4): a user ID and password become a session, or a hand-off ticket."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from billing_common.errors import InvalidArgument, Unauthenticated, Unavailable
+from services.identity.domain.model import MAX_LOGIN, Portal, Principal, may_sign_in_at, normalize_login
+from services.identity.domain.passwords import MAX_LENGTH, normalize_password
+from services.identity.service_layer import throttle
+from services.identity.service_layer.common import bounded, principal_of, standing_by_login
+from services.identity.service_layer.dependencies import Dependencies
+from services.identity.service_layer.sessions import SessionInfo, issue_ticket, open_session
+
+log = structlog.get_logger()
+
+# One answer for every sign-in failure (S3), in the seed's words.
+INVALID_CREDENTIALS = "Invalid user ID/password"
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """A session when the user's home portal asked, else a hand-off ticket for home_portal."""
+
+    principal: Principal
+    home_portal: Portal
+    session: SessionInfo | None = None
+    handoff_ticket: str | None = None
+
+
+def authenticate(
+    deps: Dependencies, login: str, password: str, portal: Portal, client_address: str = ""
+) -> AuthResult:
+    """Checks a user ID and password at `portal` (see AuthResult).
+
+    Every failure (unknown user ID, no password yet, wrong password, a member at the
+    Enterprise portal, a disabled user) is the same Unauthenticated, after the same argon2
+    verification: unknown users and users without a password verify a dummy hash (S3).
+    """
+    if not login.strip():
+        raise InvalidArgument("Enter your user ID.", field="login")
+    bounded(login, "login", MAX_LOGIN)
+    if not password:
+        raise InvalidArgument("Enter your password.", field="password")
+    bounded(password, "password", MAX_LENGTH)
+    normalized = normalize_login(login)
+
+    with deps.uow() as uow:
+        standing = standing_by_login(uow, normalized)
+    user = standing.user if standing else None
+    principal = principal_of(standing)
+    user_key = throttle.user_failure_key(user, normalized)
+    address_key = throttle.address_failure_key(client_address)
+    throttle.check_login_limits(deps, user_key, address_key)
+
+    stored_hash = user.password_hash if user and user.password_hash else None
+    candidate = normalize_password(password)
+    verified = deps.hasher.verify(stored_hash or deps.hasher.dummy_hash, candidate) and stored_hash is not None
+    if not verified or principal is None or not may_sign_in_at(portal, principal.role):
+        throttle.record_login_failure(deps, user_key, address_key)
+        log.info("sign-in refused", portal=portal.value)
+        raise Unauthenticated(INVALID_CREDENTIALS)
+
+    assert user is not None and stored_hash is not None
+    if deps.hasher.needs_rehash(stored_hash):
+        # S2: parameters went up since this hash was made; upgrade it while we have the password.
+        try:
+            upgraded = deps.hasher.hash(candidate)
+        except Unavailable:
+            pass  # too busy to hash now is no reason to refuse a good password: next time
+        else:
+            with deps.uow() as uow:
+                uow.users.set_password_hash(user.id, upgraded)
+                uow.commit()
+            log.info("password hash upgraded", user_id=user.id)
+
+    home = principal.home_portal
+    log.info("signed in", user_id=user.id, portal=portal.value, home_portal=home.value)
+    if home is portal:
+        # The failed attempts are cleared in the same round trip as the session is written.
+        session = open_session(deps, user.id, portal, forget=throttle.login_failure_keys(user_key))
+        return AuthResult(principal, home, session=session)
+    throttle.clear_login_failures(deps, user_key)
+    return AuthResult(principal, home, handoff_ticket=issue_ticket(deps, user.id, home))

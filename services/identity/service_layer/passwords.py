@@ -1,0 +1,167 @@
+"""Reset/Create your password (S5-S8) and Change password (S5)."""
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from billing_common.clock import utc
+from billing_common.errors import FailedPrecondition, InvalidArgument
+from services.identity.domain.model import MAX_LOGIN, Portal, normalize_login
+from services.identity.domain.passwords import MAX_LENGTH, check_password_policy, normalize_password
+from services.identity.service_layer import keys, messages, throttle
+from services.identity.service_layer.common import (
+    MAX_TOKEN,
+    bounded,
+    digest,
+    new_token,
+    principal_of,
+    standing_by_login,
+)
+from services.identity.service_layer.dependencies import Dependencies
+from services.identity.service_layer.sessions import end_sessions, validate_session
+
+log = structlog.get_logger()
+
+INVALID_RESET_LINK = "This Reset/Create your password link has expired or was already used. Ask for a new one."
+
+
+def _portal_url(deps: Dependencies, portal: Portal) -> str:
+    s = deps.settings
+    base = s.enterprise_portal_url if portal is Portal.ENTERPRISE else s.billing_center_url
+    return base.rstrip("/")
+
+
+def request_password_reset(deps: Dependencies, login: str, portal: Portal, client_address: str = "") -> None:
+    """Mails a single-use link to the user's address on file, or quietly does nothing.
+
+    The caller cannot tell which (S7): once the input is checked, the answer goes back at
+    once and the lookup, the limits and the mail happen in deferred work, so unknown user
+    IDs, users over their hourly limit and addresses over theirs look and time the same.
+    """
+    if not login.strip():
+        raise InvalidArgument("Enter your user ID.", field="login")
+    bounded(login, "login", MAX_LOGIN)
+    now = deps.clock.now()
+    deps.defer(lambda: _issue_reset_link(deps, login, portal, client_address, now))
+
+
+def _issue_reset_link(deps: Dependencies, login: str, portal: Portal, client_address: str, now: float) -> None:
+    s = deps.settings
+    address_ok = True
+    if client_address:
+        address_key = keys.reset_requests_of_address(client_address)
+        address_ok = throttle.hourly_limit(deps, address_key, s.reset_requests_per_address) == 0
+        deps.store.record_event(address_key, now, s.rate_window)
+
+    token = new_token()
+    token_digest = digest(token)
+    with deps.uow() as uow:
+        principal = principal_of(standing_by_login(uow, normalize_login(login)))
+        if principal is None or not address_ok:
+            log.info("password reset not sent", reason="unknown user ID or address limit")
+            return
+        user_key = keys.reset_requests_of_user(principal.user.id)
+        if throttle.hourly_limit(deps, user_key, s.reset_requests_per_user) > 0:
+            log.info("password reset not sent", reason="user limit", user_id=principal.user.id)
+            return
+        deps.store.record_event(user_key, now, s.rate_window)
+        user = principal.user
+        # The newest link is the only live one: remember its digest, drop the previous link.
+        previous = deps.store.get(keys.current_reset_link(user.id))
+        deps.store.put(keys.reset_link(token_digest), {"user_id": user.id, "issued_at": now}, s.reset_link_ttl)
+        deps.store.put(keys.current_reset_link(user.id), {"digest": token_digest}, s.reset_link_ttl)
+        if previous:
+            deps.store.delete(keys.reset_link(previous["digest"]))
+        link = f"{_portal_url(deps, portal)}/reset/{token}"
+        uow.outbox.add(
+            messages.render(
+                "password_reset", user.locale, to=user.email, name=user.name, login=user.login,
+                link=link, minutes=int(s.reset_link_ttl // 60),
+            ),
+            now,
+        )
+        uow.audit.record(utc(now), user.id, "password_reset.requested", user_id=user.id,
+                         account_id=principal.account.id if principal.account else None,
+                         details={"portal": portal.value})
+        uow.commit()
+    log.info("password reset sent", user_id=user.id)
+
+
+def _live_reset(deps: Dependencies, token: str) -> tuple[str, dict[str, Any]] | None:
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    token_digest = digest(token)
+    data = deps.store.get(keys.reset_link(token_digest))
+    if data is None or deps.clock.now() >= data["issued_at"] + deps.settings.reset_link_ttl:
+        return None
+    current = deps.store.get(keys.current_reset_link(data["user_id"]))
+    if not current or current.get("digest") != token_digest:
+        return None
+    return token_digest, data
+
+
+def check_password_reset_token(deps: Dependencies, token: str) -> bool:
+    return _live_reset(deps, token) is not None
+
+
+def complete_password_reset(deps: Dependencies, token: str, new_password: str) -> None:
+    """Sets the password from a live link, uses the link up, ends every session of the user,
+    and mails a notice. It does not sign the user in (S8): they sign in afterwards."""
+    live = _live_reset(deps, token)
+    if live is None:
+        raise FailedPrecondition(INVALID_RESET_LINK, field="token")
+    token_digest, data = live
+    # The policy and the hash first, so a refused password, or a hash refused as too busy
+    # (Unavailable), leaves the link usable for another try.
+    new_hash = deps.hasher.hash(check_password_policy(new_password, field="new_password"))
+    if deps.store.take(keys.reset_link(token_digest)) is None:
+        raise FailedPrecondition(INVALID_RESET_LINK, field="token")
+    user_id = data["user_id"]
+    deps.store.delete(keys.current_reset_link(user_id))
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        user = uow.users.get(user_id)
+        if user is None:
+            raise FailedPrecondition(INVALID_RESET_LINK, field="token")
+        created = user.password_hash is None
+        uow.users.set_password_hash(user.id, new_hash)
+        uow.audit.record(utc(now), user.id, "password.created" if created else "password.reset", user_id=user.id)
+        uow.outbox.add(
+            messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), now
+        )
+        uow.commit()
+    ended = end_sessions(deps, user_id)
+    # The owner proved control of the mailbox: earlier failed sign-ins no longer slow them.
+    throttle.clear_login_failures(deps, keys.login_failures_of_user(user_id))
+    log.info("password reset completed", user_id=user_id, sessions_ended=ended)
+
+
+def change_password(
+    deps: Dependencies, session_token: str, portal: Portal, current_password: str, new_password: str
+) -> None:
+    """Needs the current password (S5); ends the user's other sessions and mails a notice."""
+    bounded(current_password, "current_password", MAX_LENGTH)
+    bounded(new_password, "new_password", MAX_LENGTH)
+    signed_in = validate_session(deps, session_token, portal)
+    user = signed_in.principal.user
+    # The same counter as sign-in's: guessing here is no cheaper than at the sign-in form.
+    user_key = keys.login_failures_of_user(user.id)
+    throttle.check_login_limits(deps, user_key, None)
+    stored = user.password_hash
+    if not (deps.hasher.verify(stored or deps.hasher.dummy_hash, normalize_password(current_password))
+            and stored is not None):
+        throttle.record_login_failure(deps, user_key, None)
+        raise InvalidArgument("The current password is not correct.", field="current_password")
+    # Hashed before the transaction: argon2id's tens of milliseconds need no connection.
+    new_hash = deps.hasher.hash(check_password_policy(new_password, field="new_password"))
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        uow.users.set_password_hash(user.id, new_hash)
+        uow.audit.record(utc(now), user.id, "password.changed", user_id=user.id)
+        uow.outbox.add(
+            messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), now
+        )
+        uow.commit()
+    end_sessions(deps, user.id, keep_digest=digest(session_token))
+    log.info("password changed", user_id=user.id)
