@@ -24,6 +24,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from billing_common.grpc_client import error_field, retry_after
+from billing_common.limits import MAX_NOTE
 from web.common.formdata import FilesNotAccepted, UnreadableBody, UnsupportedForm
 from web.common.forms import PortalForm
 from web.common.i18n import current_locale
@@ -37,7 +38,7 @@ _FIELD_FALLBACKS: dict[str, Callable[[], str]] = {
     "current_password": lambda: _("The current password is not correct."),
     "login": lambda: _("Invalid user ID"),
     "email": lambda: _("Enter a valid email address."),
-    "note": lambda: _("%(field)s is too long (at most %(max)d characters).", field=_("Note"), max=500),
+    "note": lambda: _("%(field)s is too long (at most %(max)d characters).", field=_("Note"), max=MAX_NOTE),
 }
 
 

@@ -6,7 +6,6 @@ way as control characters.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from flask_babel import gettext as _
@@ -15,18 +14,22 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
-USER_NAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
-MIN_PASSWORD = 8
-MAX_PASSWORD = 1024
+from billing_common.limits import (
+    EMAIL,
+    MAX_EMAIL,
+    MAX_MESSAGE,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_PASSWORD,
+    MAX_SUBJECT,
+    MAX_TOKEN,
+    MAX_USER_ID,
+    MIN_PASSWORD,
+    is_possible_user_id,
+)
 
 # Bidirectional overrides and isolates make text read differently from what it is.
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def is_possible_user_id(value: str) -> bool:
-    """A user ID is a user name or an email address; anything else cannot exist."""
-    return bool(USER_NAME.fullmatch(value)) or (len(value) <= 254 and bool(EMAIL.fullmatch(value)))
 
 
 def has_bad_characters(value: str, *, multiline: bool = False) -> bool:
@@ -136,12 +139,12 @@ class PortalForm(FlaskForm):
 
 
 class SignInForm(PortalForm):
-    login = StringField(_l("User ID"), [*text(254), PossibleUserId()], filters=[_strip])
+    login = StringField(_l("User ID"), [*text(MAX_USER_ID), PossibleUserId()], filters=[_strip])
     password = PasswordField(_l("Password"), text(MAX_PASSWORD))
 
 
 class ResetRequestForm(PortalForm):
-    login = StringField(_l("User ID"), [*text(254), PossibleUserId()], filters=[_strip])
+    login = StringField(_l("User ID"), [*text(MAX_USER_ID), PossibleUserId()], filters=[_strip])
 
 
 class ResetForm(PortalForm):
@@ -155,15 +158,15 @@ class ChangePasswordForm(ResetForm):
 
 
 class ContactAdministratorForm(PortalForm):
-    note = TextAreaField(_l("Note (optional)"), [Optional(), Length(500), CleanText(multiline=True)],
+    note = TextAreaField(_l("Note (optional)"), [Optional(), Length(MAX_NOTE), CleanText(multiline=True)],
                          filters=[_strip])
 
 
 class CustomerCareForm(PortalForm):
-    name = StringField(_l("Your name"), text(100), filters=[_strip])
-    email = StringField(_l("Your email address"), [*text(254), Email()], filters=[_strip])
-    subject = StringField(_l("Subject"), text(150), filters=[_strip])
-    message = TextAreaField(_l("Message"), text(5000, multiline=True), filters=[_strip])
+    name = StringField(_l("Your name"), text(MAX_NAME), filters=[_strip])
+    email = StringField(_l("Your email address"), [*text(MAX_EMAIL), Email()], filters=[_strip])
+    subject = StringField(_l("Subject"), text(MAX_SUBJECT), filters=[_strip])
+    message = TextAreaField(_l("Message"), text(MAX_MESSAGE, multiline=True), filters=[_strip])
 
 
 class HandoffForm(PortalForm):
@@ -171,7 +174,7 @@ class HandoffForm(PortalForm):
     class Meta:
         csrf = False
 
-    ticket = HiddenField(_l("Hand-off ticket"), text(512))
+    ticket = HiddenField(_l("Hand-off ticket"), text(MAX_TOKEN))
 
 
 class LanguageForm(PortalForm):

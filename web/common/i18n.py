@@ -9,8 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, g, request
-from flask_babel import Babel, format_date, get_locale, get_translations
-from flask_babel import support
+from flask_babel import Babel, format_date, get_locale, get_translations, support
 
 from billing_common.money import Money
 

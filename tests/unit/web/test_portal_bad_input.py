@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing_common import limits
 from tests.pages import text_of
 from web.common import forms
 from tests.unit.web.conftest import EBP_URL
@@ -51,6 +52,17 @@ def test_bad_customer_care_input_is_a_400_naming_the_field(bc, world, data, fiel
     assert response.status_code == 400
     assert field_error(text(response), field)
     assert world.identity.care_mails == []
+
+
+@pytest.mark.parametrize("field, limit", [("name", limits.MAX_NAME), ("subject", limits.MAX_SUBJECT),
+                                          ("message", limits.MAX_MESSAGE)])
+def test_the_customer_care_form_takes_exactly_what_identity_takes(bc, world, field, limit):
+    # billing_common.limits is the one definition: a form never accepts what identity refuses.
+    data = {"name": "A", "email": "a@b.test", "subject": "s", "message": "m"}
+    assert post_form(bc, "/help/contact", {**data, field: "x" * limit}).status_code == 200
+    refused = post_form(bc, "/help/contact", {**data, field: "x" * (limit + 1)})
+    assert refused.status_code == 400 and field_error(text(refused), field)
+    assert len(world.identity.care_mails) == 1
 
 
 def test_bytes_that_are_not_utf8_are_refused_naming_the_field(bc, world):
