@@ -18,16 +18,26 @@ not cascade into its children. The mail outbox keeps its float columns: its tabl
 all three services (billing_common.outbox).
 """
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from billing_common.db import NAMING
 
 revision = "0002_datetimes_and_names"
 down_revision = "0001_initial"
 branch_labels = None
 depends_on = None
+
+# billing_common.db.NAMING as of this revision, written out so that a later change of the
+# convention cannot change what this migration did (it would get a migration of its own).
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 # table -> (its time column, its primary key columns)
 TIMES = {
@@ -46,7 +56,7 @@ def upgrade() -> None:
         for table in TABLES:
             _sqlite_rebuild(table, sa.Float(), sa.DateTime(timezone=True))
         for table, (column, key) in TIMES.items():
-            _sqlite_rewrite(table, column, key, _epoch_to_datetime)
+            _sqlite_rewrite(table, column, key, sa.Float(), sa.DateTime(timezone=True), _epoch_to_datetime)
     else:
         for table, (column, _key) in TIMES.items():
             op.alter_column(table, column, type_=sa.DateTime(timezone=True), existing_type=sa.Float(),
@@ -58,7 +68,7 @@ def downgrade() -> None:
     # Constraint names stay as they are: 0001's code never refers to one.
     if op.get_bind().dialect.name == "sqlite":
         for table, (column, key) in TIMES.items():
-            _sqlite_rewrite(table, column, key, _datetime_to_epoch)
+            _sqlite_rewrite(table, column, key, sa.DateTime(), sa.Float(), _datetime_to_epoch)
         for table in TABLES:
             _sqlite_rebuild(table, sa.DateTime(timezone=True), sa.Float())
     else:
@@ -83,14 +93,16 @@ def _sqlite_rebuild(table: str, old_type: sa.types.TypeEngine, new_type: sa.type
             batch.alter_column(TIMES[table][0], type_=new_type, existing_type=old_type, existing_nullable=False)
 
 
-def _sqlite_rewrite(table: str, column: str, key: tuple[str, ...], convert) -> None:  # type: ignore[no-untyped-def]
-    """Rewrites every value of `column` with `convert`, reading it as the old type and writing
-    it as the new one (SQLAlchemy's DateTime stores an ISO string in SQLite)."""
-    types = {_epoch_to_datetime: (sa.Float(), sa.DateTime(timezone=True)),
-             _datetime_to_epoch: (sa.DateTime(), sa.Float())}[convert]
+def _sqlite_rewrite(
+    table: str, column: str, key: tuple[str, ...], read_as: sa.types.TypeEngine, write_as: sa.types.TypeEngine,
+    convert: Callable[[Any], Any],
+) -> None:
+    """Rewrites every value of `column` with `convert`, read as `read_as` and written as
+    `write_as`: SQLite keeps whatever the rebuild copied, and SQLAlchemy's DateTime writes an
+    ISO string there."""
     conn = op.get_bind()
-    source = sa.table(table, *(sa.column(k) for k in key), sa.column(column, types[0]))
-    target = sa.table(table, *(sa.column(k) for k in key), sa.column(column, types[1]))
+    source = sa.table(table, *(sa.column(k) for k in key), sa.column(column, read_as))
+    target = sa.table(table, *(sa.column(k) for k in key), sa.column(column, write_as))
     rows = conn.execute(sa.select(*(source.c[k] for k in key), source.c[column])).all()
     if not rows:
         return
