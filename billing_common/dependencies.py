@@ -31,6 +31,13 @@ class Dependencies(Generic[UnitOfWorkT]):
     # What bootstrap built and `close()` releases, in this order.
     closers: list[Callable[[], None]] = field(default_factory=list)
 
+    @property
+    def sql_engine(self) -> Engine:
+        """The engine, for a server that needs one (its outbox dispatcher)."""
+        if self.engine is None:
+            raise RuntimeError("these dependencies were built without a SQL engine (in-memory fakes)")
+        return self.engine
+
     def close(self) -> None:
         """Releases what was built for these dependencies (once the server has stopped).
         Anything the caller passed in (a test's engine) is the caller's to close."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import grpc
+
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 
@@ -19,14 +20,14 @@ class DemoUser:
     name: str
     locale: str
     password: str  # empty: no password yet, must use Reset/Create your password
-    role: int = pb.ROLE_BILLING_CONTACT
+    role: pb.Role.ValueType = pb.ROLE_BILLING_CONTACT
 
 
 @dataclass(frozen=True)
 class DemoAccount:
     key: str
     name: str
-    kind: int
+    kind: pb.AccountKind.ValueType
     currency: str
     locale: str
     users: tuple[DemoUser, ...]
@@ -54,8 +55,10 @@ SIGN_INS = (
     ("Billing Center", "olivia@acme.test", "Online-demo-2026!", "billing contact, Acme Online (USD)"),
     ("Billing Center", "mark@acme.test", "Member-demo-2026!", "member of Acme Online: sees who the billing contact is"),
     ("Billing Center", "joana@padaria.test", "Padaria-demo-2026!", "billing contact, Padaria Pão Quente (BRL, pt-BR)"),
-    ("Enterprise", "globex-billing", "Enterprise-demo-2026!", "billing contact (email ap@globex.test), Globex Corporation"),
-    ("Enterprise", "carlos@globex.test", "(none yet)", "billing contact without a password: use Reset/Create your password"),
+    ("Enterprise", "globex-billing", "Enterprise-demo-2026!",
+     "billing contact (email ap@globex.test), Globex Corporation"),
+    ("Enterprise", "carlos@globex.test", "(none yet)",
+     "billing contact without a password: use Reset/Create your password"),
     ("Billing Center", "erin@globex.test", "Member-demo-2026!", "member of Globex: sees who the billing contacts are"),
     ("Enterprise", "rita.rep", "Rep-demo-2026!", "sales rep serving Globex"),
 )

@@ -81,7 +81,7 @@ def globex_invoices(account_id: str, today: dt.date) -> list[Invoice]:
                 paid: str | None = None, paid_after: int = 0, po: str | None = None) -> Invoice:
         invoice_id = str(uuid.uuid4())
         issued = today - dt.timedelta(days=issued_ago)
-        received = dt.datetime.combine(issued + dt.timedelta(days=paid_after), dt.time(15), dt.timezone.utc)
+        received = dt.datetime.combine(issued + dt.timedelta(days=paid_after), dt.time(15), dt.UTC)
         payments = (
             (Payment(str(uuid.uuid4()), invoice_id, Money.from_decimal(paid, "USD"), received),) if paid else ()
         )

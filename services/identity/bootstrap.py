@@ -62,7 +62,11 @@ def build_dependencies(
     defer: Callable[[Callable[[], None]], None] = run_now
     if background:
         deferred = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity-deferred")
-        defer = lambda work: deferred.submit(_logged, work)  # noqa: E731
+
+        def submit(work: Callable[[], None]) -> None:
+            deferred.submit(_logged, work)
+
+        defer = submit
         closers.append(lambda: deferred.shutdown(wait=True))
     if store is None:
         redis_store = RedisStore.from_url(settings.redis_url, settings.redis_prefix)

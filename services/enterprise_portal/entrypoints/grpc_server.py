@@ -6,9 +6,9 @@ orders, quotes, invoice history and online payments come in later issues.
 from __future__ import annotations
 
 import grpc
+
 from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
 from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
-
 from billing_common.grpc_server import GrpcServer
 from billing_common.money_proto import to_proto
 from billing_common.service import build_service
@@ -40,7 +40,7 @@ def build(settings: EnterprisePortalSettings) -> GrpcServer:
         settings,
         service_name=SERVICE_NAME,
         register=lambda s: enterprise_portal_pb2_grpc.add_EnterprisePortalServiceServicer_to_server(servicer, s),
-        engine=deps.engine,
+        engine=deps.sql_engine,
         outbox=orm.outbox,
         on_stop=deps.close,
         # Every signed-in billing contact's landing page reads it: failures are still logged.

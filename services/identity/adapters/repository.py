@@ -109,7 +109,7 @@ class SqlUserRepository:
             select(orm.users).where(or_(u.login_normalized == normalized, u.email_normalized == normalized))
         ).all()
         # The user ID wins over someone else's email address, should both ever match.
-        rows.sort(key=lambda r: r.login_normalized != normalized)
+        rows = sorted(rows, key=lambda r: r.login_normalized != normalized)
         return _user(rows[0]) if rows else None
 
     def standing(self, user_id: str) -> UserStanding | None:
@@ -119,7 +119,7 @@ class SqlUserRepository:
     def standing_by_login(self, normalized: str) -> UserStanding | None:
         rows = self.conn.execute(_STANDING_BY_LOGIN, {"login": normalized}).all()
         # The user ID wins over someone else's email address, should both ever match.
-        rows.sort(key=lambda r: r.login_normalized != normalized)
+        rows = sorted(rows, key=lambda r: r.login_normalized != normalized)
         return _standing(rows[0]) if rows else None
 
     def taken(self, normalized: str) -> bool:

@@ -132,7 +132,8 @@ class RedisStore:
             self.r.srem(self._k(key), *members)
 
     def set_members(self, key: str) -> set[str]:
-        return set(self.r.smembers(self._k(key)))
+        # decode_responses: members come back as str.
+        return {str(member) for member in self.r.smembers(self._k(key))}
 
     def record_event(self, key: str, at: float, window: float) -> None:
         k = self._k(key)
@@ -143,7 +144,8 @@ class RedisStore:
         pipe.execute()
 
     def events(self, key: str, since: float) -> list[float]:
-        return [score for _, score in self.r.zrangebyscore(self._k(key), since, "+inf", withscores=True)]
+        pairs: list[tuple[str, float]] = self.r.zrangebyscore(self._k(key), since, "+inf", withscores=True)  # type: ignore[assignment]
+        return [float(score) for _member, score in pairs]
 
     def clear_events(self, key: str) -> None:
         self.r.delete(self._k(key))

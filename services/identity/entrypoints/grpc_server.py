@@ -6,7 +6,7 @@ Domain errors are mapped to statuses by billing_common's interceptor, never here
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import grpc
@@ -59,14 +59,17 @@ def _check_limits(request: Any) -> None:
                                   field=descriptor.name)
 
 
-def _enum(table: dict[int, Any], value: int, field: str) -> Any:
+T = TypeVar("T")
+
+
+def _enum(table: Mapping[Any, T], value: int, field: str) -> T:
     if value not in table:
         raise InvalidArgument(f"The field {field} must be set to a known value.", field=field)
     return table[value]
 
 
 def _portal(value: int, field: str = "portal") -> Portal:
-    return _enum(_PORTALS, value, field)  # type: ignore[no-any-return]
+    return _enum(_PORTALS, value, field)
 
 
 def _ts(seconds: float) -> Timestamp:
@@ -117,9 +120,13 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     def Authenticate(self, request, context):  # type: ignore[no-untyped-def]
         r = authentication.authenticate(self.deps, request.login, request.password, _portal(request.portal),
                                   request.client_address)
-        return pb.AuthenticateResponse(
-            principal=_principal(r.principal), home_portal=_PORTALS_OUT[r.home_portal],
-            session=_session(r.session) if r.session else None, handoff_ticket=r.handoff_ticket)
+        answer = pb.AuthenticateResponse(principal=_principal(r.principal), home_portal=_PORTALS_OUT[r.home_portal])
+        # `result` is a oneof: setting either member, even to "", chooses it.
+        if r.session:
+            answer.session.CopyFrom(_session(r.session))
+        elif r.handoff_ticket:
+            answer.handoff_ticket = r.handoff_ticket
+        return answer
 
     @_rpc
     def ValidateSession(self, request, context):  # type: ignore[no-untyped-def]
@@ -233,7 +240,7 @@ def build(
         settings,
         service_name=SERVICE_NAME,
         register=lambda s: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, s),
-        engine=deps.engine,
+        engine=deps.sql_engine,
         outbox=orm.outbox,
         clock=clock,
         on_stop=deps.close,

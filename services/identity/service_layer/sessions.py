@@ -55,8 +55,8 @@ def _session_info(deps: Dependencies, token: str, data: dict[str, Any]) -> Sessi
 
 
 def _session_ttl(deps: Dependencies, data: dict[str, Any]) -> float:
-    info_idle = data["last_seen_at"] + deps.settings.session_idle_timeout
-    absolute = data["authenticated_at"] + deps.settings.session_absolute_timeout
+    info_idle = float(data["last_seen_at"]) + deps.settings.session_idle_timeout
+    absolute = float(data["authenticated_at"]) + deps.settings.session_absolute_timeout
     return max(1.0, min(info_idle, absolute) - deps.clock.now())
 
 

@@ -57,7 +57,7 @@ def _login_wait(deps: Dependencies, key: str, throttle: dict[str, Any] | None, n
         # Quiet for a whole window after the last wait: the slate is clean again.
         deps.store.delete(keys.throttle(key))
         return 0.0
-    return max(0.0, throttle["until"] - now)
+    return max(0.0, float(throttle["until"]) - now)
 
 
 def check_login_limits(deps: Dependencies, user_key: str, address_key: str | None) -> None:
@@ -66,7 +66,7 @@ def check_login_limits(deps: Dependencies, user_key: str, address_key: str | Non
     # Both throttles in one round trip: this runs before every sign-in.
     throttles = deps.store.get_many(*(keys.throttle(key) for key in failure_keys))
     now = deps.clock.now()
-    wait = max(_login_wait(deps, key, throttle, now) for key, throttle in zip(failure_keys, throttles))
+    wait = max(_login_wait(deps, key, throttle, now) for key, throttle in zip(failure_keys, throttles, strict=True))
     if wait > 0:
         raise too_many(wait)
 

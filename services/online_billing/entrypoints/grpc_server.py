@@ -6,10 +6,10 @@ Only the read the Billing Center's landing page needs exists so far; the renewal
 from __future__ import annotations
 
 import grpc
-from billing.online_billing.v1 import online_billing_pb2 as pb
-from billing.online_billing.v1 import online_billing_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from billing.online_billing.v1 import online_billing_pb2 as pb
+from billing.online_billing.v1 import online_billing_pb2_grpc
 from billing_common.grpc_server import GrpcServer
 from billing_common.money_proto import to_proto
 from billing_common.service import build_service
@@ -69,7 +69,7 @@ def build(settings: OnlineBillingSettings) -> GrpcServer:
         settings,
         service_name=SERVICE_NAME,
         register=lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
-        engine=deps.engine,
+        engine=deps.sql_engine,
         outbox=orm.outbox,
         on_stop=deps.close,
         # Every signed-in billing contact's landing page reads it: failures are still logged.

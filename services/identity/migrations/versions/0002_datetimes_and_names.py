@@ -78,11 +78,11 @@ def downgrade() -> None:
 
 
 def _epoch_to_datetime(value: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
 
 
 def _datetime_to_epoch(value: dt.datetime) -> float:
-    return value.replace(tzinfo=dt.timezone.utc).timestamp()
+    return value.replace(tzinfo=dt.UTC).timestamp()
 
 
 def _sqlite_rebuild(table: str, old_type: sa.types.TypeEngine, new_type: sa.types.TypeEngine) -> None:
