@@ -13,7 +13,7 @@ import pytest
 from billing.identity.v1 import identity_pb2 as pb
 
 from billing_common.grpc_client import error_field
-from tests.contract.conftest import BC, EBP, Cast, Side, rpc_error
+from tests.contract.identity_sides import BC, EBP, Cast, Side, rpc_error
 
 PORTALS = {BC: "Billing Center", EBP: "Enterprise"}
 INVALID_CREDENTIALS = "Invalid user ID/password"
