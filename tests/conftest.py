@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -87,3 +88,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def unique() -> Callable[[str], str]:
     """unique("olivia") -> "olivia-3f2a9c1b": ids that never collide between tests."""
     return lambda base: f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(autouse=True)
+def structlog_as_found() -> Iterator[None]:
+    """A test that configures logging (the services' CLI does, in-process) leaves it as it found
+    it: loggers first used under that configuration would be cached writing to the output that
+    was current then, and a later test reading its own output (capsys) would see nothing."""
+    before = structlog.get_config()
+    yield
+    structlog.configure(**before)

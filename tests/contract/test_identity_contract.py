@@ -13,7 +13,7 @@ import pytest
 from billing.identity.v1 import identity_pb2 as pb
 
 from billing_common.grpc_client import error_field
-from tests.contract.conftest import BC, EBP, Cast, Side, rpc_error
+from tests.contract.identity_sides import BC, EBP, Cast, Side, rpc_error
 
 PORTALS = {BC: "Billing Center", EBP: "Enterprise"}
 INVALID_CREDENTIALS = "Invalid user ID/password"
@@ -556,3 +556,40 @@ def test_a_customer_care_message_without_name_subject_or_message_names_the_missi
     identity, addr, field
 ):
     assert_invalid_argument(rpc_error(contact_care, identity, addr, **{field: " "}), field)
+
+
+# --- every call made at a portal names it -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, request_",
+    [
+        ("Authenticate", pb.AuthenticateRequest(login="olivia@acme.test", password="Whatever-2026!")),
+        ("ValidateSession", pb.ValidateSessionRequest(token="never-issued-" + "x" * 30)),
+        ("RedeemHandoffTicket", pb.RedeemHandoffTicketRequest(ticket="never-issued-" + "x" * 30)),
+        ("RequestPasswordReset", pb.RequestPasswordResetRequest(login="olivia@acme.test")),
+        (
+            "ChangePassword",
+            pb.ChangePasswordRequest(
+                session_token="never-issued-" + "x" * 30,
+                current_password="Whatever-2026!",
+                new_password="Whatever-2027!",
+            ),
+        ),
+        (
+            "ContactBillingAdministrator",
+            pb.ContactBillingAdministratorRequest(session_token="never-issued-x"),
+        ),
+        (
+            "ContactCustomerCare",
+            pb.ContactCustomerCareRequest(name="Ana", email="ana@example.test", subject="S", message="M"),
+        ),
+        ("ListRepAccounts", pb.ListRepAccountsRequest(session_token="never-issued-" + "x" * 30)),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+@pytest.mark.parametrize("portal", [pb.PORTAL_UNSPECIFIED, 7], ids=["unspecified", "unknown"])
+def test_a_call_without_a_known_portal_is_invalid_argument_naming_portal(identity, method, request_, portal):
+    request_ = type(request_).FromString(request_.SerializeToString())
+    request_.portal = portal
+    assert_invalid_argument(rpc_error(getattr(identity.stub, method), request_), "portal")

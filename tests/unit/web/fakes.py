@@ -181,6 +181,12 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
             self.reset_tokens[token] = user.user_id
         return token
 
+    @staticmethod
+    def _portal(portal: int) -> int:
+        if portal not in (BC, EBP):
+            raise InvalidArgument("The field portal must be set to a known value.", field="portal")
+        return portal
+
     def _limit(self, rpc: str) -> None:
         self.calls.append(rpc)
         self._refuse_if_switched_on(rpc)
@@ -204,6 +210,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     def Authenticate(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("Authenticate")
         self.client_addresses.append(("Authenticate", request.client_address))
+        self._portal(request.portal)
         if not request.login.strip():
             raise InvalidArgument("Enter your user ID.", field="login")
         if not request.password:
@@ -227,7 +234,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
 
     def ValidateSession(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("ValidateSession")
-        user = self.session_user(request.token, request.portal)
+        user = self.session_user(request.token, self._portal(request.portal))
         return identity_pb2.ValidateSessionResponse(principal=self.principal(user),
                                                     session=self.session_message(request.token))
 
@@ -240,6 +247,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     def RedeemHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("RedeemHandoffTicket")
         self.client_addresses.append(("RedeemHandoffTicket", request.client_address))
+        self._portal(request.portal)
         with self.lock:
             entry = self.tickets.pop(request.ticket, None)  # used up by any attempt
         if entry is None or entry[1] != request.portal:
@@ -251,6 +259,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     def RequestPasswordReset(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("RequestPasswordReset")
         self.client_addresses.append(("RequestPasswordReset", request.client_address))
+        self._portal(request.portal)
         if not request.login.strip():
             raise InvalidArgument("Enter your user ID.", field="login")
         self._refuse_if_switched_on("RequestPasswordReset")
@@ -278,7 +287,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.CompletePasswordResetResponse()
 
     def ChangePassword(self, request, context):  # type: ignore[no-untyped-def]
-        user = self.session_user(request.session_token, request.portal)
+        user = self.session_user(request.session_token, self._portal(request.portal))
         if user.password is None or request.current_password != user.password:
             raise InvalidArgument("The current password is not correct.", field="current_password")
         self._check_new_password(request.new_password)
@@ -303,7 +312,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
 
     def ContactBillingAdministrator(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("ContactBillingAdministrator")
-        user = self.session_user(request.session_token, request.portal)
+        user = self.session_user(request.session_token, self._portal(request.portal))
         if user.role != MEMBER:
             raise FailedPrecondition("Only members who are not billing contacts send this message.")
         note = _text(request.note, "note", 500, required=False, multiline=True)
@@ -317,6 +326,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     def ContactCustomerCare(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("ContactCustomerCare")
         self.client_addresses.append(("ContactCustomerCare", request.client_address))
+        self._portal(request.portal)
         mail = {"name": _text(request.name, "name", 200), "email": _email(request.email),
                 "subject": _text(request.subject, "subject", 200),
                 "message": _text(request.message, "message", 5000, multiline=True)}
@@ -325,7 +335,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.ContactCustomerCareResponse()
 
     def ListRepAccounts(self, request, context):  # type: ignore[no-untyped-def]
-        user = self.session_user(request.session_token, request.portal)
+        user = self.session_user(request.session_token, self._portal(request.portal))
         if user.role != REP:
             raise PermissionDenied("Only the vendor's representatives have a list of accounts.")
         accounts = sorted((self.accounts[a] for a in self.rep_accounts.get(user.user_id, [])),
