@@ -45,7 +45,9 @@ def _backends_line() -> str:
 
 
 def _safe(url: str | None) -> str:
-    return make_url(url).render_as_string(hide_password=True) if url and "://" in url and not url.startswith("redis") else str(url)
+    if url and "://" in url and not url.startswith("redis"):
+        return make_url(url).render_as_string(hide_password=True)
+    return str(url)
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import grpc
 import pytest
+
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
-
 from billing_common.clock import FakeClock
 from billing_common.grpc_client import make_channel
 from billing_common.mail import read_maildir

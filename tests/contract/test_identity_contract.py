@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from billing.identity.v1 import identity_pb2 as pb
 
+from billing.identity.v1 import identity_pb2 as pb
 from billing_common.grpc_client import error_field
 from tests.contract.identity_sides import BC, EBP, Cast, Side, rpc_error
 

@@ -17,9 +17,9 @@ from http.cookiejar import CookieJar
 import grpc
 import psutil
 import pytest
+
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
-
 from billing_common.config import ROOT
 from billing_common.embedded_redis import EmbeddedRedis
 from tests.e2e.test_portals_in_a_browser import body, mail_to

@@ -4,10 +4,10 @@ import time
 
 import grpc
 import pytest
-from billing.online_billing.v1 import online_billing_pb2 as pb
-from billing.online_billing.v1 import online_billing_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from billing.online_billing.v1 import online_billing_pb2 as pb
+from billing.online_billing.v1 import online_billing_pb2_grpc
 from billing_common.errors import InvalidArgument, NotFound, RateLimited, Unavailable
 from billing_common.grpc_client import error_field, make_channel, retry_after
 from billing_common.grpc_server import build_server

@@ -28,10 +28,9 @@ def mail(to):
 def test_a_message_written_in_a_rolled_back_transaction_is_never_sent(db, tmp_path, unique):
     engine, table = db
     to = unique("rollback") + "@example.test"
-    with engine.connect() as conn:
-        with conn.begin() as tx:
-            enqueue(conn, table, mail(to), time.time())
-            tx.rollback()
+    with engine.connect() as conn, conn.begin() as tx:
+        enqueue(conn, table, mail(to), time.time())
+        tx.rollback()
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).where(table.c.to_addrs == to)).scalar() == 0
 

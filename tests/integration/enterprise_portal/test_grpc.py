@@ -5,10 +5,10 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
-from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
+from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
 from billing_common.grpc_client import error_field, make_channel
 from services.enterprise_portal import bootstrap
 from services.enterprise_portal.config import EnterprisePortalSettings

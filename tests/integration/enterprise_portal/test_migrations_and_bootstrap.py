@@ -8,11 +8,11 @@ from sqlalchemy import Engine, inspect
 from billing_common.db import make_engine
 from billing_common.money import Money
 from services.enterprise_portal import bootstrap
-from services.enterprise_portal.adapters.orm import metadata
-from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.__main__ import main as service_main
-from services.enterprise_portal.service_layer.services import get_open_invoice_summary
+from services.enterprise_portal.adapters.orm import metadata
 from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
+from services.enterprise_portal.config import EnterprisePortalSettings
+from services.enterprise_portal.service_layer.services import get_open_invoice_summary
 
 
 def test_migrations_bring_an_empty_database_to_exactly_the_orm_schema(engine: Engine) -> None:

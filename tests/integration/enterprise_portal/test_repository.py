@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from services.enterprise_portal.domain.model import InvoiceStatus
 from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
+from services.enterprise_portal.domain.model import InvoiceStatus
 from tests.unit.enterprise_portal.factories import invoice
 
 

@@ -18,7 +18,7 @@ from services.identity.adapters import orm
 from services.identity.adapters.unit_of_work import SqlIdentityUnitOfWork
 from services.identity.domain.model import Role
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # Epochs with fractions a float holds exactly, so the converted values can be compared exactly.
 ACCOUNT_AT, USER_AT, MEMBER_AT, REP_AT, AUDIT_AT = (1_795_700_000.25, 1_795_700_001.5, 1_795_700_002.0,
                                                     1_795_700_003.125, 1_795_700_004.0625)

@@ -23,9 +23,8 @@ from services.identity.adapters.unit_of_work import SqlIdentityUnitOfWork
 from services.identity.config import IdentitySettings
 from services.identity.domain.model import Account, AccountKind, Membership, Role, User
 
-
 # Times of day with microseconds, so a round trip that dropped precision or shifted the zone shows.
-T1 = dt.datetime(2026, 11, 26, 13, 33, 20, 250_001, tzinfo=dt.timezone.utc)
+T1 = dt.datetime(2026, 11, 26, 13, 33, 20, 250_001, tzinfo=dt.UTC)
 T2 = T1 + dt.timedelta(hours=1)
 
 
@@ -175,7 +174,8 @@ def test_audit_rows_and_outbox_mail_are_written_in_the_transaction(engine, uniqu
     marker = unique("audit")
     with SqlIdentityUnitOfWork(engine) as uow:
         uow.audit.record(T2, "provisioning", marker, user_id="u", details={"role": "member"})
-        uow.outbox.add(OutgoingMail(to=("ap@globex.test",), subject=marker, body="Hello\n", reply_to="erin@globex.test"), 5.0)
+        mail = OutgoingMail(to=("ap@globex.test",), subject=marker, body="Hello\n", reply_to="erin@globex.test")
+        uow.outbox.add(mail, 5.0)
         uow.commit()
     with engine.connect() as conn:
         row = conn.execute(select(orm.audit_log).where(orm.audit_log.c.action == marker)).one()

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from billing.online_billing.v1 import online_billing_pb2 as pb
-from billing.online_billing.v1 import online_billing_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from billing.online_billing.v1 import online_billing_pb2 as pb
+from billing.online_billing.v1 import online_billing_pb2_grpc
 from billing_common.clock import FakeClock
 from billing_common.grpc_client import error_field, make_channel
 from services.online_billing import bootstrap

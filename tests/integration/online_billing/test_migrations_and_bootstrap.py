@@ -9,11 +9,11 @@ from billing_common.clock import FakeClock
 from billing_common.db import make_engine
 from billing_common.money import Money
 from services.online_billing import bootstrap
+from services.online_billing.__main__ import main as service_main
 from services.online_billing.adapters.orm import metadata, plans
+from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain.model import BillingInterval, SubscriptionStatus
-from services.online_billing.__main__ import main as service_main
-from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 
 NOV_26_2026 = 1_795_700_000.0  # 2026-11-26 UTC
 

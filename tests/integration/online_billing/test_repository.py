@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from billing_common.money import Money
-from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, SubscriptionStatus
 from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
+from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, SubscriptionStatus
 from tests.unit.online_billing.factories import subscription
 
 BUSINESS = Plan("business", "Business")

@@ -23,7 +23,7 @@ def invoice(
     po_number: str | None = None,
 ) -> Invoice:
     invoice_id = str(uuid.uuid4())
-    at = dt.datetime(2026, 3, 10, 12, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
     return Invoice(
         id=invoice_id,
         account_id=account_id,

@@ -7,7 +7,8 @@ import uuid
 from billing_common.money import Money
 from services.online_billing.domain.model import BillingInterval, Plan, Subscription, SubscriptionStatus
 
-START = dt.datetime(2026, 1, 31, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 1, 31, tzinfo=dt.UTC)
+BUSINESS = Plan("business", "Business")  # frozen: safe to share as a default
 
 
 def subscription(
@@ -19,7 +20,7 @@ def subscription(
     interval: BillingInterval = BillingInterval.MONTHLY,
     status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
     start: dt.datetime = START,
-    plan: Plan = Plan("business", "Business"),
+    plan: Plan = BUSINESS,
 ) -> Subscription:
     return Subscription(
         id=str(uuid.uuid4()),

@@ -37,12 +37,12 @@ def test_a_subscription_without_seats_is_refused() -> None:
 
 
 def test_a_monthly_period_starting_on_the_31st_ends_on_the_last_day_of_february() -> None:
-    assert BillingInterval.MONTHLY.period_end(START) == dt.datetime(2026, 2, 28, tzinfo=dt.timezone.utc)
+    assert BillingInterval.MONTHLY.period_end(START) == dt.datetime(2026, 2, 28, tzinfo=dt.UTC)
 
 
 def test_an_annual_period_ends_twelve_months_later_even_across_a_leap_day() -> None:
-    leap = dt.datetime(2028, 2, 29, tzinfo=dt.timezone.utc)
-    assert BillingInterval.ANNUAL.period_end(leap) == dt.datetime(2029, 2, 28, tzinfo=dt.timezone.utc)
+    leap = dt.datetime(2028, 2, 29, tzinfo=dt.UTC)
+    assert BillingInterval.ANNUAL.period_end(leap) == dt.datetime(2029, 2, 28, tzinfo=dt.UTC)
 
 
 def test_adding_months_crosses_year_ends() -> None:

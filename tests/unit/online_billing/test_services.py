@@ -53,7 +53,8 @@ def test_a_malformed_account_id_is_an_invalid_argument_naming_the_field(bad: str
 
 def test_an_account_id_of_exactly_64_characters_is_accepted() -> None:
     account_id = "a" * 64
-    assert get_subscription_summary(_deps(InMemoryUnitOfWork([subscription(account_id)])), account_id).account_id == account_id
+    deps = _deps(InMemoryUnitOfWork([subscription(account_id)]))
+    assert get_subscription_summary(deps, account_id).account_id == account_id
 
 
 @given(st.text(max_size=80))

@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 
 from billing_common.grpc_server import GrpcServer
+from tests.unit.web import fakes
+from web.billing_center import create_app as create_billing_center_app
 from web.common.settings import PortalSettings
 from web.enterprise_portal import create_app as create_enterprise_app
-from web.billing_center import create_app as create_billing_center_app
-from tests.unit.web import fakes
 
 BC_URL = "http://bc.localtest:8080"
 EBP_URL = "http://ebp.localtest:8081"

@@ -13,7 +13,7 @@ import secrets
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -156,7 +156,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     def open_session(self, user: FakeUser, portal: int) -> identity_pb2.Session:
         token = secrets.token_urlsafe(32)
         self.sessions[token] = (user.user_id, portal)
-        self.session_opened[token] = datetime.now(timezone.utc)
+        self.session_opened[token] = datetime.now(UTC)
         return self.session_message(token)
 
     def end_sessions(self, user_id: str, keep: str | None = None) -> None:
@@ -379,7 +379,7 @@ class FakeOnlineBilling(online_billing_pb2_grpc.OnlineBillingServiceServicer):
 
 def demo_online_billing() -> FakeOnlineBilling:
     end = Timestamp()
-    end.FromDatetime(datetime(2027, 3, 15, tzinfo=timezone.utc))
+    end.FromDatetime(datetime(2027, 3, 15, tzinfo=UTC))
     fake = FakeOnlineBilling()
     fake.subscriptions["acc-acme"] = online_billing_pb2.SubscriptionSummary(
         subscription_id="sub-1", plan_code="business", plan_name="Business", seats=12,

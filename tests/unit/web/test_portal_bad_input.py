@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from billing_common import limits
 from tests.pages import text_of
-from web.common import forms
 from tests.unit.web.conftest import EBP_URL
 from tests.unit.web.helpers import csrf_from, field_error, post_form, sign_in, text
+from web.common import forms
 
 FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

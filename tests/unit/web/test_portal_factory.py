@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from web.common.settings import PortalSettings
-from web.common.gunicorn_config import RedactingLogger, redact_url
-from web.enterprise_portal import create_app as create_enterprise_app
-from web.billing_center import create_app as create_billing_center_app
 from tests.unit.web.helpers import sign_in
+from web.billing_center import create_app as create_billing_center_app
+from web.common.gunicorn_config import RedactingLogger, redact_url
+from web.common.settings import PortalSettings
+from web.enterprise_portal import create_app as create_enterprise_app
 
 ROOT = Path(__file__).resolve().parents[3]
 

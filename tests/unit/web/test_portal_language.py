@@ -120,5 +120,6 @@ def test_every_message_in_the_sources_has_a_pt_br_translation(tmp_path):
     with (CATALOGUE / "pt_BR" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = {m.id: m.string for m in read_po(handle) if m.id}
     assert wanted - set(catalogue) == set(), "run: python -m web.common.catalogue extract"
-    untranslated = [m for m in wanted if not catalogue[m] or (isinstance(catalogue[m], tuple) and not all(catalogue[m]))]
+    untranslated = [m for m in wanted
+                    if not catalogue[m] or (isinstance(catalogue[m], tuple) and not all(catalogue[m]))]
     assert untranslated == []

@@ -187,6 +187,28 @@ def test_change_password_needs_the_current_one(bc, world):
     assert world.identity.users["u-olivia"].password == "Olivia-new-2026!"
 
 
+def test_a_session_that_ends_while_changing_the_password_signs_in_again(bc, bc_app):
+    # The session is checked as the page opens; if identity then refuses it at ChangePassword
+    # (it ended in between), that is not a wrong current password.
+    import grpc
+    import pytest
+
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    identity = bc_app.extensions["portal"].identity
+    with pytest.raises(grpc.RpcError) as ended:
+        identity.validate_session("x" * 43)  # the real refusal of a session that is gone
+
+    def session_gone(*_args):  # type: ignore[no-untyped-def]
+        raise ended.value
+
+    identity.change_password = session_gone
+    response = post_form(bc, "/account/password", {"current_password": "Online-demo-2026!",
+                                                   "new_password": "Olivia-new-2026!",
+                                                   "confirm_password": "Olivia-new-2026!"})
+    assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
+
+
 def test_customer_care_works_signed_out(ebp, world):
     page = ebp.get("/help/contact")
     for name in ("name", "email", "subject", "message"):

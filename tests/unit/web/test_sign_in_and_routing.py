@@ -5,8 +5,7 @@ import re
 
 from tests.pages import attr_of, table_rows, text_of
 from tests.unit.web.conftest import BC_URL, EBP_URL
-from tests.unit.web.helpers import (field_error, form_action, form_error, hidden, post_form, set_cookies,
-                                    sign_in, text)
+from tests.unit.web.helpers import field_error, form_action, form_error, hidden, post_form, set_cookies, sign_in, text
 
 
 def test_an_online_billing_contact_signs_in_at_the_billing_center_and_sees_the_subscription(bc):
@@ -46,7 +45,8 @@ def test_an_enterprise_contact_at_the_billing_center_is_handed_over_to_the_enter
     assert action == f"{EBP_URL}/handoff"
     ticket = hidden(page, "ticket")
     assert ticket and ticket not in action
-    assert re.search(r'src="/static/handoff\.[0-9a-f]{12}\.js"', page) and text_of(page, "handoff-continue") == "Continue"
+    assert re.search(r'src="/static/handoff\.[0-9a-f]{12}\.js"', page)
+    assert text_of(page, "handoff-continue") == "Continue"
     assert "bc_session" not in set_cookies(response)
     # The other portal redeems it (no CSRF token: the single-use ticket is the secret).
     # Posted by the Billing Center's page: the browser names that origin.

@@ -60,19 +60,19 @@ def _link_invalid() -> ResponseReturnValue:
 
 
 def _link_refused(error: grpc.RpcError) -> bool:
-    """A link used, expired or replaced between opening the page and posting it."""
-    code = error.code()  # type: ignore[attr-defined]
-    return code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.NOT_FOUND,
-                    grpc.StatusCode.FAILED_PRECONDITION) or (
-        code == grpc.StatusCode.INVALID_ARGUMENT and error_field(error) == "token")
+    """A link used, expired or replaced between opening the page and posting it: identity
+    answers FAILED_PRECONDITION on the token (tests/contract)."""
+    return (error.code() == grpc.StatusCode.FAILED_PRECONDITION  # type: ignore[attr-defined]
+            and error_field(error) == "token")
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @signed_in
 def change_password() -> ResponseReturnValue:
     form = forms.ChangePasswordForm()
-    page = FormPage("change_password.html", form,
-                    unauthenticated=("current_password", _("The current password is not correct.")))
+    # A wrong current password is INVALID_ARGUMENT on current_password, shown on that field;
+    # UNAUTHENTICATED means the session ended, and the person signs in again.
+    page = FormPage("change_password.html", form)
     if request.method == "GET":
         return page.render()
     if not form.validate():
