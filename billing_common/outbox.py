@@ -4,9 +4,13 @@ A use case writes its message to its service's `outbox` table in the same transa
 change that caused it; the dispatcher delivers it later, with retries and backoff. Rows are
 claimed with SELECT ... FOR UPDATE SKIP LOCKED, so any number of dispatchers can share the
 table on PostgreSQL (SQLite ignores the clause and relies on its single writer).
+
+Its times are aware UTC datetimes, like every other stored time (billing_common.db.to_utc /
+aware_utc). The dispatcher keeps the injected clock's epoch seconds and converts them here.
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 from dataclasses import dataclass
@@ -17,8 +21,8 @@ import structlog
 from sqlalchemy import (
     Column,
     Connection,
+    DateTime,
     Engine,
-    Float,
     Integer,
     MetaData,
     String,
@@ -29,7 +33,8 @@ from sqlalchemy import (
     update,
 )
 
-from billing_common.clock import Clock, SystemClock
+from billing_common.clock import Clock, SystemClock, utc
+from billing_common.db import aware_utc, to_utc
 from billing_common.mail import MailTransport
 
 log = structlog.get_logger()
@@ -48,11 +53,11 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("reply_to", String(320)),
         Column("subject", String(300), nullable=False),
         Column("body", Text, nullable=False),
-        Column("created_at", Float, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
         Column("attempts", Integer, nullable=False, default=0),
-        Column("next_attempt_at", Float, nullable=False),
-        Column("sent_at", Float),
-        Column("failed_at", Float),
+        Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True)),
+        Column("failed_at", DateTime(timezone=True)),
         Column("last_error", Text),
     )
 
@@ -65,9 +70,11 @@ class OutgoingMail:
     reply_to: str | None = None
 
 
-def enqueue(conn: Connection, table: Table, mail: OutgoingMail, now: float) -> str:
-    """Write the message in the caller's transaction; returns its id."""
+def enqueue(conn: Connection, table: Table, mail: OutgoingMail, now: dt.datetime) -> str:
+    """Write the message in the caller's transaction, due at once; returns its id.
+    `now` must be aware (billing_common.clock.utc of the clock's epoch seconds)."""
     message_id = str(uuid.uuid4())
+    now = to_utc(now)
     conn.execute(
         insert(table).values(
             message_id=message_id,
@@ -103,7 +110,7 @@ class OutboxDispatcher:
     def dispatch_once(self) -> int:
         """Deliver what is due; returns how many were sent."""
         t = self.table
-        now = self.clock.now()
+        now = utc(self.clock.now())
         sent = 0
         with self.engine.begin() as conn:
             rows = conn.execute(
@@ -124,7 +131,7 @@ class OutboxDispatcher:
                         values["body"] = ""
                         log.error("mail failed for good", message_id=row.message_id, attempts=attempts)
                     else:
-                        values["next_attempt_at"] = now + min(2**attempts, 600)
+                        values["next_attempt_at"] = now + dt.timedelta(seconds=min(2**attempts, 600))
                         log.warning("mail delivery failed, will retry", message_id=row.message_id, attempts=attempts)
                     conn.execute(update(t).where(t.c.id == row.id).values(**values))
                 else:
@@ -144,7 +151,7 @@ class OutboxDispatcher:
         if row.reply_to:  # type: ignore[attr-defined]
             msg["Reply-To"] = row.reply_to  # type: ignore[attr-defined]
         msg["Subject"] = row.subject  # type: ignore[attr-defined]
-        msg["Date"] = formatdate(row.created_at, localtime=False)  # type: ignore[attr-defined]
+        msg["Date"] = formatdate(aware_utc(row.created_at).timestamp(), localtime=False)  # type: ignore[attr-defined]
         msg["Message-ID"] = make_msgid(idstring=row.message_id)  # type: ignore[attr-defined]
         msg.set_content(row.body)  # type: ignore[attr-defined]
         return msg

@@ -122,7 +122,7 @@ class InMemoryAuditLog(_Repo):
 
 
 class InMemoryOutbox(_Repo):
-    def add(self, mail: OutgoingMail, now: float) -> None:
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
         self.data.outbox.append(mail)
 
 

@@ -2,7 +2,7 @@
 tests/integration/identity/test_identity_sql.py and test_identity_migrations.py compare them.
 
 Times are timezone-aware UTC datetimes (billing_common.db.to_utc / aware_utc), as in the other
-services; only the mail outbox, the same table in every service, keeps epoch seconds.
+services and in the mail outbox, the same table in every service (billing_common.outbox).
 """
 from __future__ import annotations
 

@@ -210,5 +210,5 @@ class SqlOutbox:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, mail: OutgoingMail, now: float) -> None:
-        enqueue(self.conn, orm.outbox, mail, now)
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
+        enqueue(self.conn, orm.outbox, mail, at)

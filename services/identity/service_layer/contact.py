@@ -39,7 +39,7 @@ def contact_billing_administrator(deps: Dependencies, session_token: str, portal
                     name=contact.name, member_name=member.name, member_email=member.email,
                     account=principal.account.name, note=note or messages.no_note(contact.locale),
                 ),
-                now,
+                utc(now),
             )
         uow.audit.record(utc(now), member.id, "billing_administrator.contacted", user_id=member.id,
                          account_id=principal.account.id, details={"recipients": len(contacts)})
@@ -69,7 +69,7 @@ def contact_customer_care(
                 "customer_care", "en", to=deps.settings.support_email, reply_to=email, subject=subject,
                 portal=portal_name, sender_name=name, sender_email=email, message=message,
             ),
-            now,
+            utc(now),
         )
         uow.commit()
     deps.store.record_event(key, now, deps.settings.rate_window)

@@ -79,7 +79,7 @@ def _issue_reset_link(deps: Dependencies, login: str, portal: Portal, client_add
                 "password_reset", user.locale, to=user.email, name=user.name, login=user.login,
                 link=link, minutes=int(s.reset_link_ttl // 60),
             ),
-            now,
+            utc(now),
         )
         uow.audit.record(utc(now), user.id, "password_reset.requested", user_id=user.id,
                          account_id=principal.account.id if principal.account else None,
@@ -128,7 +128,7 @@ def complete_password_reset(deps: Dependencies, token: str, new_password: str) -
         uow.users.set_password_hash(user.id, new_hash)
         uow.audit.record(utc(now), user.id, "password.created" if created else "password.reset", user_id=user.id)
         uow.outbox.add(
-            messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), now
+            messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), utc(now)
         )
         uow.commit()
     ended = end_sessions(deps, user_id)
@@ -160,7 +160,7 @@ def change_password(
         uow.users.set_password_hash(user.id, new_hash)
         uow.audit.record(utc(now), user.id, "password.changed", user_id=user.id)
         uow.outbox.add(
-            messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), now
+            messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), utc(now)
         )
         uow.commit()
     end_sessions(deps, user.id, keep_digest=digest(session_token))

@@ -65,12 +65,11 @@ class AuditLog(Protocol):
 
 
 class Outbox(Protocol):
-    # Epoch seconds: the outbox table is billing_common's, the same in every service.
-    def add(self, mail: OutgoingMail, now: float) -> None: ...
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None: ...
 
 
-# Times given to the SQL ports are aware UTC datetimes (the clock's epoch through
-# billing_common.clock.utc); the key-value store keeps epoch seconds.
+# Times given to the SQL ports, the outbox among them, are aware UTC datetimes (the clock's
+# epoch through billing_common.clock.utc); the key-value store keeps epoch seconds.
 
 
 class UnitOfWork(Protocol):

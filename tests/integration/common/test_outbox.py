@@ -5,7 +5,7 @@ import time
 import pytest
 from sqlalchemy import MetaData, func, select
 
-from billing_common.clock import FakeClock
+from billing_common.clock import FakeClock, utc
 from billing_common.db import make_engine
 from billing_common.mail import MaildirTransport, read_maildir
 from billing_common.outbox import MAX_ATTEMPTS, OutboxDispatcher, OutgoingMail, enqueue, outbox_table
@@ -29,7 +29,7 @@ def test_a_message_written_in_a_rolled_back_transaction_is_never_sent(db, tmp_pa
     engine, table = db
     to = unique("rollback") + "@example.test"
     with engine.connect() as conn, conn.begin() as tx:
-        enqueue(conn, table, mail(to), time.time())
+        enqueue(conn, table, mail(to), utc(time.time()))
         tx.rollback()
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).where(table.c.to_addrs == to)).scalar() == 0
@@ -39,7 +39,7 @@ def test_the_dispatcher_delivers_to_the_maildir_once(db, tmp_path, unique):
     engine, table = db
     to = unique("olivia") + "@example.test"
     with engine.begin() as conn:
-        enqueue(conn, table, mail(to), time.time())
+        enqueue(conn, table, mail(to), utc(time.time()))
     dispatcher = OutboxDispatcher(engine, table, MaildirTransport(tmp_path), "Billing <b@example.test>")
     dispatcher.dispatch_once()
     dispatcher.dispatch_once()
@@ -65,7 +65,7 @@ def test_a_failed_delivery_is_retried_later_with_backoff(db, unique):
     to = unique("retry") + "@example.test"
     clock = FakeClock(time.time())
     with engine.begin() as conn:
-        enqueue(conn, table, mail(to), clock.now())
+        enqueue(conn, table, mail(to), utc(clock.now()))
     transport = Flaky(failures=1)
     dispatcher = OutboxDispatcher(engine, table, transport, "b@example.test", clock=clock)
     dispatcher.dispatch_once()
@@ -82,7 +82,7 @@ def test_a_message_that_keeps_failing_is_parked_not_retried_forever(db, unique):
     to = unique("dead") + "@example.test"
     clock = FakeClock(time.time())
     with engine.begin() as conn:
-        enqueue(conn, table, mail(to), clock.now())
+        enqueue(conn, table, mail(to), utc(clock.now()))
     dispatcher = OutboxDispatcher(engine, table, Flaky(failures=10**6), "b@example.test", clock=clock)
     for _ in range(MAX_ATTEMPTS + 2):
         dispatcher.dispatch_once()
@@ -99,7 +99,7 @@ def test_two_dispatchers_never_send_the_same_message_twice(db, tmp_path, unique)
     tos = [unique("many") + "@example.test" for _ in range(40)]
     with engine.begin() as conn:
         for to in tos:
-            enqueue(conn, table, mail(to), time.time())
+            enqueue(conn, table, mail(to), utc(time.time()))
 
     class Slow(Flaky):
         def send(self, message):
@@ -124,7 +124,7 @@ def test_a_delivered_message_leaves_no_reset_link_in_the_database(db, tmp_path, 
     engine, table = db
     to = unique("blank") + "@example.test"
     with engine.begin() as conn:
-        enqueue(conn, table, mail(to), time.time())
+        enqueue(conn, table, mail(to), utc(time.time()))
     OutboxDispatcher(engine, table, MaildirTransport(tmp_path), "b@example.test").dispatch_once()
     with engine.connect() as conn:
         row = conn.execute(select(table).where(table.c.to_addrs == to)).one()

@@ -175,7 +175,7 @@ def test_audit_rows_and_outbox_mail_are_written_in_the_transaction(engine, uniqu
     with SqlIdentityUnitOfWork(engine) as uow:
         uow.audit.record(T2, "provisioning", marker, user_id="u", details={"role": "member"})
         mail = OutgoingMail(to=("ap@globex.test",), subject=marker, body="Hello\n", reply_to="erin@globex.test")
-        uow.outbox.add(mail, 5.0)
+        uow.outbox.add(mail, T2)
         uow.commit()
     with engine.connect() as conn:
         row = conn.execute(select(orm.audit_log).where(orm.audit_log.c.action == marker)).one()
@@ -185,6 +185,7 @@ def test_audit_rows_and_outbox_mail_are_written_in_the_transaction(engine, uniqu
     assert dispatcher.dispatch_once() >= 1
     mail = next(m for m in read_maildir(tmp_path / "mail", newest=50) if m["Subject"] == marker)
     assert mail["To"] == "ap@globex.test" and mail["Reply-To"] == "erin@globex.test"
+    assert mail["Date"] == "Thu, 26 Nov 2026 14:33:20 -0000"  # T2, the moment it was written
 
 
 def test_leaving_a_unit_of_work_without_commit_writes_nothing(engine, unique):
