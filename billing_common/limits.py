@@ -7,6 +7,7 @@ no Flask here, and identity's domain imports it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # A user ID is a user name or an email address.
 USER_NAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
@@ -30,6 +31,9 @@ MAX_SUBJECT = 150
 MAX_MESSAGE = 5000
 MAX_NOTE = 500
 
+# Ids one service hands another (identity's account and user ids are UUIDs).
+MAX_ID = 64
+
 # Session tokens, hand-off tickets and reset tokens we issue are 43 characters; anything much
 # longer is refused before it is hashed.
 MAX_TOKEN = 512
@@ -39,3 +43,29 @@ def is_possible_user_id(value: str) -> bool:
     """Whether `value` has the shape of a user ID (a user name or an email address); nobody has
     any other, so the answer reveals nothing about who exists."""
     return bool(USER_NAME.fullmatch(value)) or (len(value) <= MAX_USER_ID and bool(EMAIL.fullmatch(value)))
+
+
+# Bidirectional overrides and isolates make text read differently from what it is.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def has_disallowed_characters(text: str, *, multiline: bool = False) -> bool:
+    """Whether free text holds what no person types: control characters (tab and line breaks
+    only in multi-line text), surrogates, U+FFFD (bytes that were not UTF-8) or bidirectional
+    overrides. Other format characters stay: a zero-width joiner builds emoji, a soft hyphen
+    is part of some names."""
+    allowed = "\t\r\n" if multiline else ""
+    for ch in text:
+        if ch in allowed:
+            continue
+        if ch == "\ufffd" or ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs"):
+            return True
+    return False
+
+
+def is_valid_email(value: str) -> bool:
+    """An email address we can store and write to: EMAIL's shape, at most MAX_EMAIL once
+    lower-cased (what is stored), and no invisible character at all (Cc, Cf, Cs), since an
+    address that looks like another one is how a mail is sent to the wrong person."""
+    return (len(value.lower()) <= MAX_EMAIL and bool(EMAIL.fullmatch(value))
+            and not any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value))

@@ -6,11 +6,10 @@ the check is about shape only: present, bounded, printable.
 from __future__ import annotations
 
 from billing_common.errors import InvalidArgument
+from billing_common.limits import MAX_ID
 
-MAX_ID_LENGTH = 64
 
-
-def require_id(value: str, field: str, max_length: int = MAX_ID_LENGTH) -> str:
+def require_id(value: str, field: str, max_length: int = MAX_ID) -> str:
     """Returns `value` when it is a usable id, else raises InvalidArgument naming `field`."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument(f"{field} is required", field=field)

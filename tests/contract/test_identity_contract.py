@@ -537,6 +537,19 @@ def test_customer_care_takes_a_message_from_anyone_signed_out(identity, addr):
     assert contact_care(identity, addr) == pb.ContactCustomerCareResponse()
 
 
+@pytest.mark.parametrize("name", ["José\u00adMaria", "Ana \U0001f468\u200d\U0001f469\u200d\U0001f467"],
+                         ids=["soft hyphen", "emoji joiner"])
+def test_names_people_type_are_taken_as_the_portals_forms_take_them(identity, addr, name):
+    # billing_common.limits.has_disallowed_characters is the forms' rule and identity's.
+    assert contact_care(identity, addr, name=name) == pb.ContactCustomerCareResponse()
+
+
+@pytest.mark.parametrize("name", ["bell\x07", "evil\u202etxt"], ids=["control", "bidi override"])
+def test_a_name_with_characters_nobody_types_is_invalid_argument_naming_it(identity, addr, name):
+    error = rpc_error(contact_care, identity, addr, name=name)
+    assert (error.code(), error_field(error)) == (grpc.StatusCode.INVALID_ARGUMENT, "name")
+
+
 @pytest.mark.parametrize(
     "email, details",
     [

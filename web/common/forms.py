@@ -6,8 +6,6 @@ way as control characters.
 """
 from __future__ import annotations
 
-import unicodedata
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,7 +13,6 @@ from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaFiel
 from wtforms.validators import StopValidation, ValidationError
 
 from billing_common.limits import (
-    EMAIL,
     MAX_EMAIL,
     MAX_MESSAGE,
     MAX_NAME,
@@ -25,21 +22,10 @@ from billing_common.limits import (
     MAX_TOKEN,
     MAX_USER_ID,
     MIN_PASSWORD,
+    has_disallowed_characters,
     is_possible_user_id,
+    is_valid_email,
 )
-
-# Bidirectional overrides and isolates make text read differently from what it is.
-_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def has_bad_characters(value: str, *, multiline: bool = False) -> bool:
-    allowed = "\t\r\n" if multiline else ""
-    for ch in value:
-        if ch in allowed:
-            continue
-        if ch == "\ufffd" or ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs"):
-            return True
-    return False
 
 
 def _label(field: Field) -> str:
@@ -91,7 +77,7 @@ class CleanText:
         self.multiline = multiline
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if has_bad_characters(_text(field), multiline=self.multiline):
+        if has_disallowed_characters(_text(field), multiline=self.multiline):
             raise StopValidation(_("%(field)s contains characters that are not allowed.",
                                    field=_label(field)))
 
@@ -104,7 +90,7 @@ class PossibleUserId:
 
 class Email:
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not EMAIL.fullmatch(_text(field).strip()):
+        if not is_valid_email(_text(field).strip()):
             raise ValidationError(_("Enter a valid email address."))
 
 

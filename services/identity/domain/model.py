@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import unicodedata
 from dataclasses import dataclass
 
 from billing_common import limits
@@ -123,8 +122,6 @@ def may_sign_in_at(portal: Portal, role: Role) -> bool:
 # --- user IDs ("login"): a user name or an email address --------------------------------
 
 # The shapes and limits come from billing_common.limits, which the portals' forms share.
-MAX_LOGIN = limits.MAX_USER_ID
-MAX_NAME = limits.MAX_NAME
 
 
 def normalize_login(login: str) -> str:
@@ -137,16 +134,14 @@ def is_valid_login(login: str) -> bool:
 
 
 def is_valid_email(email: str) -> bool:
-    # Lower-casing can lengthen some letters, and the lower-cased form is what is stored.
-    return (len(normalize_login(email)) <= limits.MAX_EMAIL and bool(limits.EMAIL.fullmatch(email))
-            and not has_control_chars(email))
+    return limits.is_valid_email(email)
 
 
 def validate_login(login: str, field: str = "login") -> str:
     login = login.strip()
     if not login:
         raise InvalidArgument("Enter a user ID.", field=field)
-    if len(login) > MAX_LOGIN or not is_valid_login(login):
+    if len(login) > limits.MAX_USER_ID or not is_valid_login(login):
         raise InvalidArgument(
             "A user ID is a user name (3-64 letters, digits, '.', '_' or '-') or an email address.",
             field=field,
@@ -163,11 +158,6 @@ def validate_email(email: str, field: str = "email") -> str:
     return email
 
 
-def has_control_chars(text: str, allow_newlines: bool = False) -> bool:
-    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") and ch not in allowed for ch in text)
-
-
 def validate_text(
     text: str, field: str, *, max_length: int, required: bool = True, multiline: bool = False
 ) -> str:
@@ -178,7 +168,7 @@ def validate_text(
         raise InvalidArgument(f"The field {field} is required.", field=field)
     if len(text) > max_length:
         raise InvalidArgument(f"The field {field} takes at most {max_length} characters.", field=field)
-    if has_control_chars(text, allow_newlines=multiline):
+    if limits.has_disallowed_characters(text, multiline=multiline):
         raise InvalidArgument(f"The field {field} contains characters that are not allowed.", field=field)
     return text
 

@@ -12,10 +12,6 @@ from pathlib import Path
 from billing_common import limits
 from billing_common.errors import InvalidArgument
 
-# From billing_common.limits, which the portals' forms share: accepted in full, never truncated
-# (argon2 hashes any length); the upper bound only stops abuse.
-MIN_LENGTH = limits.MIN_PASSWORD
-MAX_LENGTH = limits.MAX_PASSWORD
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 
 
@@ -32,11 +28,14 @@ def normalize_password(password: str) -> str:
 
 def check_password_policy(password: str, field: str = "password") -> str:
     """The normalised password, or InvalidArgument naming `field`."""
-    if len(password) > MAX_LENGTH:
-        raise InvalidArgument(f"A password can have at most {MAX_LENGTH} characters.", field=field)
+    if len(password) > limits.MAX_PASSWORD:
+        # web/common/remote_messages.py lists this message with the number written out.
+        raise InvalidArgument(f"A password can have at most {limits.MAX_PASSWORD} characters.", field=field)
     normalized = normalize_password(password)
-    if len(normalized) < MIN_LENGTH:
-        raise InvalidArgument(f"A password needs at least {MIN_LENGTH} characters.", field=field)
+    # Limits from billing_common.limits, which the portals' forms share: accepted in full, never
+    # truncated (argon2 hashes any length); the upper bound only stops abuse.
+    if len(normalized) < limits.MIN_PASSWORD:
+        raise InvalidArgument(f"A password needs at least {limits.MIN_PASSWORD} characters.", field=field)
     if normalized.lower() in common_passwords():
         raise InvalidArgument(
             "This password is one of the most common ones, so it is easy to guess. Choose another.",

@@ -19,7 +19,6 @@ from billing_common.clock import Clock, SystemClock
 from billing_common.errors import InvalidArgument
 from billing_common.grpc_server import GrpcServer
 from billing_common.service import build_service
-from billing_common.validation import MAX_ID_LENGTH
 from services.identity import bootstrap
 from services.identity.adapters import orm
 from services.identity.config import IdentitySettings
@@ -46,7 +45,7 @@ FIELD_LIMITS = {
     "token": limits.MAX_TOKEN, "session_token": limits.MAX_TOKEN, "ticket": limits.MAX_TOKEN,
     "client_address": 64, "note": limits.MAX_NOTE, "name": limits.MAX_NAME, "subject": limits.MAX_SUBJECT,
     "message": limits.MAX_MESSAGE, "currency": 3, "locale": 16,
-    "account_id": MAX_ID_LENGTH, "user_id": MAX_ID_LENGTH, "rep_user_id": MAX_ID_LENGTH,
+    "account_id": limits.MAX_ID, "user_id": limits.MAX_ID, "rep_user_id": limits.MAX_ID,
 }
 _DEFAULT_LIMIT = 1024
 

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 import structlog
 
+from billing_common import limits
 from billing_common.errors import InvalidArgument, Unauthenticated, Unavailable
-from services.identity.domain.model import MAX_LOGIN, Portal, Principal, may_sign_in_at, normalize_login
-from services.identity.domain.passwords import MAX_LENGTH, normalize_password
+from services.identity.domain.model import Portal, Principal, may_sign_in_at, normalize_login
+from services.identity.domain.passwords import normalize_password
 from services.identity.service_layer import throttle
 from services.identity.service_layer.common import bounded, principal_of, standing_by_login
 from services.identity.service_layer.dependencies import Dependencies
@@ -40,10 +41,10 @@ def authenticate(
     """
     if not login.strip():
         raise InvalidArgument("Enter your user ID.", field="login")
-    bounded(login, "login", MAX_LOGIN)
+    bounded(login, "login", limits.MAX_USER_ID)
     if not password:
         raise InvalidArgument("Enter your password.", field="password")
-    bounded(password, "password", MAX_LENGTH)
+    bounded(password, "password", limits.MAX_PASSWORD)
     normalized = normalize_login(login)
 
     with deps.uow() as uow:

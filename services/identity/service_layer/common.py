@@ -11,11 +11,8 @@ import uuid
 
 from billing_common import limits
 from billing_common.errors import InvalidArgument
-from services.identity.domain.model import ACTIVE, Principal, Role, has_control_chars
+from services.identity.domain.model import ACTIVE, Principal, Role
 from services.identity.service_layer.ports import UnitOfWork, UserStanding
-
-# Tokens we issue are 43 characters; anything much longer is refused before it is hashed.
-MAX_TOKEN = limits.MAX_TOKEN
 
 
 def digest(token: str) -> str:
@@ -52,9 +49,9 @@ def principal_of(standing: UserStanding | None) -> Principal | None:
 
 def standing_by_login(uow: UnitOfWork, normalized: str) -> UserStanding | None:
     # No user ID contains control characters (and PostgreSQL refuses NUL): nobody has it.
-    return None if has_control_chars(normalized) else uow.users.standing_by_login(normalized)
+    return None if limits.has_disallowed_characters(normalized) else uow.users.standing_by_login(normalized)
 
 
 def known_id(value: str) -> str:
     """An id as given, or "" (matches nothing) when it cannot be one."""
-    return "" if has_control_chars(value) else value
+    return "" if limits.has_disallowed_characters(value) else value

@@ -5,10 +5,11 @@ caller gives (no open relay), and both are rate limited.
 """
 from __future__ import annotations
 
+from billing_common import limits
 from billing_common.clock import utc
 from billing_common.errors import FailedPrecondition
 from billing_common.limits import MAX_MESSAGE, MAX_NOTE, MAX_SUBJECT
-from services.identity.domain.model import MAX_NAME, Portal, Role, validate_email, validate_text
+from services.identity.domain.model import Portal, Role, validate_email, validate_text
 from services.identity.service_layer import keys, messages, throttle
 from services.identity.service_layer.dependencies import Dependencies
 from services.identity.service_layer.sessions import validate_session
@@ -53,7 +54,7 @@ def contact_customer_care(
     client_address: str = "",
 ) -> None:
     """Mails the configured Customer Care address (works signed out), Reply-To the sender."""
-    name = validate_text(name, "name", max_length=MAX_NAME)
+    name = validate_text(name, "name", max_length=limits.MAX_NAME)
     email = validate_email(email)
     subject = validate_text(subject, "subject", max_length=MAX_SUBJECT)
     message = validate_text(message, "message", max_length=MAX_MESSAGE, multiline=True)

@@ -5,13 +5,13 @@ from typing import Any
 
 import structlog
 
+from billing_common import limits
 from billing_common.clock import utc
 from billing_common.errors import FailedPrecondition, InvalidArgument
-from services.identity.domain.model import MAX_LOGIN, Portal, normalize_login
-from services.identity.domain.passwords import MAX_LENGTH, check_password_policy, normalize_password
+from services.identity.domain.model import Portal, normalize_login
+from services.identity.domain.passwords import check_password_policy, normalize_password
 from services.identity.service_layer import keys, messages, throttle
 from services.identity.service_layer.common import (
-    MAX_TOKEN,
     bounded,
     digest,
     new_token,
@@ -41,7 +41,7 @@ def request_password_reset(deps: Dependencies, login: str, portal: Portal, clien
     """
     if not login.strip():
         raise InvalidArgument("Enter your user ID.", field="login")
-    bounded(login, "login", MAX_LOGIN)
+    bounded(login, "login", limits.MAX_USER_ID)
     now = deps.clock.now()
     deps.defer(lambda: _issue_reset_link(deps, login, portal, client_address, now))
 
@@ -89,7 +89,7 @@ def _issue_reset_link(deps: Dependencies, login: str, portal: Portal, client_add
 
 
 def _live_reset(deps: Dependencies, token: str) -> tuple[str, dict[str, Any]] | None:
-    if not token or len(token) > MAX_TOKEN:
+    if not token or len(token) > limits.MAX_TOKEN:
         return None
     token_digest = digest(token)
     data = deps.store.get(keys.reset_link(token_digest))
@@ -141,8 +141,8 @@ def change_password(
     deps: Dependencies, session_token: str, portal: Portal, current_password: str, new_password: str
 ) -> None:
     """Needs the current password (S5); ends the user's other sessions and mails a notice."""
-    bounded(current_password, "current_password", MAX_LENGTH)
-    bounded(new_password, "new_password", MAX_LENGTH)
+    bounded(current_password, "current_password", limits.MAX_PASSWORD)
+    bounded(new_password, "new_password", limits.MAX_PASSWORD)
     signed_in = validate_session(deps, session_token, portal)
     user = signed_in.principal.user
     # The same counter as sign-in's: guessing here is no cheaper than at the sign-in form.

@@ -2,11 +2,11 @@
 over gRPC; later the Enterprise portal's admin pages). Every change is audited."""
 from __future__ import annotations
 
+from billing_common import limits
 from billing_common.clock import utc
 from billing_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from billing_common.money import is_currency
 from services.identity.domain.model import (
-    MAX_NAME,
     Account,
     AccountKind,
     Membership,
@@ -28,7 +28,7 @@ PROVISIONING = "provisioning"
 
 
 def create_account(deps: Dependencies, name: str, kind: AccountKind, currency: str, locale: str) -> Account:
-    name = validate_text(name, "name", max_length=MAX_NAME)
+    name = validate_text(name, "name", max_length=limits.MAX_NAME)
     if not is_currency(currency):
         raise InvalidArgument("Use an ISO 4217 currency code such as USD or BRL.", field="currency")
     validate_locale(locale)
@@ -48,7 +48,7 @@ def create_user(
     """A user, with a policy-checked password or none yet (then: Reset/Create your password)."""
     login = validate_login(login)
     email = validate_email(email)
-    name = validate_text(name, "name", max_length=MAX_NAME)
+    name = validate_text(name, "name", max_length=limits.MAX_NAME)
     validate_locale(locale)
     password_hash = deps.hasher.hash(check_password_policy(password, field="password")) if password else None
     now = utc(deps.clock.now())

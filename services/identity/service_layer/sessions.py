@@ -11,10 +11,11 @@ from typing import Any
 
 import structlog
 
+from billing_common import limits
 from billing_common.errors import FailedPrecondition, Unauthenticated
 from services.identity.domain.model import Portal, Principal, may_sign_in_at
 from services.identity.service_layer import keys
-from services.identity.service_layer.common import MAX_TOKEN, digest, new_token, principal_of
+from services.identity.service_layer.common import digest, new_token, principal_of
 from services.identity.service_layer.dependencies import Dependencies
 
 log = structlog.get_logger()
@@ -89,7 +90,7 @@ def validate_session(deps: Dependencies, token: str, portal: Portal) -> SignedIn
     Unauthenticated when the token is unknown, signed out, idle for 30 minutes, older than
     12 hours (S9), issued at the other portal (S11), or its user may no longer be there.
     """
-    if not token or len(token) > MAX_TOKEN:
+    if not token or len(token) > limits.MAX_TOKEN:
         raise Unauthenticated(INVALID_SESSION)
     key = keys.session(digest(token))
     s = deps.settings
@@ -111,7 +112,7 @@ def validate_session(deps: Dependencies, token: str, portal: Portal) -> SignedIn
 
 def sign_out(deps: Dependencies, token: str) -> None:
     """Deletes the session server-side; unknown tokens are fine (idempotent)."""
-    if not token or len(token) > MAX_TOKEN:
+    if not token or len(token) > limits.MAX_TOKEN:
         return
     token_digest = digest(token)
     data = deps.store.take(keys.session(token_digest))
@@ -147,7 +148,7 @@ def issue_handoff_ticket(deps: Dependencies, session_token: str, portal: Portal)
 
 def redeem_handoff_ticket(deps: Dependencies, ticket: str, portal: Portal, client_address: str = "") -> SignedIn:
     """Single use, 60 seconds, only at the portal it was issued for; opens a session there."""
-    if not ticket or len(ticket) > MAX_TOKEN:
+    if not ticket or len(ticket) > limits.MAX_TOKEN:
         raise Unauthenticated(INVALID_TICKET)
     # Taken (deleted) before any check, so even a wrong-portal attempt uses it up.
     data = deps.store.take(keys.handoff_ticket(digest(ticket)))

@@ -8,10 +8,8 @@ which portal): tests/contract/test_identity_contract.py runs the same tests agai
 """
 from __future__ import annotations
 
-import re
 import secrets
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +19,7 @@ from billing.common.v1 import money_pb2
 from billing.enterprise_portal.v1 import enterprise_portal_pb2, enterprise_portal_pb2_grpc
 from billing.identity.v1 import identity_pb2, identity_pb2_grpc
 from billing.online_billing.v1 import online_billing_pb2, online_billing_pb2_grpc
+from billing_common import limits
 from billing_common.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -45,12 +44,6 @@ INVALID_TICKET = "This sign-in hand-off is no longer valid. Please sign in again
 INVALID_RESET_LINK = "This Reset/Create your password link has expired or was already used. Ask for a new one."
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
-
-
-def _has_control_chars(text: str, multiline: bool = False) -> bool:
-    allowed = "\n\r\t" if multiline else ""
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") and ch not in allowed for ch in text)
 
 
 def _text(value: str, field: str, max_length: int, *, required: bool = True, multiline: bool = False) -> str:
@@ -59,7 +52,7 @@ def _text(value: str, field: str, max_length: int, *, required: bool = True, mul
         raise InvalidArgument(f"The field {field} is required.", field=field)
     if len(value) > max_length:
         raise InvalidArgument(f"The field {field} takes at most {max_length} characters.", field=field)
-    if _has_control_chars(value, multiline):
+    if limits.has_disallowed_characters(value, multiline=multiline):
         raise InvalidArgument(f"The field {field} contains characters that are not allowed.", field=field)
     return value
 
@@ -68,7 +61,7 @@ def _email(value: str) -> str:
     value = value.strip()
     if not value:
         raise InvalidArgument("Enter an email address.", field="email")
-    if len(value.lower()) > 254 or not _EMAIL.fullmatch(value) or _has_control_chars(value):
+    if not limits.is_valid_email(value):
         raise InvalidArgument("Enter a valid email address.", field="email")
     return value
 
@@ -109,6 +102,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     care_mails: list[dict[str, str]] = field(default_factory=list)
     # Seconds to answer RESOURCE_EXHAUSTED with, per RPC name (tests switch it on).
     rate_limited: dict[str, int] = field(default_factory=dict)
+    # rpc -> the domain error it answers, whatever the request (a switch, like rate_limited).
+    refusals: dict[str, Exception] = field(default_factory=dict)
     # RPC names answered UNAVAILABLE as a busy identity sheds load (tests switch it on).
     busy: set[str] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
@@ -192,6 +187,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         self._refuse_if_switched_on(rpc)
 
     def _refuse_if_switched_on(self, rpc: str) -> None:
+        if rpc in self.refusals:
+            raise self.refusals[rpc]
         if rpc in self.rate_limited:
             raise RateLimited("too many attempts", retry_after=self.rate_limited[rpc])
         if rpc in self.busy:
