@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from billing.online_billing.v1 import online_billing_pb2, online_billing_pb2_grpc
 from billing_common.money import Money
 from web.common.clients import GrpcClient, money, timestamp
-from web.common.runtime import portal
+from web.common.runtime import backend_as
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,13 @@ class SubscriptionView:
 
 class OnlineBilling(GrpcClient):
     service = online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
+    stub_class = online_billing_pb2_grpc.OnlineBillingServiceStub
     idempotent = ("GetSubscriptionSummary",)
 
     @property
     def _stub(self) -> online_billing_pb2_grpc.OnlineBillingServiceStub:
-        return online_billing_pb2_grpc.OnlineBillingServiceStub(self.channel.get())
+        stub: online_billing_pb2_grpc.OnlineBillingServiceStub = self.stub
+        return stub
 
     def subscription_summary(self, account_id: str) -> SubscriptionView | None:
         """The account's subscription; None when it has none yet (NOT_FOUND)."""
@@ -67,6 +69,4 @@ class OnlineBilling(GrpcClient):
 
 def online_billing() -> OnlineBilling:
     """This app's online_billing client (inside a request)."""
-    client = portal().backend
-    assert isinstance(client, OnlineBilling)
-    return client
+    return backend_as(OnlineBilling)

@@ -3,6 +3,7 @@ the typed clients of identity and of the door's own backend (app.extensions["por
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import current_app
 
@@ -55,3 +56,14 @@ def portal() -> PortalRuntime:
 
 def identity() -> Identity:
     return portal().identity
+
+
+ClientT = TypeVar("ClientT", bound=GrpcClient)
+
+
+def backend_as(kind: type[ClientT]) -> ClientT:
+    """This door's backend client, as the type the door built it with."""
+    client = portal().backend
+    if not isinstance(client, kind):
+        raise TypeError(f"this app's backend is a {type(client).__name__}, not a {kind.__name__}")
+    return client

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from billing.enterprise_portal.v1 import enterprise_portal_pb2, enterprise_portal_pb2_grpc
 from billing_common.money import Money
 from web.common.clients import GrpcClient, money
-from web.common.runtime import portal
+from web.common.runtime import backend_as
 
 
 @dataclass(frozen=True)
@@ -17,11 +17,13 @@ class OpenInvoicesView:
 
 class EnterprisePortal(GrpcClient):
     service = enterprise_portal_pb2.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
+    stub_class = enterprise_portal_pb2_grpc.EnterprisePortalServiceStub
     idempotent = ("GetOpenInvoiceSummary",)
 
     @property
     def _stub(self) -> enterprise_portal_pb2_grpc.EnterprisePortalServiceStub:
-        return enterprise_portal_pb2_grpc.EnterprisePortalServiceStub(self.channel.get())
+        stub: enterprise_portal_pb2_grpc.EnterprisePortalServiceStub = self.stub
+        return stub
 
     def open_invoice_summary(self, account_id: str) -> OpenInvoicesView:
         # An account without invoices is open_count 0, not NOT_FOUND; a failed call (UNAVAILABLE
@@ -36,6 +38,4 @@ class EnterprisePortal(GrpcClient):
 
 def enterprise_portal() -> EnterprisePortal:
     """This app's enterprise_portal client (inside a request)."""
-    client = portal().backend
-    assert isinstance(client, EnterprisePortal)
-    return client
+    return backend_as(EnterprisePortal)

@@ -75,10 +75,14 @@ def test_channels_open_on_first_use_and_again_in_a_forked_child(bc_app, monkeypa
     assert runtime.identity.channel.opened and runtime.identity.channel.get() is first
     import os
 
+    stub = runtime.identity.stub
+    assert runtime.identity.stub is stub  # built once per channel, not per call
+
     parent = os.getpid()
     monkeypatch.setattr(os, "getpid", lambda: parent + 1)
     assert not runtime.identity.channel.opened
     assert runtime.identity.channel.get() is not first
+    assert runtime.identity.stub is not stub  # a stub on the parent's channel is never used
     assert client.get("/").status_code == 200
 
 
