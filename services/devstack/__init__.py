@@ -1,4 +1,5 @@
-"""The developer's composition root: runs the whole system on its embedded defaults.
+"""The developer's stack: `make run`'s supervisor, the demo data and `make mail`. Nothing in
+production runs it (compose and Kubernetes run each service and `services.migrate`).
 
-Only this package knows every service; the services themselves never import each other.
+Like `services.migrate`, it knows every service; the services themselves never import each other.
 """

@@ -199,12 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env)  # the settings objects built here read the same values as the children
     VAR.mkdir(parents=True, exist_ok=True)
 
-    migrate_all()
-
+    # Before migrating: a second `make run` must not touch the databases the first one serves.
     busy = [f"{name}={env[name]}" for name in DEFAULT_BINDS if not port_free(env[name])]
     if busy:
         print(f"these addresses are in use (another `make run`?): {', '.join(busy)}", file=sys.stderr)
         return 1
+
+    migrate_all()
 
     demo_wanted = False
     if env["BILLING_ENV"] == "dev" and not args.no_demo:

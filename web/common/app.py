@@ -19,7 +19,7 @@ from web.common.i18n import init_i18n
 from web.common.labels import TEMPLATE_GLOBALS
 from web.common.portals import PORTALS
 from web.common.runtime import LANDING, PortalRuntime
-from web.common.security import content_security_policy, cookie_names, install_headers, static_file_headers
+from web.common.security import content_security_policy, cookie_names, install_headers, security_headers
 from web.common.settings import PortalSettings
 from web.common.static_files import install_static_files
 from web.common.views import auth, contacts, help, password, site
@@ -85,11 +85,11 @@ def create_portal_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     install_form_decoding(app)  # before CSRFProtect: its check reads the decoded form
     csrf = CSRFProtect(app)
-    csp = content_security_policy(runtime.url_of(runtime.other))
-    install_headers(app, csp)
+    headers = security_headers(content_security_policy(runtime.url_of(runtime.other)), secure)
+    install_headers(app, headers)
     install_error_handlers(app)
     # Outermost: a static file is answered before ProxyFix, the session or any hook.
-    install_static_files(app, static_file_headers(csp, secure))
+    install_static_files(app, headers)
 
     for blueprint in (*SHARED_BLUEPRINTS, *blueprints):
         app.register_blueprint(blueprint)

@@ -18,29 +18,24 @@ from babel.messages.pofile import read_po
 
 WEB = Path(__file__).resolve().parents[1]
 ROOT = WEB.parent
-# One catalogue for both doors: their pages share most messages.
+# One catalogue for both doors, from the sources of both: their pages share most messages.
 CATALOGUE = WEB / "common" / "translations"
 SOURCES = [WEB]
 MAPPING = WEB / "common" / "babel.cfg"
 
 
-def catalogue_dirs() -> list[Path]:
-    return [CATALOGUE]
-
-
 def compile_all(verbose: bool = True) -> list[Path]:
-    """Every .po under the catalogue folders, compiled next to itself as .mo."""
+    """Every locale's .po, compiled next to itself as .mo."""
     written = []
-    for folder in catalogue_dirs():
-        for po_path in sorted(folder.glob("*/LC_MESSAGES/*.po")):
-            with po_path.open("rb") as handle:
-                catalog = read_po(handle, locale=po_path.parent.parent.name)
-            mo_path = po_path.with_suffix(".mo")
-            with mo_path.open("wb") as handle:
-                write_mo(handle, catalog, use_fuzzy=False)
-            written.append(mo_path)
-            if verbose:
-                print(f"compiled {po_path.relative_to(ROOT)} ({len(catalog)} messages)")
+    for po_path in sorted(CATALOGUE.glob("*/LC_MESSAGES/*.po")):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=po_path.parent.parent.name)
+        mo_path = po_path.with_suffix(".mo")
+        with mo_path.open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
+        written.append(mo_path)
+        if verbose:
+            print(f"compiled {po_path.relative_to(ROOT)} ({len(catalog)} messages)")
     return written
 
 
@@ -53,7 +48,7 @@ def extract() -> None:
         pot = Path(tmp) / "messages.pot"
         cli = CommandLineInterface()
         cli.run(["pybabel", "extract", "--no-location", "--sort-output", "-F", str(MAPPING),
-                 "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), *[str(s) for s in SOURCES if s.is_dir()]])
+                 "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), *[str(s) for s in SOURCES]])
         cli.run(["pybabel", "update", "--no-fuzzy-matching", "--ignore-obsolete", "-i", str(pot),
                  "-d", str(CATALOGUE)])
 

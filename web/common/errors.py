@@ -1,18 +1,20 @@
 """The one place where gRPC statuses and HTTP errors become pages (S15, S24).
 
-A view that posts a form keeps its `FormPage` and, where it calls a service, answers a failed
-call with `page.failed(error)`: INVALID_ARGUMENT, UNAUTHENTICATED (where the page says what that
-means), RESOURCE_EXHAUSTED and a busy identity show that same form again with the message in
-place. A call that fails anywhere else reaches the app's error handler, which answers with the
-same mapping and no form. Every other failure is a small page from a template: never a stack
-trace, never partial data.
+`rpc_error_page` is the mapping from a failed call's status to a page. A view that posts a form
+keeps its `FormPage` and answers a failed call with `page.failed(error)`: INVALID_ARGUMENT,
+UNAUTHENTICATED (where the page says what that means), RESOURCE_EXHAUSTED and a busy identity
+show that same form again with the message in place. A view's other calls are answered by its
+`@answers_failed_calls` decorator, with the same mapping and no form; the app's error handler
+does the same for anything outside a view. Every other failure is a small page from a template:
+never a stack trace, never partial data.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import structlog
@@ -79,6 +81,25 @@ class FormPage:
     def failed(self, error: grpc.RpcError) -> ResponseReturnValue:
         """The answer to a call made for this form that failed (rpc_error_page, with the form)."""
         return rpc_error_page(error, self)
+
+
+ViewT = TypeVar("ViewT", bound=Callable[..., ResponseReturnValue])
+
+
+def answers_failed_calls(view: ViewT) -> ViewT:
+    """On a view: a call it makes that fails, and that it does not answer itself with a form
+    (`page.failed`) or an explicit branch, becomes the page `rpc_error_page` gives (503 when
+    the service is down, sign-in again when the session ended, ...). Put it above `signed_in`
+    so that the session check is covered too."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        try:
+            return view(*args, **kwargs)
+        except grpc.RpcError as error:
+            return rpc_error_page(error)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def error_page(status: int, title: str, message: str) -> ResponseReturnValue:

@@ -144,6 +144,7 @@ class ChangePasswordForm(ResetForm):
 
 
 class ContactAdministratorForm(PortalForm):
+    note_limit = MAX_NOTE
     note = TextAreaField(_l("Note (optional)"), [Optional(), Length(MAX_NOTE), CleanText(multiline=True)],
                          filters=[_strip])
 

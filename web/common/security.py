@@ -138,9 +138,9 @@ def no_referrer() -> None:
     g.referrer_policy = "no-referrer"
 
 
-def static_file_headers(csp: str, secure: bool) -> dict[str, str]:
-    """The headers install_headers gives every page, less no-store, for the static files
-    WhiteNoise serves before Flask (web.common.static_files)."""
+def security_headers(csp: str, secure: bool) -> dict[str, str]:
+    """What every answer carries, pages and the static files WhiteNoise serves before Flask
+    (web.common.static_files) alike; pages add no-store and their own Referrer-Policy."""
     headers = {
         "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
@@ -153,21 +153,18 @@ def static_file_headers(csp: str, secure: bool) -> dict[str, str]:
     return headers
 
 
-def install_headers(app: Flask, csp: str) -> None:
+def install_headers(app: Flask, headers: dict[str, str]) -> None:
+    """Flask's answers (every page, and a 404 under /static/): `headers`, plus no-store."""
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = csp
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = g.get("referrer_policy", "same-origin")
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if not request.path.startswith("/static/"):
-            # Every page may show a signed-in user's data or a form with a CSRF token:
-            # nothing is stored, so "back" after sign-out shows nothing (S12).
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Pragma"] = "no-cache"
-        if portal().settings.cookie_secure:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        response.headers.update(headers)
+        if "referrer_policy" in g:
+            response.headers["Referrer-Policy"] = g.referrer_policy
+        # Every page may show a signed-in user's data or a form with a CSRF token: nothing is
+        # stored, so "back" after sign-out shows nothing (S12).
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
         if g.get("drop_session_cookie"):
             drop_session_cookie(response)
         return response

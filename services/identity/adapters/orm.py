@@ -17,6 +17,8 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", String(36), primary_key=True),
+    # Wider than billing_common.limits.MAX_NAME (100), which is what identity accepts: the room
+    # lets the limit grow without a migration.
     Column("name", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("status", String(16), nullable=False),
@@ -34,7 +36,7 @@ users = Table(
     Column("login_normalized", String(254), nullable=False, unique=True),
     Column("email", String(254), nullable=False),
     Column("email_normalized", String(254), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
+    Column("name", String(200), nullable=False),  # as accounts.name
     Column("locale", String(16), nullable=False),
     Column("password_hash", String(255)),
     Column("staff", Boolean, nullable=False),

@@ -8,13 +8,14 @@ from flask.typing import ResponseReturnValue
 from billing.identity.v1 import identity_pb2
 from web.billing_center.backend import online_billing
 from web.billing_center.views import member
-from web.common.errors import forbidden
+from web.common.errors import answers_failed_calls, forbidden
 from web.common.security import signed_in
 
 bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
+@answers_failed_calls
 @signed_in
 def landing() -> ResponseReturnValue:
     principal = g.principal

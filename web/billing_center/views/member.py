@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from billing.identity.v1 import identity_pb2
 from web.common import forms
-from web.common.errors import FormPage
+from web.common.errors import FormPage, answers_failed_calls
 from web.common.runtime import LANDING, identity
 from web.common.security import signed_in
 
@@ -30,6 +30,7 @@ def contact_page() -> ResponseReturnValue:
 
 
 @bp.route("/contact-billing-admin", methods=["POST"])
+@answers_failed_calls
 @signed_in
 def contact_billing_admin() -> ResponseReturnValue:
     if g.principal.role != identity_pb2.ROLE_MEMBER:

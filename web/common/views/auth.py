@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.common import forms
-from web.common.errors import FormPage, error_page
+from web.common.errors import FormPage, answers_failed_calls, error_page
 from web.common.portals import PORTALS
 from web.common.runtime import LANDING, identity, portal
 from web.common.security import (
@@ -17,6 +17,7 @@ from web.common.security import (
     drop_session_cookie,
     end_previous_session,
     load_principal,
+    session_token,
     set_session_cookie,
 )
 
@@ -24,6 +25,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@answers_failed_calls
 def sign_in() -> ResponseReturnValue:
     if request.method == "GET" and load_principal() is not None:
         return redirect(url_for(LANDING))
@@ -52,6 +54,7 @@ def sign_in() -> ResponseReturnValue:
 
 
 @bp.route("/handoff", methods=["POST"])
+@answers_failed_calls
 def handoff() -> ResponseReturnValue:
     """Redeems the single-use ticket the other portal handed over; the ticket is the secret.
 
@@ -73,7 +76,7 @@ def handoff() -> ResponseReturnValue:
         # (tests/contract); a ticket of the wrong shape never got this far.
         if error.code() == grpc.StatusCode.UNAUTHENTICATED:  # type: ignore[attr-defined]
             return _ticket_expired()
-        raise  # identity down: the app's handler answers 503
+        raise  # identity down and the rest: answers_failed_calls gives the page (503)
     return _signed_in(answer.session.token)
 
 
@@ -92,9 +95,10 @@ def _signed_in(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/sign-out", methods=["POST"])
+@answers_failed_calls
 def sign_out() -> ResponseReturnValue:
-    token = request.cookies.get(portal().session_cookie)
-    if token and TOKEN_SHAPE.fullmatch(token):
+    token = session_token()
+    if token:
         identity().sign_out(token)
     session.clear()
     flash(_("You have been signed out."), "info")

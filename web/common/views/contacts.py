@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template
 from flask.typing import ResponseReturnValue
 
+from web.common.errors import answers_failed_calls
 from web.common.runtime import identity
 from web.common.security import signed_in
 
@@ -11,6 +12,7 @@ bp = Blueprint("contacts", __name__)
 
 
 @bp.route("/billing-contacts")
+@answers_failed_calls
 @signed_in
 def billing_contacts() -> ResponseReturnValue:
     account = None

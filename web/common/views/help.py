@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from web.common import forms
-from web.common.errors import FormPage
+from web.common.errors import FormPage, answers_failed_calls
 from web.common.runtime import identity
 from web.common.security import client_address, load_principal
 
@@ -14,12 +14,14 @@ bp = Blueprint("help", __name__)
 
 
 @bp.route("/help")
+@answers_failed_calls
 def help_page() -> ResponseReturnValue:
-    load_principal()
-    return render_template("help.html")
+    # Signed in or not: a signed-in reader also gets the link to their billing contacts.
+    return render_template("help.html", principal=load_principal())
 
 
 @bp.route("/help/contact", methods=["GET", "POST"])
+@answers_failed_calls
 def customer_care() -> ResponseReturnValue:
     principal = load_principal()
     form = forms.CustomerCareForm()

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from billing_common.grpc_client import error_field
 from web.common import forms
-from web.common.errors import FormPage
+from web.common.errors import FormPage, answers_failed_calls
 from web.common.runtime import LANDING, identity
 from web.common.security import TOKEN_SHAPE, client_address, no_referrer, signed_in
 
@@ -16,6 +16,7 @@ bp = Blueprint("password", __name__)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@answers_failed_calls
 def reset_request() -> ResponseReturnValue:
     no_referrer()
     form = forms.ResetRequestForm()
@@ -33,6 +34,7 @@ def reset_request() -> ResponseReturnValue:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@answers_failed_calls
 def reset_password(token: str) -> ResponseReturnValue:
     no_referrer()
     if not TOKEN_SHAPE.fullmatch(token):
@@ -67,6 +69,7 @@ def _link_refused(error: grpc.RpcError) -> bool:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@answers_failed_calls
 @signed_in
 def change_password() -> ResponseReturnValue:
     form = forms.ChangePasswordForm()

@@ -6,7 +6,7 @@ from flask import Blueprint, g, render_template
 from flask.typing import ResponseReturnValue
 
 from billing.identity.v1 import identity_pb2
-from web.common.errors import forbidden
+from web.common.errors import answers_failed_calls, forbidden
 from web.common.runtime import identity
 from web.common.security import signed_in
 from web.enterprise_portal.backend import enterprise_portal
@@ -15,6 +15,7 @@ bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
+@answers_failed_calls
 @signed_in
 def landing() -> ResponseReturnValue:
     principal = g.principal
