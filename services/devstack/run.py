@@ -101,16 +101,14 @@ def databases_empty() -> list[bool]:
 
 
 def load_demo(identity_target: str) -> None:
-    from services.devstack import demo
-    from services.enterprise_portal import bootstrap as enterprise
+    from services.devstack import demo, demo_backends
     from services.enterprise_portal.config import EnterprisePortalSettings
-    from services.online_billing import bootstrap as online
     from services.online_billing.config import OnlineBillingSettings
 
     with grpc.insecure_channel(identity_target) as channel:
         ids = demo.load_identity(channel)
-    online.seed_demo(OnlineBillingSettings(), ids)
-    enterprise.seed_demo(EnterprisePortalSettings(), ids)
+    demo_backends.seed_online_billing(OnlineBillingSettings(), ids)
+    demo_backends.seed_enterprise_portal(EnterprisePortalSettings(), ids)
 
 
 class Supervisor:

@@ -10,14 +10,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
 from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
 from billing_common.grpc_client import error_field, make_channel
-from services.enterprise_portal import bootstrap
+from services.devstack import demo_backends
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.entrypoints.grpc_server import SERVICE_NAME, build
 
 
 @pytest.fixture
 def channel(settings: EnterprisePortalSettings) -> Iterator[grpc.Channel]:
-    bootstrap.seed_demo(settings, {"globex": "acct-globex"})
+    demo_backends.seed_enterprise_portal(settings, {"globex": "acct-globex"})
     server = build(settings).start()
     channel = make_channel(f"127.0.0.1:{server.port}", default_timeout=5.0)
     try:

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, inspect
 
 from billing_common.db import make_engine
 from billing_common.money import Money
+from services.devstack import demo_backends
 from services.enterprise_portal import bootstrap
 from services.enterprise_portal.__main__ import main as service_main
 from services.enterprise_portal.adapters.orm import metadata
@@ -44,7 +45,7 @@ def test_the_migrate_command_migrates_the_configured_database(monkeypatch, datab
 def test_the_globex_demo_has_two_open_invoices_with_9150_dollars_50_due(
     settings: EnterprisePortalSettings, engine: Engine
 ) -> None:
-    assert bootstrap.seed_demo(settings, {"acme": "id-acme", "globex": "id-globex"})
+    assert demo_backends.seed_enterprise_portal(settings, {"acme": "id-acme", "globex": "id-globex"})
     with SqlEnterprisePortalUnitOfWork(engine) as uow:
         open_invoices = uow.invoices.open_for_account("id-globex")
     assert {(i.number, i.terms, i.po_number) for i in open_invoices} == {
@@ -57,8 +58,8 @@ def test_the_globex_demo_has_two_open_invoices_with_9150_dollars_50_due(
 
 def test_the_demo_is_loaded_only_into_an_empty_database(settings: EnterprisePortalSettings, engine: Engine) -> None:
     assert bootstrap.database_is_empty(settings)
-    assert bootstrap.seed_demo(settings, {"globex": "first"})
+    assert demo_backends.seed_enterprise_portal(settings, {"globex": "first"})
     assert not bootstrap.database_is_empty(settings)
-    assert not bootstrap.seed_demo(settings, {"globex": "second"})
+    assert not demo_backends.seed_enterprise_portal(settings, {"globex": "second"})
     with SqlEnterprisePortalUnitOfWork(engine) as uow:
         assert uow.invoices.open_for_account("second") == []

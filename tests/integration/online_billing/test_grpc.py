@@ -11,7 +11,7 @@ from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
 from billing_common.clock import FakeClock
 from billing_common.grpc_client import error_field, make_channel
-from services.online_billing import bootstrap
+from services.devstack import demo_backends
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import SERVICE_NAME, build
 
@@ -20,7 +20,8 @@ NOV_26_2026 = 1_795_700_000.0
 
 @pytest.fixture
 def channel(settings: OnlineBillingSettings) -> Iterator[grpc.Channel]:
-    bootstrap.seed_demo(settings, {"acme": "acct-acme", "padaria": "acct-padaria"}, clock=FakeClock(NOV_26_2026))
+    accounts = {"acme": "acct-acme", "padaria": "acct-padaria"}
+    demo_backends.seed_online_billing(settings, accounts, clock=FakeClock(NOV_26_2026))
     server = build(settings).start()
     channel = make_channel(f"127.0.0.1:{server.port}", default_timeout=5.0)
     try:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, inspect, select
 from billing_common.clock import FakeClock
 from billing_common.db import make_engine
 from billing_common.money import Money
+from services.devstack import demo_backends
 from services.online_billing import bootstrap
 from services.online_billing.__main__ import main as service_main
 from services.online_billing.adapters.orm import metadata, plans
@@ -49,7 +50,7 @@ def test_the_migrate_command_migrates_the_configured_database(monkeypatch, datab
 def test_the_demo_gives_acme_ten_business_seats_and_padaria_three_starter_seats_a_year(
     settings: OnlineBillingSettings, engine: Engine
 ) -> None:
-    assert bootstrap.seed_demo(settings, {"acme": "id-acme", "padaria": "id-padaria", "globex": "id-g"},
+    assert demo_backends.seed_online_billing(settings, {"acme": "id-acme", "padaria": "id-padaria", "globex": "id-g"},
                                clock=FakeClock(NOV_26_2026))
     with SqlOnlineBillingUnitOfWork(engine) as uow:
         [acme] = uow.subscriptions.for_account("id-acme")
@@ -68,8 +69,8 @@ def test_the_demo_gives_acme_ten_business_seats_and_padaria_three_starter_seats_
 
 def test_the_demo_is_loaded_only_into_an_empty_database(settings: OnlineBillingSettings, engine: Engine) -> None:
     assert bootstrap.database_is_empty(settings)
-    assert bootstrap.seed_demo(settings, {"acme": "first"})
+    assert demo_backends.seed_online_billing(settings, {"acme": "first"})
     assert not bootstrap.database_is_empty(settings)
-    assert not bootstrap.seed_demo(settings, {"acme": "second"})
+    assert not demo_backends.seed_online_billing(settings, {"acme": "second"})
     with SqlOnlineBillingUnitOfWork(engine) as uow:
         assert uow.subscriptions.for_account("second") == []

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from billing_common.clock import FakeClock
 from billing_common.errors import InvalidArgument
 from billing_common.money import Money
+from services.devstack.demo_backends import globex_invoices
 from services.enterprise_portal.adapters.memory import InMemoryUnitOfWork
-from services.enterprise_portal.bootstrap import globex_invoices
 from services.enterprise_portal.domain.model import InvoiceStatus
 from services.enterprise_portal.service_layer.dependencies import Dependencies
 from services.enterprise_portal.service_layer.services import get_open_invoice_summary
