@@ -116,9 +116,10 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         self.deps = deps
 
     @_rpc
-    def Authenticate(self, request, context):  # type: ignore[no-untyped-def]
+    def Authenticate(self, request: pb.AuthenticateRequest, context: grpc.ServicerContext
+                     ) -> pb.AuthenticateResponse:
         r = authentication.authenticate(self.deps, request.login, request.password, _portal(request.portal),
-                                  request.client_address)
+                                        request.client_address)
         answer = pb.AuthenticateResponse(principal=_principal(r.principal), home_portal=_PORTALS_OUT[r.home_portal])
         # `result` is a oneof: setting either member, even to "", chooses it.
         if r.session:
@@ -128,93 +129,110 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return answer
 
     @_rpc
-    def ValidateSession(self, request, context):  # type: ignore[no-untyped-def]
+    def ValidateSession(self, request: pb.ValidateSessionRequest, context: grpc.ServicerContext
+                        ) -> pb.ValidateSessionResponse:
         r = sessions.validate_session(self.deps, request.token, _portal(request.portal))
         return pb.ValidateSessionResponse(principal=_principal(r.principal), session=_session(r.session))
 
     @_rpc
-    def SignOut(self, request, context):  # type: ignore[no-untyped-def]
+    def SignOut(self, request: pb.SignOutRequest, context: grpc.ServicerContext
+                ) -> pb.SignOutResponse:
         sessions.sign_out(self.deps, request.token)
         return pb.SignOutResponse()
 
     @_rpc
-    def IssueHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
+    def IssueHandoffTicket(self, request: pb.IssueHandoffTicketRequest, context: grpc.ServicerContext
+                           ) -> pb.IssueHandoffTicketResponse:
         ticket, target = sessions.issue_handoff_ticket(self.deps, request.session_token, _portal(request.portal))
         return pb.IssueHandoffTicketResponse(ticket=ticket, target_portal=_PORTALS_OUT[target])
 
     @_rpc
-    def RedeemHandoffTicket(self, request, context):  # type: ignore[no-untyped-def]
+    def RedeemHandoffTicket(self, request: pb.RedeemHandoffTicketRequest, context: grpc.ServicerContext
+                            ) -> pb.RedeemHandoffTicketResponse:
         r = sessions.redeem_handoff_ticket(self.deps, request.ticket, _portal(request.portal),
                                            request.client_address)
         return pb.RedeemHandoffTicketResponse(principal=_principal(r.principal), session=_session(r.session))
 
     @_rpc
-    def RequestPasswordReset(self, request, context):  # type: ignore[no-untyped-def]
+    def RequestPasswordReset(self, request: pb.RequestPasswordResetRequest, context: grpc.ServicerContext
+                             ) -> pb.RequestPasswordResetResponse:
         passwords.request_password_reset(self.deps, request.login, _portal(request.portal), request.client_address)
         return pb.RequestPasswordResetResponse()
 
     @_rpc
-    def CheckPasswordResetToken(self, request, context):  # type: ignore[no-untyped-def]
+    def CheckPasswordResetToken(self, request: pb.CheckPasswordResetTokenRequest, context: grpc.ServicerContext
+                                ) -> pb.CheckPasswordResetTokenResponse:
         return pb.CheckPasswordResetTokenResponse(valid=passwords.check_password_reset_token(self.deps, request.token))
 
     @_rpc
-    def CompletePasswordReset(self, request, context):  # type: ignore[no-untyped-def]
+    def CompletePasswordReset(self, request: pb.CompletePasswordResetRequest, context: grpc.ServicerContext
+                              ) -> pb.CompletePasswordResetResponse:
         passwords.complete_password_reset(self.deps, request.token, request.new_password)
         return pb.CompletePasswordResetResponse()
 
     @_rpc
-    def ChangePassword(self, request, context):  # type: ignore[no-untyped-def]
+    def ChangePassword(self, request: pb.ChangePasswordRequest, context: grpc.ServicerContext
+                       ) -> pb.ChangePasswordResponse:
         passwords.change_password(self.deps, request.session_token, _portal(request.portal),
-                                 request.current_password, request.new_password)
+                                  request.current_password, request.new_password)
         return pb.ChangePasswordResponse()
 
     @_rpc
-    def GetAccount(self, request, context):  # type: ignore[no-untyped-def]
+    def GetAccount(self, request: pb.GetAccountRequest, context: grpc.ServicerContext
+                   ) -> pb.GetAccountResponse:
         r = accounts.get_account(self.deps, request.account_id)
         return pb.GetAccountResponse(account=_account(r.account),
                                      billing_contacts=[_contact(u) for u in r.billing_contacts])
 
     @_rpc
-    def ContactBillingAdministrator(self, request, context):  # type: ignore[no-untyped-def]
+    def ContactBillingAdministrator(self, request: pb.ContactBillingAdministratorRequest, context: grpc.ServicerContext
+                                    ) -> pb.ContactBillingAdministratorResponse:
         n = contact.contact_billing_administrator(self.deps, request.session_token, _portal(request.portal),
-                                                   request.note)
+                                                  request.note)
         return pb.ContactBillingAdministratorResponse(recipients=n)
 
     @_rpc
-    def ContactCustomerCare(self, request, context):  # type: ignore[no-untyped-def]
+    def ContactCustomerCare(self, request: pb.ContactCustomerCareRequest, context: grpc.ServicerContext
+                            ) -> pb.ContactCustomerCareResponse:
         contact.contact_customer_care(self.deps, request.name, request.email, request.subject, request.message,
-                                       _portal(request.portal), request.client_address)
+                                      _portal(request.portal), request.client_address)
         return pb.ContactCustomerCareResponse()
 
     @_rpc
-    def ListRepAccounts(self, request, context):  # type: ignore[no-untyped-def]
+    def ListRepAccounts(self, request: pb.ListRepAccountsRequest, context: grpc.ServicerContext
+                        ) -> pb.ListRepAccountsResponse:
         served = accounts.list_rep_accounts(self.deps, request.session_token, _portal(request.portal))
         return pb.ListRepAccountsResponse(accounts=[_account(a) for a in served])
 
     @_rpc
-    def CreateAccount(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateAccount(self, request: pb.CreateAccountRequest, context: grpc.ServicerContext
+                      ) -> pb.CreateAccountResponse:
         a = provisioning.create_account(self.deps, request.name, _enum(_KINDS, request.kind, "kind"),
-                                    request.currency, request.locale)
+                                        request.currency, request.locale)
         return pb.CreateAccountResponse(account=_account(a))
 
     @_rpc
-    def CreateUser(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateUser(self, request: pb.CreateUserRequest, context: grpc.ServicerContext
+                   ) -> pb.CreateUserResponse:
         u = provisioning.create_user(self.deps, request.login, request.email, request.name, request.locale,
-                                 request.password, request.staff)
+                                     request.password, request.staff)
         return pb.CreateUserResponse(user_id=u.id)
 
     @_rpc
-    def AddMembership(self, request, context):  # type: ignore[no-untyped-def]
+    def AddMembership(self, request: pb.AddMembershipRequest, context: grpc.ServicerContext
+                      ) -> pb.AddMembershipResponse:
         provisioning.add_membership(self.deps, request.user_id, request.account_id, _enum(_ROLES, request.role, "role"))
         return pb.AddMembershipResponse()
 
     @_rpc
-    def RemoveMembership(self, request, context):  # type: ignore[no-untyped-def]
+    def RemoveMembership(self, request: pb.RemoveMembershipRequest, context: grpc.ServicerContext
+                         ) -> pb.RemoveMembershipResponse:
         provisioning.remove_membership(self.deps, request.user_id, request.account_id)
         return pb.RemoveMembershipResponse()
 
     @_rpc
-    def AssignRep(self, request, context):  # type: ignore[no-untyped-def]
+    def AssignRep(self, request: pb.AssignRepRequest, context: grpc.ServicerContext
+                  ) -> pb.AssignRepResponse:
         provisioning.assign_rep(self.deps, request.rep_user_id, request.account_id)
         return pb.AssignRepResponse()
 
