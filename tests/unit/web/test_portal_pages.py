@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tests.pages import attr_of, table_rows, text_of, texts_of_class
+from tests.unit.web import fakes
 from tests.unit.web.helpers import csrf_from, field_error, form_error, post_form, sign_in, text
 
 RESET_SENT = ("If this user ID belongs to a billing contact, we have sent a link to the email address "
@@ -335,3 +336,18 @@ def test_each_door_explains_itself_on_the_help_and_sign_in_pages(bc, ebp):
     bc_sign_in, ebp_sign_in = text(bc.get("/sign-in")), text(ebp.get("/sign-in"))
     assert 'id="member-message-explained"' in bc_sign_in and 'id="user-id-explained"' not in bc_sign_in
     assert 'id="user-id-explained"' in ebp_sign_in and 'id="member-message-explained"' not in ebp_sign_in
+
+
+def test_a_session_of_a_role_a_door_does_not_serve_gets_the_403_page_not_another_doors_page(bc, ebp, world):
+    # identity never issues these (reps belong to the Enterprise portal, members to the Billing
+    # Center); if one ever arrived, the landing page must not guess.
+    fake = world.identity
+    rep_at_bc = fake.open_session(fake.users["u-rita"], fakes.BC).token
+    member_at_ebp = fake.open_session(fake.users["u-erin"], fakes.EBP).token
+    bc.set_cookie("bc_session", rep_at_bc)
+    ebp.set_cookie("ebp_session", member_at_ebp)
+    for client in (bc, ebp):
+        page = client.get("/")
+        assert page.status_code == 403
+        assert text_of(page, "error-title") == "Not allowed"
+        assert text_of(page, "error-message") == "Your user ID cannot use this page."
