@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: help run test lint test-unit test-integration test-contract test-e2e bench protos migrate mail translations clean
+.PHONY: help run test lint test-unit test-integration test-contract test-e2e bench profile protos migrate mail translations clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ test-e2e: gen/.stamp translations ## Only the end-to-end tests (five processes, 
 
 bench: gen/.stamp translations ## Run the benchmarks and print the ratios
 	$(PY) -m tests.bench.run
+
+profile: gen/.stamp translations ## Where a signed-in landing page's time goes (wrk + py-spy)
+	$(PY) -m tests.bench.profile
 
 clean: ## Remove the venv, generated code and local data
 	rm -rf $(VENV) gen var

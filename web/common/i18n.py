@@ -85,6 +85,9 @@ def init_i18n(app: Flask) -> None:
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
     )
+    # `_` straight to that gettext: Jinja's alias resolves "gettext" in the template context
+    # on every call (so a template could rebind it; none does), one more call per string.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale,
