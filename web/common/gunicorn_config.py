@@ -72,6 +72,7 @@ def gunicorn_settings(bind_env: str, default_bind: str) -> dict[str, Any]:
         "errorlog": "-",
         "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
         "logger_class": RedactingLogger,
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        # The request id is the page view's (web.common.security): its gRPC calls log the same.
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s',
         "worker_exit": worker_exit,
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ import grpc
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
+from billing_common.grpc_server import request_id_var
 from web.common.runtime import portal
 from web.common.settings import PortalSettings, normalized_origin, origin
 
@@ -154,11 +156,20 @@ def security_headers(csp: str, secure: bool) -> dict[str, str]:
 
 
 def install_headers(app: Flask, headers: dict[str, str]) -> None:
-    """Flask's answers (every page, and a 404 under /static/): `headers`, plus no-store."""
+    """Flask's answers (every page, and a 404 under /static/): `headers`, plus no-store, and
+    the page view's request id, which every gRPC call made for it carries (one id, from the
+    web access line to each service's)."""
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = uuid.uuid4().hex
+        request_id_var.set(g.request_id)
 
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.update(headers)
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
         if "referrer_policy" in g:
             response.headers["Referrer-Policy"] = g.referrer_policy
         # Every page may show a signed-in user's data or a form with a CSRF token: nothing is

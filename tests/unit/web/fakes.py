@@ -29,7 +29,7 @@ from billing_common.errors import (
     Unauthenticated,
     Unavailable,
 )
-from billing_common.grpc_server import GrpcServer, build_server
+from billing_common.grpc_server import GrpcServer, build_server, request_id_var
 
 BC = identity_pb2.PORTAL_BILLING_CENTER
 EBP = identity_pb2.PORTAL_ENTERPRISE
@@ -102,6 +102,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     care_mails: list[dict[str, str]] = field(default_factory=list)
     # Seconds to answer RESOURCE_EXHAUSTED with, per RPC name (tests switch it on).
     rate_limited: dict[str, int] = field(default_factory=dict)
+    # The request id each ValidateSession arrived with (x-request-id, bound by the server).
+    request_ids: list[str] = field(default_factory=list)
     # rpc -> the domain error it answers, whatever the request (a switch, like rate_limited).
     refusals: dict[str, Exception] = field(default_factory=dict)
     # RPC names answered UNAVAILABLE as a busy identity sheds load (tests switch it on).
@@ -231,6 +233,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
 
     def ValidateSession(self, request, context):  # type: ignore[no-untyped-def]
         self.calls.append("ValidateSession")
+        self.request_ids.append(request_id_var.get())
         user = self.session_user(request.token, self._portal(request.portal))
         return identity_pb2.ValidateSessionResponse(principal=self.principal(user),
                                                     session=self.session_message(request.token))

@@ -342,3 +342,11 @@ def test_behind_a_trusted_proxy_the_forwarded_scheme_is_used(make_app):
 
         app.test_client().get("/_scheme", headers={"X-Forwarded-Proto": "https"})
     assert seen == ["https", "http"]
+
+
+def test_a_page_view_and_its_grpc_calls_share_one_request_id(bc, world):
+    sign_in(bc, "olivia@acme.test", "Online-demo-2026!")
+    first, second = bc.get("/"), bc.get("/")
+    ids = [first.headers["X-Request-ID"], second.headers["X-Request-ID"]]
+    assert ids[0] != ids[1] and all(len(i) == 32 for i in ids)
+    assert world.identity.request_ids[-2:] == ids  # each view's ValidateSession carried its id
