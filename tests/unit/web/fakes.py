@@ -30,6 +30,7 @@ from billing_common.errors import (
     Unavailable,
 )
 from billing_common.grpc_server import GrpcServer, build_server, request_id_var
+from services.identity.domain.model import validate_email, validate_text
 
 BC = identity_pb2.PORTAL_BILLING_CENTER
 EBP = identity_pb2.PORTAL_ENTERPRISE
@@ -44,26 +45,6 @@ INVALID_TICKET = "This sign-in hand-off is no longer valid. Please sign in again
 INVALID_RESET_LINK = "This Reset/Create your password link has expired or was already used. Ask for a new one."
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
-
-
-def _text(value: str, field: str, max_length: int, *, required: bool = True, multiline: bool = False) -> str:
-    value = value.strip()
-    if required and not value:
-        raise InvalidArgument(f"The field {field} is required.", field=field)
-    if len(value) > max_length:
-        raise InvalidArgument(f"The field {field} takes at most {max_length} characters.", field=field)
-    if limits.has_disallowed_characters(value, multiline=multiline):
-        raise InvalidArgument(f"The field {field} contains characters that are not allowed.", field=field)
-    return value
-
-
-def _email(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidArgument("Enter an email address.", field="email")
-    if not limits.is_valid_email(value):
-        raise InvalidArgument("Enter a valid email address.", field="email")
-    return value
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -315,7 +296,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         user = self.session_user(request.session_token, self._portal(request.portal))
         if user.role != MEMBER:
             raise FailedPrecondition("Only members who are not billing contacts send this message.")
-        note = _text(request.note, "note", 500, required=False, multiline=True)
+        note = validate_text(request.note, "note", max_length=limits.MAX_NOTE, required=False, multiline=True)
         self._refuse_if_switched_on("ContactBillingAdministrator")
         contacts = self._billing_contacts(user.account_id)
         if not contacts:
@@ -327,9 +308,11 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         self.calls.append("ContactCustomerCare")
         self.client_addresses.append(("ContactCustomerCare", request.client_address))
         self._portal(request.portal)
-        mail = {"name": _text(request.name, "name", 200), "email": _email(request.email),
-                "subject": _text(request.subject, "subject", 200),
-                "message": _text(request.message, "message", 5000, multiline=True)}
+        # identity's own checks and limits: the fake cannot accept what identity refuses.
+        mail = {"name": validate_text(request.name, "name", max_length=limits.MAX_NAME),
+                "email": validate_email(request.email),
+                "subject": validate_text(request.subject, "subject", max_length=limits.MAX_SUBJECT),
+                "message": validate_text(request.message, "message", max_length=limits.MAX_MESSAGE, multiline=True)}
         self._refuse_if_switched_on("ContactCustomerCare")
         self.care_mails.append(mail)
         return identity_pb2.ContactCustomerCareResponse()

@@ -4,96 +4,20 @@ Revision ID: 0002_outbox_datetimes
 Revises: 0001
 Create Date: 2026-12-01
 
-The outbox (billing_common.outbox) stored created_at, next_attempt_at, sent_at and failed_at
-as float seconds since the epoch. This converts every existing value to the same instant as a
-timezone-aware UTC datetime, the type of every other time this service stores; NULLs (not
-sent yet, not failed) stay NULL. identity (its 0003_outbox_datetimes) and online_billing
-(its 0002_outbox_datetimes) have the same table and a migration with the same body: each
-service's history stands on its own.
-
-PostgreSQL converts in place (`to_timestamp`). SQLite cannot alter a column's type, so the
-table is rebuilt (Alembic's batch mode) and the copied epochs are then rewritten as datetimes.
+The step itself is billing_common.outbox_migration_datetimes, shared by the three services
+whose databases hold the same outbox table.
 """
-import datetime as dt
-from collections.abc import Callable
-from typing import Any
-
-import sqlalchemy as sa
-from alembic import op
+from billing_common import outbox_migration_datetimes as step
 
 revision = "0002_outbox_datetimes"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# billing_common.db.NAMING as of this revision, written out so that a later change of the
-# convention cannot change what this migration did (it would get a migration of its own).
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# column -> nullable
-TIMES = {"created_at": False, "next_attempt_at": False, "sent_at": True, "failed_at": True}
-
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_rebuild(sa.Float(), sa.DateTime(timezone=True))
-        _sqlite_rewrite(sa.Float(), sa.DateTime(timezone=True), _epoch_to_datetime)
-    else:
-        for column, nullable in TIMES.items():
-            op.alter_column("outbox", column, type_=sa.DateTime(timezone=True), existing_type=sa.Float(),
-                            existing_nullable=nullable, postgresql_using=f"to_timestamp({column})")
+    step.upgrade()
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_rewrite(sa.DateTime(), sa.Float(), _datetime_to_epoch)
-        _sqlite_rebuild(sa.DateTime(timezone=True), sa.Float())
-    else:
-        for column, nullable in TIMES.items():
-            op.alter_column("outbox", column, type_=sa.Float(), existing_type=sa.DateTime(timezone=True),
-                            existing_nullable=nullable, postgresql_using=f"extract(epoch from {column})")
-
-
-def _epoch_to_datetime(value: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
-
-
-def _datetime_to_epoch(value: dt.datetime) -> float:
-    # SQLite hands back naive datetimes; all that was stored is UTC.
-    return value.replace(tzinfo=dt.UTC).timestamp()
-
-
-def _sqlite_rebuild(old_type: sa.types.TypeEngine, new_type: sa.types.TypeEngine) -> None:
-    """Recreate the table with the time columns' new type. The rows are copied as they are
-    (SQLite keeps a REAL in a DATETIME column, and an ISO string in a FLOAT one)."""
-    with op.batch_alter_table("outbox", recreate="always", naming_convention=NAMING) as batch:
-        for column, nullable in TIMES.items():
-            batch.alter_column(column, type_=new_type, existing_type=old_type, existing_nullable=nullable)
-
-
-def _sqlite_rewrite(read_as: sa.types.TypeEngine, write_as: sa.types.TypeEngine,
-                    convert: Callable[[Any], Any]) -> None:
-    """Rewrites every time of every row with `convert`, read as `read_as` and written as
-    `write_as` (SQLAlchemy's DateTime writes an ISO string on SQLite); NULL stays NULL."""
-    conn = op.get_bind()
-    source = sa.table("outbox", sa.column("id"), *(sa.column(c, read_as) for c in TIMES))
-    target = sa.table("outbox", sa.column("id"), *(sa.column(c, write_as) for c in TIMES))
-    rows = conn.execute(sa.select(source.c.id, *(source.c[c] for c in TIMES))).all()
-    if not rows:
-        return
-    statement = (
-        sa.update(target)
-        .where(target.c.id == sa.bindparam("key_id"))
-        .values({c: sa.bindparam(f"new_{c}") for c in TIMES})
-    )
-    conn.execute(statement, [
-        {"key_id": row.id, **{f"new_{c}": None if row._mapping[c] is None else convert(row._mapping[c])
-                              for c in TIMES}}
-        for row in rows
-    ])
+    step.downgrade()
