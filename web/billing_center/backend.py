@@ -39,20 +39,15 @@ class SubscriptionView:
         }.get(self.status, _("Unknown"))
 
 
-class OnlineBilling(GrpcClient):
+class OnlineBilling(GrpcClient[online_billing_pb2_grpc.OnlineBillingServiceStub]):
     service = online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
     stub_class = online_billing_pb2_grpc.OnlineBillingServiceStub
     idempotent = ("GetSubscriptionSummary",)
 
-    @property
-    def _stub(self) -> online_billing_pb2_grpc.OnlineBillingServiceStub:
-        stub: online_billing_pb2_grpc.OnlineBillingServiceStub = self.stub
-        return stub
-
     def subscription_summary(self, account_id: str) -> SubscriptionView | None:
         """The account's subscription; None when it has none yet (NOT_FOUND)."""
         try:
-            answer = self._stub.GetSubscriptionSummary(
+            answer = self.stub.GetSubscriptionSummary(
                 online_billing_pb2.GetSubscriptionSummaryRequest(account_id=account_id))
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]

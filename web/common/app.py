@@ -33,7 +33,7 @@ def create_portal_app(
     portal: identity_pb2.Portal.ValueType,
     settings: PortalSettings,
     *,
-    backend: GrpcClient,
+    backend: GrpcClient[Any],
     templates: Path,
     blueprints: Iterable[Blueprint],
 ) -> Flask:

@@ -3,7 +3,7 @@ the typed clients of identity and of the door's own backend (app.extensions["por
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
 
@@ -24,7 +24,7 @@ class PortalRuntime:
     portal: identity_pb2.Portal.ValueType
     settings: PortalSettings
     identity: Identity
-    backend: GrpcClient
+    backend: GrpcClient[Any]
     session_cookie: str
     csrf_cookie: str
 
@@ -58,7 +58,7 @@ def identity() -> Identity:
     return portal().identity
 
 
-ClientT = TypeVar("ClientT", bound=GrpcClient)
+ClientT = TypeVar("ClientT", bound=GrpcClient[Any])
 
 
 def backend_as(kind: type[ClientT]) -> ClientT:

@@ -15,20 +15,15 @@ class OpenInvoicesView:
     total_due: Money | None
 
 
-class EnterprisePortal(GrpcClient):
+class EnterprisePortal(GrpcClient[enterprise_portal_pb2_grpc.EnterprisePortalServiceStub]):
     service = enterprise_portal_pb2.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
     stub_class = enterprise_portal_pb2_grpc.EnterprisePortalServiceStub
     idempotent = ("GetOpenInvoiceSummary",)
 
-    @property
-    def _stub(self) -> enterprise_portal_pb2_grpc.EnterprisePortalServiceStub:
-        stub: enterprise_portal_pb2_grpc.EnterprisePortalServiceStub = self.stub
-        return stub
-
     def open_invoice_summary(self, account_id: str) -> OpenInvoicesView:
         # An account without invoices is open_count 0, not NOT_FOUND; a failed call (UNAVAILABLE
         # and the rest) goes to the app's one error handler.
-        answer = self._stub.GetOpenInvoiceSummary(
+        answer = self.stub.GetOpenInvoiceSummary(
             enterprise_portal_pb2.GetOpenInvoiceSummaryRequest(account_id=account_id))
         return OpenInvoicesView(
             open_count=answer.open_count,
