@@ -79,6 +79,11 @@ class InMemoryUserRepository(_Repo):
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.data.users[user_id].password_hash = password_hash
 
+    def next_session_generation(self, user_id: str) -> int:
+        user = self.data.users[user_id]
+        user.session_generation += 1
+        return user.session_generation
+
 
 class InMemoryMembershipRepository(_Repo):
     def for_user(self, user_id: str) -> Membership | None:
@@ -205,6 +210,18 @@ class InMemoryStore:
             session["last_seen_at"] = now
             self.values[key] = json.dumps(session)
             return session
+
+    def restamp_session(self, key: str, generation: int) -> bool:
+        with self.lock:
+            raw = self.values.get(key)
+            if raw is None:
+                return False
+            session = json.loads(raw)
+            if "generation" not in session:
+                return False
+            session["generation"] = generation
+            self.values[key] = json.dumps(session)
+            return True
 
     def take(self, key: str) -> dict[str, Any] | None:
         with self.lock:

@@ -42,6 +42,8 @@ users = Table(
     Column("staff", Boolean, nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # domain.model.User.session_generation (migration 0004).
+    Column("session_generation", Integer, nullable=False, server_default="0"),
 )
 
 # The primary key on user_id is the "one account per user" rule.

@@ -33,7 +33,7 @@ def _user(row: Row[Any]) -> User:
     return User(
         id=row.id, login=row.login, email=row.email, name=row.name, locale=row.locale,
         password_hash=row.password_hash, staff=row.staff, status=row.status,
-        created_at=aware_utc(row.created_at),
+        created_at=aware_utc(row.created_at), session_generation=row.session_generation,
     )
 
 
@@ -94,6 +94,7 @@ class SqlUserRepository:
                         email=user.email, email_normalized=normalize_login(user.email), name=user.name,
                         locale=user.locale, password_hash=user.password_hash, staff=user.staff,
                         status=user.status, created_at=_stored(user.created_at),
+                        session_generation=user.session_generation,
                     )
                 )
         except IntegrityError:
@@ -130,6 +131,14 @@ class SqlUserRepository:
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.conn.execute(update(orm.users).where(orm.users.c.id == user_id).values(password_hash=password_hash))
+
+    def next_session_generation(self, user_id: str) -> int:
+        u = orm.users.c
+        # One UPDATE: two changes committing at once each move it on, neither is lost.
+        self.conn.execute(
+            update(orm.users).where(u.id == user_id).values(session_generation=u.session_generation + 1)
+        )
+        return int(self.conn.execute(select(u.session_generation).where(u.id == user_id)).scalar_one())
 
 
 class SqlMembershipRepository:

@@ -52,6 +52,20 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 """
 
 
+# restamp_session: the generation replaced in the JSON text, as touch_session does for
+# last_seen_at, and the key's TTL kept. Nothing is written when the session is gone, so a
+# sign-out a moment earlier is never undone. KEYS[1] session; ARGV[1] the new generation.
+_RESTAMP_SESSION = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local stamped, found = string.gsub(raw, '("generation"%s*:%s*)[^,}]+',
+                                   function(name) return name .. ARGV[1] end, 1)
+if found ~= 1 then return 0 end
+redis.call('SET', KEYS[1], stamped, 'KEEPTTL')
+return 1
+"""
+
+
 def _ttl(seconds: float) -> int:
     return max(1, math.ceil(seconds)) + _TTL_MARGIN
 
@@ -63,6 +77,7 @@ class RedisStore:
         # EVALSHA, loading the script on first use (and again after a Redis restart).
         self._touch_session = client.register_script(_TOUCH_SESSION)
         self._put_with_member = client.register_script(_PUT_WITH_MEMBER)
+        self._restamp_session = client.register_script(_RESTAMP_SESSION)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "identity:") -> RedisStore:
@@ -108,6 +123,9 @@ class RedisStore:
             args=[portal, *(repr(float(t)) for t in (now, idle_timeout, absolute_timeout)), _TTL_MARGIN],
         )
         return json.loads(raw) if raw is not None else None
+
+    def restamp_session(self, key: str, generation: int) -> bool:
+        return bool(self._restamp_session(keys=[self._k(key)], args=[int(generation)]))
 
     def take(self, key: str) -> dict[str, Any] | None:
         # MULTI/EXEC: GET and DEL run as one, so two redeemers cannot both get the value.

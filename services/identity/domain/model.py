@@ -64,6 +64,10 @@ class User:
     status: str = ACTIVE
     # When it was provisioned (aware, UTC); None only before it is stored.
     created_at: dt.datetime | None = None
+    # Every session and hand-off ticket carries the generation it was issued under; a change
+    # that must end them (a new password, a changed or removed membership) moves it on in the
+    # same transaction, so no session issued before it is accepted again (S5, S9, S14).
+    session_generation: int = 0
 
     @property
     def login_normalized(self) -> str:

@@ -141,12 +141,6 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return pb.SignOutResponse()
 
     @_rpc
-    def IssueHandoffTicket(self, request: pb.IssueHandoffTicketRequest, context: grpc.ServicerContext
-                           ) -> pb.IssueHandoffTicketResponse:
-        ticket, target = sessions.issue_handoff_ticket(self.deps, request.session_token, _portal(request.portal))
-        return pb.IssueHandoffTicketResponse(ticket=ticket, target_portal=_PORTALS_OUT[target])
-
-    @_rpc
     def RedeemHandoffTicket(self, request: pb.RedeemHandoffTicketRequest, context: grpc.ServicerContext
                             ) -> pb.RedeemHandoffTicketResponse:
         r = sessions.redeem_handoff_ticket(self.deps, request.ticket, _portal(request.portal),

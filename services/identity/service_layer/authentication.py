@@ -80,7 +80,7 @@ def authenticate(
     log.info("signed in", user_id=user.id, portal=portal.value, home_portal=home.value)
     if home is portal:
         # The failed attempts are cleared in the same round trip as the session is written.
-        session = open_session(deps, user.id, portal, forget=throttle.login_failure_keys(user_key))
+        session = open_session(deps, user, portal, forget=throttle.login_failure_keys(user_key))
         return AuthResult(principal, home, session=session)
     throttle.clear_login_failures(deps, user_key)
-    return AuthResult(principal, home, handoff_ticket=issue_ticket(deps, user.id, home))
+    return AuthResult(principal, home, handoff_ticket=issue_ticket(deps, user, home))

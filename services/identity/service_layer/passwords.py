@@ -19,7 +19,7 @@ from services.identity.service_layer.common import (
     standing_by_login,
 )
 from services.identity.service_layer.dependencies import Dependencies
-from services.identity.service_layer.sessions import end_sessions, validate_session
+from services.identity.service_layer.sessions import carry_on, end_sessions, validate_session
 
 log = structlog.get_logger()
 
@@ -126,6 +126,8 @@ def complete_password_reset(deps: Dependencies, token: str, new_password: str) -
             raise FailedPrecondition(INVALID_RESET_LINK, field="token")
         created = user.password_hash is None
         uow.users.set_password_hash(user.id, new_hash)
+        # Every session and ticket of before ends with this commit (S5), whatever Redis does.
+        uow.users.next_session_generation(user.id)
         uow.audit.record(utc(now), user.id, "password.created" if created else "password.reset", user_id=user.id)
         uow.outbox.add(
             messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), utc(now)
@@ -158,10 +160,13 @@ def change_password(
     now = deps.clock.now()
     with deps.uow() as uow:
         uow.users.set_password_hash(user.id, new_hash)
+        generation = uow.users.next_session_generation(user.id)
         uow.audit.record(utc(now), user.id, "password.changed", user_id=user.id)
         uow.outbox.add(
             messages.render("password_changed", user.locale, to=user.email, name=user.name, login=user.login), utc(now)
         )
         uow.commit()
+    # Every other session ended with the commit; this one carries on under the new generation.
+    carry_on(deps, session_token, generation)
     end_sessions(deps, user.id, keep_digest=digest(session_token))
     log.info("password changed", user_id=user.id)

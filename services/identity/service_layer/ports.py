@@ -42,6 +42,10 @@ class UserRepository(Protocol):
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
+    def next_session_generation(self, user_id: str) -> int:
+        """Moves the user's session generation on and returns it: every session and ticket
+        issued before is refused from the moment the transaction commits."""
+
 
 class MembershipRepository(Protocol):
     def for_user(self, user_id: str) -> Membership | None: ...
@@ -113,6 +117,10 @@ class KeyValueStore(Protocol):
         `now` (the caller's clock) is neither `idle_timeout` past last_seen_at nor
         `absolute_timeout` past authenticated_at. A session past either is deleted; one issued
         at another portal is left alone. None in every case but the first."""
+
+    def restamp_session(self, key: str, generation: int) -> bool:
+        """Atomically: the session at `key`, if it still exists, carries `generation` from now
+        on (its times and expiry unchanged). False when there is no such session."""
 
     def take(self, key: str) -> dict[str, Any] | None:
         """Get and delete atomically: only one caller can use a single-use token."""

@@ -95,9 +95,12 @@ def add_membership(deps: Dependencies, user_id: str, account_id: str, role: Role
         if existing is not None and existing.role is role:
             return
         uow.memberships.put(Membership(user.id, account.id, role), now)
+        # A new role or account: what the person was signed in as no longer holds (S14).
+        uow.users.next_session_generation(user.id)
         uow.audit.record(now, PROVISIONING, "membership.added" if existing is None else "membership.role_changed",
                          user_id=user.id, account_id=account.id, details={"role": role.value})
         uow.commit()
+    end_sessions(deps, user.id)
 
 
 def remove_membership(deps: Dependencies, user_id: str, account_id: str) -> None:
@@ -108,10 +111,11 @@ def remove_membership(deps: Dependencies, user_id: str, account_id: str) -> None
         if existing is None or existing.account_id != account.id:
             raise NotFound("This user is not a member of this account.", field="user_id")
         uow.memberships.remove(user.id)
+        uow.users.next_session_generation(user.id)
         uow.audit.record(now, PROVISIONING, "membership.removed", user_id=user.id, account_id=account.id,
                          details={"role": existing.role.value})
         uow.commit()
-    # They no longer belong anywhere: end their sessions now rather than at the next check.
+    # Refused since the commit; deleted now so Redis does not keep them until they expire.
     end_sessions(deps, user.id)
 
 

@@ -1,8 +1,15 @@
 """Sessions (S9, S11) and the hand-off tickets that move a person to their home portal.
 
 A session is kept in Redis under the digest of its token, bound to one portal, with idle and
-absolute timeouts judged by the injected clock; each user has an index of their sessions so
-that a reset, a password change or leaving the account ends them all (S5).
+absolute timeouts judged by the injected clock.
+
+What ends every session of a user (a reset, a password change, a changed or removed
+membership: S5, S14) moves the user's session generation on in the database, in the same
+transaction as the change; sessions and tickets carry the generation they were issued under
+and are refused once it is old. Deleting them from Redis afterwards (the user's index of
+sessions) is only clean-up: when Redis fails between the commit and the clean-up, the old
+sessions are refused all the same. A session is also accepted only at its holder's home
+portal, so a changed account kind ends it too.
 """
 from __future__ import annotations
 
@@ -12,8 +19,8 @@ from typing import Any
 import structlog
 
 from billing_common import limits
-from billing_common.errors import FailedPrecondition, Unauthenticated
-from services.identity.domain.model import Portal, Principal, may_sign_in_at
+from billing_common.errors import Unauthenticated
+from services.identity.domain.model import Portal, Principal, User
 from services.identity.service_layer import keys
 from services.identity.service_layer.common import digest, new_token, principal_of
 from services.identity.service_layer.dependencies import Dependencies
@@ -61,27 +68,55 @@ def _session_ttl(deps: Dependencies, data: dict[str, Any]) -> float:
     return max(1.0, min(info_idle, absolute) - deps.clock.now())
 
 
-def open_session(deps: Dependencies, user_id: str, portal: Portal, forget: tuple[str, ...] = ()) -> SessionInfo:
+def open_session(deps: Dependencies, user: User, portal: Portal, forget: tuple[str, ...] = ()) -> SessionInfo:
     """A brand-new token at every sign-in (S9); Redis keeps only its digest. The keys in
     `forget` are deleted in the same round trip."""
     token = new_token()
     token_digest = digest(token)
     now = deps.clock.now()
-    data = {"user_id": user_id, "portal": portal.value, "authenticated_at": now, "last_seen_at": now}
+    data = {"user_id": user.id, "portal": portal.value, "authenticated_at": now, "last_seen_at": now,
+            "generation": user.session_generation}
     deps.store.put_with_member(keys.session(token_digest), data, _session_ttl(deps, data),
-                               keys.user_sessions(user_id), token_digest, deps.settings.session_absolute_timeout,
+                               keys.user_sessions(user.id), token_digest, deps.settings.session_absolute_timeout,
                                delete=forget)
     return _session_info(deps, token, data)
 
 
+def _issued_to(principal: Principal | None, data: dict[str, Any], portal: Portal) -> bool:
+    """Whether a session's or ticket's holder still stands where it was issued to them: the
+    same generation (no reset, password change or membership change since), at their home
+    portal (sessions are only ever opened there; an account that changed kind moves it)."""
+    return (principal is not None and principal.home_portal is portal
+            and data.get("generation") == principal.user.session_generation)
+
+
 def end_sessions(deps: Dependencies, user_id: str, keep_digest: str | None = None) -> int:
-    """Ends every session of the user but the one whose digest is `keep_digest`; how many."""
+    """Deletes every session of the user but the one whose digest is `keep_digest`; how many.
+
+    Clean-up after a committed change that moved the user's generation on: the sessions are
+    refused already, so a store that fails here is logged, not raised, and the change stands.
+    """
     index = keys.user_sessions(user_id)
-    digests = [d for d in deps.store.set_members(index) if d != keep_digest]
-    if digests:
-        deps.store.delete(*(keys.session(d) for d in digests))
-        deps.store.set_remove(index, *digests)
+    try:
+        digests = [d for d in deps.store.set_members(index) if d != keep_digest]
+        if digests:
+            deps.store.delete(*(keys.session(d) for d in digests))
+            deps.store.set_remove(index, *digests)
+    except Exception as error:  # noqa: BLE001 - any store failure: the generation already refuses them
+        log.warning("old sessions left to expire", user_id=user_id, error=type(error).__name__)
+        return 0
     return len(digests)
+
+
+def carry_on(deps: Dependencies, session_token: str, generation: int) -> bool:
+    """Moves the caller's own session to the user's new generation (a password change ends
+    every other session, not the one that made it). False when it could not: then that
+    session ends too, which is safe."""
+    try:
+        return deps.store.restamp_session(keys.session(digest(session_token)), generation)
+    except Exception as error:  # noqa: BLE001 - the safe failure is the session ending with the rest
+        log.warning("session not carried over a password change", error=type(error).__name__)
+        return False
 
 
 def validate_session(deps: Dependencies, token: str, portal: Portal) -> SignedIn:
@@ -102,11 +137,12 @@ def validate_session(deps: Dependencies, token: str, portal: Portal) -> SignedIn
         raise Unauthenticated(INVALID_SESSION)
     with deps.uow() as uow:
         principal = principal_of(uow.users.standing(data["user_id"]))
-    if principal is None or not may_sign_in_at(portal, principal.role):
-        # Disabled, removed from the account, or now a member at the Enterprise portal: the
-        # database is read on every check, so these take effect at once.
+    if not _issued_to(principal, data, portal):
+        # Disabled, removed from the account, a new password or role, or another portal now:
+        # the database is read on every check, so these take effect at once.
         deps.store.delete(key)
         raise Unauthenticated(INVALID_SESSION)
+    assert principal is not None
     return SignedIn(principal, _session_info(deps, token, data))
 
 
@@ -123,27 +159,15 @@ def sign_out(deps: Dependencies, token: str) -> None:
 
 # --- hand-off tickets -----------------------------------------------------------------------
 
-def issue_ticket(deps: Dependencies, user_id: str, target: Portal) -> str:
+def issue_ticket(deps: Dependencies, user: User, target: Portal) -> str:
     ticket = new_token()
     deps.store.put(
         keys.handoff_ticket(digest(ticket)),
-        {"user_id": user_id, "portal": target.value, "issued_at": deps.clock.now()},
+        {"user_id": user.id, "portal": target.value, "issued_at": deps.clock.now(),
+         "generation": user.session_generation},
         deps.settings.handoff_ticket_ttl,
     )
     return ticket
-
-
-def issue_handoff_ticket(deps: Dependencies, session_token: str, portal: Portal) -> tuple[str, Portal]:
-    """Trades a live session at `portal` for a ticket to the user's home portal.
-
-    This happens when a person's role changed while signed in (e.g. a member of an enterprise
-    account made billing contact): their session stays, and the portal sends them home.
-    """
-    signed_in = validate_session(deps, session_token, portal)
-    target = signed_in.principal.home_portal
-    if target is portal:
-        raise FailedPrecondition("You are already signed in at your portal.")
-    return issue_ticket(deps, signed_in.principal.user.id, target), target
 
 
 def redeem_handoff_ticket(deps: Dependencies, ticket: str, portal: Portal, client_address: str = "") -> SignedIn:
@@ -158,7 +182,8 @@ def redeem_handoff_ticket(deps: Dependencies, ticket: str, portal: Portal, clien
         raise Unauthenticated(INVALID_TICKET)
     with deps.uow() as uow:
         principal = principal_of(uow.users.standing(data["user_id"]))
-    if principal is None or not may_sign_in_at(portal, principal.role):
+    if not _issued_to(principal, data, portal):
         raise Unauthenticated(INVALID_TICKET)
+    assert principal is not None
     log.info("hand-off redeemed", user_id=principal.user.id, portal=portal.value)
-    return SignedIn(principal, open_session(deps, principal.user.id, portal))
+    return SignedIn(principal, open_session(deps, principal.user, portal))

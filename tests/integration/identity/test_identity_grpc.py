@@ -201,19 +201,18 @@ def test_s11_a_session_is_not_accepted_at_the_other_portal(stub, demo, addr):
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-def test_issue_handoff_ticket_from_a_session_already_at_home_is_failed_precondition(stub, demo, addr):
-    token = demo.sign_in(demo.olivia, BC, addr).session.token
-    err = _error(stub.IssueHandoffTicket, pb.IssueHandoffTicketRequest(session_token=token, portal=BC))
-    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
-
-
-def test_issue_handoff_ticket_sends_a_promoted_member_home(stub, demo, addr):
+def test_a_member_promoted_to_enterprise_billing_contact_loses_the_billing_center_session_and_signs_in_home(
+    stub, demo, addr
+):
     token = demo.sign_in(demo.erin, BC, addr).session.token
     stub.AddMembership(pb.AddMembershipRequest(user_id=demo.erin["id"], account_id=demo.enterprise.account_id,
                                                role=pb.ROLE_BILLING_CONTACT))
-    r = stub.IssueHandoffTicket(pb.IssueHandoffTicketRequest(session_token=token, portal=BC))
-    assert r.target_portal == ENT
-    assert stub.RedeemHandoffTicket(pb.RedeemHandoffTicketRequest(ticket=r.ticket, portal=ENT)).session.token
+    err = _error(stub.ValidateSession, pb.ValidateSessionRequest(token=token, portal=BC))
+    assert err.code() == grpc.StatusCode.UNAUTHENTICATED
+    again = demo.sign_in(demo.erin, BC, addr)
+    assert again.WhichOneof("result") == "handoff_ticket" and again.home_portal == ENT
+    redeemed = stub.RedeemHandoffTicket(pb.RedeemHandoffTicketRequest(ticket=again.handoff_ticket, portal=ENT))
+    assert redeemed.session.token
 
 
 # --- passwords ----------------------------------------------------------------------------------

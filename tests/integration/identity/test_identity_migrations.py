@@ -102,3 +102,16 @@ def test_downgrading_to_0001_gives_the_epochs_back(engine: Engine) -> None:
         assert conn.execute(text("SELECT at FROM audit_log")).scalar_one() == AUDIT_AT
         assert conn.execute(text("SELECT count(*) FROM memberships")).scalar_one() == 1
 
+
+
+def test_0004_gives_existing_users_session_generation_zero_and_its_downgrade_drops_it(engine: Engine) -> None:
+    _fill_as_0001_did(engine)
+    migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, revision="0003_outbox_datetimes")
+    migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, session_generation FROM users ORDER BY id")).all()
+    assert rows == [("r1", 0), ("u1", 0)]
+    revert_migrations(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, "0003_outbox_datetimes")
+    assert "session_generation" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 2

@@ -144,3 +144,26 @@ def test_the_value_and_index_get_their_own_cleanup_ttls(store: RedisStore):
     store.put_with_member("session:y", {"user_id": "u2"}, 30, "user-sessions:u2", "y", 600)
     assert 0 < store.r.ttl(store.prefix + "session:y") <= 30 + 60
     assert 30 + 60 < store.r.ttl(store.prefix + "user-sessions:u2") <= 600 + 60
+
+
+# --- restamp_session: the session that changed the password carries on (a Lua script) ------------
+
+def test_restamping_moves_only_the_generation_and_keeps_the_times_and_the_ttl(either_store):
+    either_store.put("session:mine", {**_session(), "generation": 3}, ttl=IDLE)
+    assert either_store.restamp_session("session:mine", 4) is True
+    assert either_store.get("session:mine") == {**_session(), "generation": 4}
+
+
+def test_restamping_a_signed_out_or_generationless_session_writes_nothing(either_store):
+    assert either_store.restamp_session("session:gone", 4) is False
+    assert either_store.get("session:gone") is None
+    either_store.put("session:old", _session(), ttl=IDLE)
+    assert either_store.restamp_session("session:old", 4) is False
+    assert either_store.get("session:old") == _session()
+
+
+def test_restamping_keeps_the_cleanup_ttl(store: RedisStore):
+    store.put("session:ttl2", {**_session(), "generation": 0}, ttl=100)
+    before = store.r.ttl(store.prefix + "session:ttl2")
+    store.restamp_session("session:ttl2", 1)
+    assert 0 < store.r.ttl(store.prefix + "session:ttl2") <= before

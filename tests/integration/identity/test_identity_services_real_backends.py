@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from billing_common.errors import FailedPrecondition, RateLimited, Unauthenticated
 from services.identity.adapters import orm
 from services.identity.domain.model import DISABLED, AccountKind, Portal, Role
-from services.identity.service_layer import authentication, passwords, provisioning, sessions
+from services.identity.service_layer import authentication, keys, passwords, provisioning, sessions
 
 BC, ENT = Portal.BILLING_CENTER, Portal.ENTERPRISE
 
@@ -51,6 +51,37 @@ def test_a_session_in_use_ends_after_twelve_hours_and_only_works_at_its_portal_a
     clock.advance(30 * 60)
     with pytest.raises(Unauthenticated):
         sessions.validate_session(deps, token, BC)
+
+
+def test_a_reset_ends_sessions_redis_no_longer_indexes_on_real_backends(deps, olivia):
+    # The user's index of sessions lost (as when Redis failed between the reset's commit and
+    # its clean-up): the session generation in the database refuses the old session anyway.
+    token = authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    deps.store.delete(keys.user_sessions(olivia[1]))
+    passwords.request_password_reset(deps, olivia[0], BC)
+    link = _outbox_bodies(deps, olivia[0])[-1].split("/reset/")[1].split()[0]
+    passwords.complete_password_reset(deps, link, "Brand-new-2026!")
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(deps, token, BC)
+
+
+def test_an_account_that_changed_kind_in_the_database_ends_its_sessions_on_real_backends(deps, olivia):
+    token = authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    account_id = sessions.validate_session(deps, token, BC).principal.account.id
+    with deps.engine.begin() as conn:
+        conn.execute(update(orm.accounts).where(orm.accounts.c.id == account_id).values(kind="enterprise"))
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(deps, token, BC)
+
+
+def test_a_password_change_keeps_its_own_session_and_ends_the_others_on_real_backends(deps, olivia):
+    other = authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    this = authentication.authenticate(deps, olivia[0], "Online-demo-2026!", BC).session.token
+    deps.store.delete(keys.user_sessions(olivia[1]))
+    passwords.change_password(deps, this, BC, "Online-demo-2026!", "Brand-new-2026!")
+    assert sessions.validate_session(deps, this, BC)
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(deps, other, BC)
 
 
 def test_disabling_a_user_ends_their_session_at_once_on_real_backends(deps, olivia):

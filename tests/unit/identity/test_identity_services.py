@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -320,14 +321,148 @@ def test_a_handoff_ticket_expires_after_sixty_seconds(deps, world, clock, sign_i
         sessions.redeem_handoff_ticket(deps, ticket, ENT)
 
 
-def test_a_session_whose_home_portal_changed_is_traded_for_a_ticket_home(deps, world, sign_in):
+# --- what ends every session of a user (S5, S9, S14) ----------------------------------------
+
+class StoreDownAfterCommit:
+    """The store failing from a moment on, as Redis does between a commit and its clean-up."""
+
+    def __init__(self, store) -> None:
+        self.store, self.down = store, False
+
+    def __getattr__(self, name):
+        attr = getattr(self.store, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            if self.down:
+                raise ConnectionError("store unreachable")
+            return attr(*args, **kwargs)
+        return call
+
+
+@pytest.fixture
+def flaky(deps, store):
+    """deps whose store can be cut with `flaky.store.down = True`."""
+    deps.store = StoreDownAfterCommit(store)
+    return deps
+
+
+def test_a_member_promoted_to_enterprise_billing_contact_loses_the_billing_center_session(deps, world, sign_in):
     token = sign_in("erin@globex.test", BC).session.token
-    with pytest.raises(FailedPrecondition):
-        sessions.issue_handoff_ticket(deps, token, BC)
     provisioning.add_membership(deps, world.erin, world.enterprise_id, Role.BILLING_CONTACT)
-    ticket, target = sessions.issue_handoff_ticket(deps, token, BC)
-    assert target is ENT
-    assert sessions.redeem_handoff_ticket(deps, ticket, ENT).principal.role is Role.BILLING_CONTACT
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(deps, token, BC)
+    again = sign_in("erin@globex.test", BC)
+    assert again.home_portal is ENT
+    assert sessions.redeem_handoff_ticket(deps, again.handoff_ticket, ENT).principal.role is Role.BILLING_CONTACT
+
+
+def test_a_billing_contact_made_member_loses_the_session_at_the_same_portal(deps, world, sign_in):
+    token = sign_in("olivia@acme.test", BC).session.token
+    provisioning.add_membership(deps, world.olivia, world.online_id, Role.MEMBER)
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(deps, token, BC)
+    assert sign_in("olivia@acme.test", BC).principal.role is Role.MEMBER
+
+
+def test_a_role_changed_and_changed_back_does_not_bring_the_old_session_back(deps, world, sign_in):
+    token = sign_in("olivia@acme.test", BC).session.token
+    provisioning.add_membership(deps, world.olivia, world.online_id, Role.MEMBER)
+    provisioning.add_membership(deps, world.olivia, world.online_id, Role.BILLING_CONTACT)
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(deps, token, BC)
+
+
+def test_a_removed_member_added_again_does_not_get_the_old_session_back(flaky, world, sign_in):
+    token = sign_in("mark@acme.test", BC).session.token
+    flaky.store.down = True  # the clean-up after the removal fails
+    provisioning.remove_membership(flaky, world.mark, world.online_id)
+    flaky.store.down = False
+    provisioning.add_membership(flaky, world.mark, world.online_id, Role.MEMBER)
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(flaky, token, BC)
+
+
+def test_an_account_that_changed_kind_ends_its_contacts_sessions(deps, world, data, sign_in):
+    token = sign_in("olivia@acme.test", BC).session.token
+    data.accounts[world.online_id].kind = AccountKind.ENTERPRISE
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(deps, token, BC)
+    assert sign_in("olivia@acme.test", BC).home_portal is ENT
+
+
+def test_a_reset_ends_the_old_sessions_even_when_the_store_fails_after_the_commit(flaky, world, data, sign_in):
+    old = sign_in("olivia@acme.test").session.token
+    passwords.request_password_reset(flaky, "olivia@acme.test", BC)
+    link_token = _token(_reset_link(data, "olivia@acme.test"))
+    cut = flaky.uow
+
+    def uow_then_store_down():
+        # The transaction commits, then the store goes away before the sessions are deleted.
+        uow = cut()
+        commit = uow.commit
+
+        def commit_and_cut():
+            commit()
+            flaky.store.down = True
+        uow.commit = commit_and_cut
+        return uow
+    flaky.uow = uow_then_store_down
+    with pytest.raises(ConnectionError):  # clearing the failed sign-ins needs the store too
+        passwords.complete_password_reset(flaky, link_token, "Brand-new-2026!")
+    flaky.uow, flaky.store.down = cut, False
+    assert sign_in("olivia@acme.test", password="Brand-new-2026!").session
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(flaky, old, BC)
+
+
+def test_a_handoff_ticket_issued_before_a_reset_is_refused_after_it(deps, world, data, sign_in):
+    ticket = sign_in("globex-billing", BC).handoff_ticket
+    passwords.request_password_reset(deps, "globex-billing", ENT)
+    passwords.complete_password_reset(deps, _token(_reset_link(data, "ap@globex.test")), "Brand-new-2026!")
+    with pytest.raises(Unauthenticated):
+        sessions.redeem_handoff_ticket(deps, ticket, ENT)
+
+
+def test_a_handoff_ticket_issued_before_a_role_change_is_refused_after_it(deps, world, sign_in):
+    ticket = sign_in("globex-billing", BC).handoff_ticket
+    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.MEMBER)
+    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.BILLING_CONTACT)
+    with pytest.raises(Unauthenticated):
+        sessions.redeem_handoff_ticket(deps, ticket, ENT)
+
+
+def test_a_password_change_ends_other_sessions_even_when_the_store_fails_and_keeps_its_own(
+    flaky, world, data, sign_in
+):
+    other = sign_in("olivia@acme.test").session.token
+    this = sign_in("olivia@acme.test").session.token
+    real_end = sessions.end_sessions
+    try:
+        def end_with_store_down(deps, user_id, keep_digest=None):
+            flaky.store.down = True
+            try:
+                return real_end(deps, user_id, keep_digest)
+            finally:
+                flaky.store.down = False
+        passwords.end_sessions = end_with_store_down
+        passwords.change_password(flaky, this, BC, "Online-demo-2026!", "Brand-new-2026!")
+    finally:
+        passwords.end_sessions = real_end
+    assert sessions.validate_session(flaky, this, BC)
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(flaky, other, BC)
+
+
+def test_a_session_written_without_a_generation_is_refused(deps, world, store, sign_in):
+    token = sign_in("olivia@acme.test").session.token
+    (key,) = [k for k in store.values if k.startswith("session:")]
+    session = json.loads(store.values[key])
+    del session["generation"]  # as sessions written before generations existed
+    store.values[key] = json.dumps(session)
+    with pytest.raises(Unauthenticated):
+        sessions.validate_session(deps, token, BC)
 
 
 def test_a_contact_demoted_to_member_loses_their_enterprise_session(deps, world, sign_in):
