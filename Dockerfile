@@ -50,6 +50,7 @@ COPY --from=build /src /app
 # var/ is the only place a process may write (the dev-default SQLite files and Maildir; in
 # compose and Kubernetes the databases and SMTP are external, so it stays nearly empty).
 RUN mkdir -p /app/var && chown billing:billing /app/var
+# BILLING_ENV unset would mean dev (the public dev key, cookies without Secure, gRPC reflection).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app:/app/gen \
     BILLING_ENV=prod \

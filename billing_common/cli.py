@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from billing_common import logs
-from billing_common.config import ServiceSettings
+from billing_common.config import ServiceSettings, settings_or_exit
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -19,11 +19,19 @@ def service_main(
     argv: list[str] | None = None,
 ) -> int:
     """`serve` (the default) runs the server until SIGTERM; `migrate` upgrades the service's
-    database to the newest migration and exits (operators' one-shot job)."""
+    database to the newest migration and exits (operators' one-shot job). An environment that
+    cannot run the command stops it with one line naming the variable, and status 1."""
     parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
     parser.add_argument("command", nargs="?", choices=("serve", "migrate"), default="serve")
     args = parser.parse_args(argv)
-    settings = settings_type()
+
+    def settings_for_command() -> S:
+        settings = settings_type()
+        if args.command == "serve":
+            settings.check_can_serve()
+        return settings
+
+    settings = settings_or_exit(name, settings_for_command, settings_type)
     logs.configure(name, settings.log_level, settings.log_format)
     if args.command == "migrate":
         migrate(settings)

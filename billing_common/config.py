@@ -2,14 +2,19 @@
 
 Each service subclasses ServiceSettings with its own env prefix, so one environment can
 configure all five processes (IDENTITY_DATABASE_URL, ONLINE_BILLING_DATABASE_URL, ...).
+
+The local defaults (SQLite files, a Maildir, the public dev key) are for dev and test only: with
+BILLING_ENV=prod a process whose configuration would fall back to one refuses to start, naming
+the variable, in one line (`settings_or_exit`).
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +23,27 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("BILLING_VAR_DIR") or ROOT / "var")
 
 Environment = Literal["dev", "test", "prod"]
+
+# What signs cookies and CSRF tokens when SECRET_KEY is unset in dev and test. It is public (it
+# is right here), so a process in prod refuses it (`secret_key_for`).
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
+
+
+class ConfigurationError(ValueError):
+    """The environment cannot run this process; the message names the variable."""
+
+
+def secret_key_for(env: str, secret_key: str | None, variable: str = "SECRET_KEY") -> str:
+    """The key a process signs with: in prod the configured one, at least 32 characters and
+    never the public dev key; elsewhere the dev key when none is configured."""
+    if env != "prod":
+        return secret_key or DEV_SECRET_KEY
+    if not secret_key:
+        raise ConfigurationError(f"{variable} must be set when BILLING_ENV=prod")
+    if secret_key == DEV_SECRET_KEY or len(secret_key) < 32:
+        raise ConfigurationError(f"{variable} must be a random value of at least 32 characters in prod "
+                                 "(not the public dev key)")
+    return secret_key
 
 
 class CommonSettings(BaseSettings):
@@ -42,7 +68,11 @@ class MailSettings(BaseSettings):
 
 
 class ServiceSettings(CommonSettings, MailSettings):
-    """A gRPC service: where it listens and which database it owns."""
+    """A gRPC service: where it listens and which database it owns.
+
+    In prod the database URL must be given (else it would be a SQLite file inside the
+    container); serving also needs SMTP_URL (`check_can_serve`), migrating does not.
+    """
 
     grpc_bind: str = "127.0.0.1:0"
     database_url: str = "sqlite://"
@@ -52,6 +82,60 @@ class ServiceSettings(CommonSettings, MailSettings):
     # Seconds between outbox dispatcher polls.
     outbox_poll_interval: float = 1.0
 
+    @model_validator(mode="after")
+    def _database_given_in_prod(self) -> ServiceSettings:
+        if self.env == "prod" and "database_url" not in self.model_fields_set:
+            raise ConfigurationError(f"{self.model_config.get('env_prefix', '')}DATABASE_URL must be set when "
+                                     "BILLING_ENV=prod (else the service would use a local SQLite file)")
+        return self
+
+    def check_can_serve(self) -> None:
+        """Raises ConfigurationError naming what serving lacks beyond what migrating needs."""
+        if self.env == "prod" and not self.smtp_url:
+            raise ConfigurationError("SMTP_URL must be set when BILLING_ENV=prod (else mail would go to a local "
+                                     "Maildir nobody reads)")
+
 
 def sqlite_url(name: str) -> str:
     return f"sqlite:///{VAR / 'data' / name}.db"
+
+
+SettingsT = TypeVar("SettingsT")
+
+
+def _variable(settings_type: Any, location: tuple[int | str, ...]) -> str:
+    """The environment variable behind a validation error's location, else the location."""
+    if not location:
+        return ""
+    name = str(location[0])
+    field = settings_type.model_fields.get(name) if hasattr(settings_type, "model_fields") else None
+    if field is not None:
+        alias = field.validation_alias
+        prefix = settings_type.model_config.get("env_prefix", "")
+        name = alias if isinstance(alias, str) else f"{prefix}{name}".upper()
+    return name
+
+
+def describe(error: ValidationError, settings_type: Any = None) -> str:
+    """One line for people: each problem with the variable it concerns, never the input values
+    (they may hold passwords: pydantic's own text quotes them)."""
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        message = str(item["msg"]).removeprefix("Value error, ")
+        variable = _variable(settings_type, tuple(item["loc"]))
+        problems.append(f"{variable}: {message}" if variable else message)
+    return "; ".join(problems).replace("\n", " ")
+
+
+def settings_or_exit(process: str, build: Callable[[], SettingsT], settings_type: Any = None) -> SettingsT:
+    """`build()`, or, when the environment cannot run this process, exit with status 1 and one
+    line on stderr naming the variable ("identity: refusing to start: ...") instead of a
+    traceback. `settings_type` names the variables of invalid values; it defaults to `build`."""
+    try:
+        return build()
+    except ValidationError as error:
+        message = describe(error, settings_type or build)
+    except ConfigurationError as error:
+        message = str(error)
+    # SystemExit's message goes to stderr and the status is 1, even inside gunicorn's config.
+    raise SystemExit(f"{process}: refusing to start: {message}")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import structlog
 
 from billing_common import logs
-from billing_common.config import CommonSettings
+from billing_common.config import CommonSettings, settings_or_exit
 from services.enterprise_portal import bootstrap as enterprise_portal
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.identity import bootstrap as identity
@@ -44,7 +44,10 @@ def migrate_all() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.migrate", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
-    common = CommonSettings()
+    common = settings_or_exit("migrate", CommonSettings)
+    # Every service's settings first: a missing database URL stops the job before it migrates any.
+    for settings_type in (IdentitySettings, OnlineBillingSettings, EnterprisePortalSettings):
+        settings_or_exit("migrate", settings_type)
     logs.configure("migrate", common.log_level, common.log_format)
     migrate_all()
     print("databases migrated")

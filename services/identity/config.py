@@ -6,7 +6,7 @@ import os
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from billing_common.config import ServiceSettings, sqlite_url
+from billing_common.config import ConfigurationError, ServiceSettings, sqlite_url
 
 
 class IdentitySettings(ServiceSettings):
@@ -57,6 +57,12 @@ class IdentitySettings(ServiceSettings):
                 "checks need some left"
             )
         return self
+
+    def check_can_serve(self) -> None:
+        super().check_can_serve()
+        if self.env == "prod" and "redis_url" not in self.model_fields_set:
+            raise ConfigurationError("REDIS_URL must be set when BILLING_ENV=prod (else identity would look for "
+                                     "Redis on 127.0.0.1)")
 
     session_idle_timeout: float = 30 * 60
     session_absolute_timeout: float = 12 * 60 * 60

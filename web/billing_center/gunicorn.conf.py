@@ -4,4 +4,4 @@ gunicorn -c web/billing_center/gunicorn.conf.py web.billing_center.wsgi:app
 """
 from web.common.gunicorn_config import gunicorn_settings
 
-globals().update(gunicorn_settings("BILLING_CENTER_BIND", "127.0.0.1:8080"))
+globals().update(gunicorn_settings("BILLING_CENTER_BIND", "127.0.0.1:8080", process="billing-center-web"))

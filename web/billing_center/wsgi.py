@@ -1,8 +1,9 @@
 """gunicorn entry point: only builds the app (`gunicorn -c .../gunicorn.conf.py ...wsgi:app`)."""
 from billing_common import logs
+from billing_common.config import settings_or_exit
 from web.billing_center import create_app
 from web.common.settings import PortalSettings
 
-settings = PortalSettings()
+settings = settings_or_exit("billing-center-web", PortalSettings)
 logs.configure("billing-center-web", settings.log_level, settings.log_format)
 app = create_app(settings)

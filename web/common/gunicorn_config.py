@@ -11,6 +11,9 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from billing_common.config import settings_or_exit
+from web.common.settings import PortalSettings
+
 _RESET_PATH = re.compile(r"(/reset/)[^/?\s\"]+")
 _URL_ATOMS = ("r", "U", "f", "{raw_uri}e", "{path_info}e", "{referer}i")
 
@@ -45,8 +48,13 @@ def worker_exit(server: Any, worker: Any) -> None:
         runtime.close()
 
 
-def gunicorn_settings(bind_env: str, default_bind: str) -> dict[str, Any]:
-    """Values for a gunicorn.conf.py: `globals().update(gunicorn_settings(...))`."""
+def gunicorn_settings(bind_env: str, default_bind: str, *, process: str = "web") -> dict[str, Any]:
+    """Values for a gunicorn.conf.py: `globals().update(gunicorn_settings(...))`.
+
+    The portal's settings are checked here, in gunicorn's master, so an environment that cannot
+    run the portal (say prod with the dev key) stops gunicorn with one line naming the variable,
+    instead of every worker failing to boot with a traceback that quotes the settings."""
+    settings_or_exit(process, PortalSettings)
     max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "50000"))
     return {
         "bind": [os.environ.get(bind_env, default_bind)],

@@ -9,13 +9,11 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from billing_common.config import CommonSettings
-
-# Only ever used when BILLING_ENV is dev or test; prod refuses to start without SECRET_KEY.
-DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
+from billing_common.config import CommonSettings, secret_key_for
 
 
 class PortalSettings(CommonSettings):
+    # Unset in dev and test: the public dev key; in prod required, and never that key.
     secret_key: str | None = Field(None, validation_alias="SECRET_KEY")
     identity_target: str = Field("127.0.0.1:50051", validation_alias="IDENTITY_TARGET")
     online_billing_target: str = Field("127.0.0.1:50052", validation_alias="ONLINE_BILLING_TARGET")
@@ -33,12 +31,7 @@ class PortalSettings(CommonSettings):
 
     @model_validator(mode="after")
     def _defaults_by_environment(self) -> PortalSettings:
-        if not self.secret_key:
-            if self.env == "prod":
-                raise ValueError("SECRET_KEY must be set when BILLING_ENV=prod")
-            self.secret_key = DEV_SECRET_KEY
-        elif self.env == "prod" and (self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32):
-            raise ValueError("SECRET_KEY must be a random value of at least 32 characters in prod")
+        self.secret_key = secret_key_for(self.env, self.secret_key)
         if self.cookie_secure is None:
             self.cookie_secure = self.env not in ("dev", "test")
         for name in ("billing_center_url", "enterprise_portal_url"):

@@ -137,6 +137,19 @@ def test_each_web_process_is_health_checked_on_healthz_of_its_own_port(name: str
     assert env["TRUSTED_PROXIES"] == "0"
 
 
+def test_every_process_compose_runs_from_the_image_is_in_prod_with_what_prod_requires() -> None:
+    # Unset, BILLING_ENV means dev: the public dev key, cookies without Secure, gRPC reflection.
+    app_services = {name: s for name, s in _services().items() if s.get("image", "").startswith("${BILLING_IMAGE")}
+    assert set(app_services) == set(GRPC_SERVICES) | set(WEB_SERVICES) | {"migrate"}
+    for name, service in app_services.items():
+        env = service["environment"]
+        assert env["BILLING_ENV"] == "prod", name
+        if name in GRPC_SERVICES:  # prod refuses to serve without them (no SQLite, no Maildir)
+            assert env[f"{name.upper()}_DATABASE_URL"] and env["SMTP_URL"], name
+    assert _services()["identity"]["environment"]["REDIS_URL"]
+    assert all(f"{prefix.upper()}_DATABASE_URL" in _services()["migrate"]["environment"] for prefix in GRPC_SERVICES)
+
+
 def test_each_service_database_url_points_at_its_own_database_created_by_the_init_script() -> None:
     services = _services()
     init = (ROOT / "deploy" / "postgres" / "init-databases.sh").read_text()
@@ -247,6 +260,11 @@ def test_the_image_puts_the_project_and_generated_code_on_the_path_the_healthche
     assert re.search(rf"PYTHONPATH={re.escape(app)}:{re.escape(app)}/gen(\s|$)", envs), envs
 
 
+def test_the_image_runs_in_prod_unless_told_otherwise() -> None:
+    envs = " ".join(rest for keyword, rest in _dockerfile_instructions() if keyword == "ENV")
+    assert re.search(r"(^|\s)BILLING_ENV=prod(\s|$)", envs), envs
+
+
 def test_the_dockerignore_keeps_local_state_and_generated_files_out_of_the_image() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     for entry in (".venv", ".git", "var", "gen", "**/*.mo"):
@@ -320,6 +338,37 @@ def test_secrets_reach_the_pods_only_through_the_secret_and_the_example_holds_no
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     assert "secret.example.yaml" not in kustomization["resources"]
     assert all((K8S / r).exists() for r in kustomization["resources"])
+
+
+def _pod_environment(container: dict[str, Any]) -> dict[str, Any]:
+    """A container's variables as the kubelet sets them: the ConfigMaps it names, then its env."""
+    config_maps = {d["metadata"]["name"]: d["data"] for d in _k8s_documents() if d["kind"] == "ConfigMap"}
+    env: dict[str, Any] = {}
+    for source in container.get("envFrom", []):
+        env.update(config_maps[source["configMapRef"]["name"]])
+    for variable in container.get("env", []):
+        env[variable["name"]] = variable.get("value", variable.get("valueFrom"))
+    return env
+
+
+def test_every_pod_runs_in_prod_with_what_prod_requires() -> None:
+    # Unset, BILLING_ENV means dev: the public dev key, cookies without Secure, gRPC reflection.
+    prefixes = {"identity": "IDENTITY", "online-billing": "ONLINE_BILLING", "enterprise-portal": "ENTERPRISE_PORTAL"}
+    pods = [d for d in _k8s_documents() if d["kind"] in ("Deployment", "Job")]
+    assert len(pods) == 6
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        for container in pod["spec"]["template"]["spec"]["containers"]:
+            env = _pod_environment(container)
+            assert env.get("BILLING_ENV") == "prod", name
+            if name in prefixes:  # prod refuses to serve without them (no SQLite, no Maildir)
+                assert {f"{prefixes[name]}_DATABASE_URL", "SMTP_URL"} <= set(env), name
+            elif name.endswith("-web"):
+                assert env["SECRET_KEY"] == {"secretKeyRef": {"name": "billing-secrets", "key": "SECRET_KEY"}}
+            else:
+                assert {f"{prefix}_DATABASE_URL" for prefix in prefixes.values()} <= set(env), name
+            if name == "identity":
+                assert "REDIS_URL" in env
 
 
 def test_the_migration_job_runs_the_production_migrate_module() -> None:
