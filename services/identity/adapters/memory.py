@@ -169,6 +169,9 @@ class InMemoryStore:
         self.zsets: dict[str, list[float]] = {}
         self.lock = threading.Lock()
 
+    def ping(self) -> None:
+        pass
+
     def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
         self.values[key] = json.dumps(value)
 

@@ -93,6 +93,9 @@ class KeyValueStore(Protocol):
     even against a real Redis).
     """
 
+    def ping(self) -> None:
+        """Raises when the store cannot be reached (the readiness check)."""
+
     def put(self, key: str, value: dict[str, Any], ttl: float) -> None: ...
     def get(self, key: str) -> dict[str, Any] | None: ...
     def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
@@ -131,7 +134,8 @@ class KeyValueStore(Protocol):
 
 
 class PasswordHasher(Protocol):
-    """hash and verify raise billing_common.errors.Unavailable when too many are queued."""
+    """hash and verify raise billing_common.errors.Unavailable when too many are queued, and
+    DeadlineExceeded when the call's deadline passes before their turn (nothing computed)."""
 
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
