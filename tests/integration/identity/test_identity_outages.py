@@ -5,8 +5,10 @@ is back. Real servers: a redis-server of the test's own, stopped and started aga
 PostgreSQL URL whose port refuses."""
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
@@ -16,6 +18,7 @@ from billing.identity.v1 import identity_pb2_grpc
 from billing_common.embedded_redis import EmbeddedRedis
 from billing_common.grpc_client import health_status, make_channel, retry_after
 from billing_common.grpc_server import GrpcServer
+from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.config import IdentitySettings
 from services.identity.entrypoints.grpc_server import SERVICE_NAME, build
 from tests.faults import refusing_url, throwaway_redis, wait_until
@@ -162,3 +165,53 @@ def test_a_signed_in_page_answers_the_503_page_while_identitys_database_refuses(
     finally:
         app_after.extensions["portal"].close()
         broken.stop()
+
+
+def test_sign_ins_whose_callers_gave_up_while_queued_for_a_hash_are_never_hashed(identity_database, redis, tmp_path):
+    """Seven callers that give up while one hash holds the only slot: none of theirs is computed
+    afterwards (it would take a core from the sign-ins still waiting for an answer)."""
+    hasher = Argon2Hasher(memory_cost=1024, time_cost=1, max_concurrent=1, max_queued=10)
+    identity = build(_settings(identity_database, redis.url, tmp_path), hasher=hasher).start()
+    try:
+        login = _billing_contact(identity)
+        real, inside, release = hasher.ph, threading.Event(), threading.Event()
+        computed: list[int] = []
+
+        class Counting:
+            """The real verification, counted; the first one holds the slot until released."""
+
+            def verify(self, password_hash, password):  # type: ignore[no-untyped-def]
+                computed.append(1)
+                if len(computed) == 1:
+                    inside.set()
+                    release.wait(10)
+                return real.verify(password_hash, password)
+
+            def __getattr__(self, name):  # type: ignore[no-untyped-def]
+                return getattr(real, name)
+
+        hasher.ph = Counting()
+        request = pb.AuthenticateRequest(login=login, password=PASSWORD, portal=pb.PORTAL_BILLING_CENTER)
+        with make_channel(f"127.0.0.1:{identity.port}", default_timeout=10) as channel:
+            stub = identity_pb2_grpc.IdentityServiceStub(channel)
+            first = stub.Authenticate.future(request, timeout=20)
+            assert inside.wait(10)
+            with ThreadPoolExecutor(7) as pool:
+                late = list(pool.map(lambda _: _code(stub.Authenticate, request, timeout=0.3), range(7)))
+            assert late == [grpc.StatusCode.DEADLINE_EXCEEDED] * 7
+            release.set()
+            assert first.result().session.token
+            # The seven are still queued or already dropped; let every one of them finish.
+            assert wait_until(lambda: hasher._queued == 0)
+            assert stub.Authenticate(request).session.token  # the slot is free again
+        assert len(computed) == 2  # the first sign-in and the last, none of the seven
+    finally:
+        identity.stop()
+
+
+def _code(call, request, timeout):  # type: ignore[no-untyped-def]
+    try:
+        call(request, timeout=timeout)
+    except grpc.RpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK
