@@ -64,6 +64,32 @@ class AuditLog(Protocol):
     ) -> None: ...
 
 
+class PendingReset(NamedTuple):
+    """A Reset/Create request accepted and not yet handled (looked up, limited, mailed)."""
+
+    id: str
+    login: str
+    portal: str
+    client_address: str
+    requested_at: dt.datetime
+
+
+class ResetRequestQueue(Protocol):
+    """Accepted reset requests, kept in the database until handled (nothing accepted is lost)."""
+
+    def add(self, request: PendingReset) -> None: ...
+
+    def count(self) -> int: ...
+
+    def oldest(self, limit: int) -> list[str]:
+        """The ids of up to `limit` requests, oldest first."""
+
+    def claim(self, request_id: str) -> PendingReset | None:
+        """The request, locked for this unit of work (None when another has it or it is gone)."""
+
+    def remove(self, request_id: str) -> None: ...
+
+
 class Outbox(Protocol):
     def add(self, mail: OutgoingMail, at: dt.datetime) -> None: ...
 
@@ -79,6 +105,7 @@ class UnitOfWork(Protocol):
     reps: RepRepository
     audit: AuditLog
     outbox: Outbox
+    reset_requests: ResetRequestQueue
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
