@@ -61,7 +61,7 @@ def build_dependencies(
     it, it runs at once. Call `.close()` on the result to dispose of what was built here.
     """
     closers: list[Callable[[], None]] = []
-    defer: Callable[[Callable[[], None]], None] = run_now
+    defer: Callable[[Callable[[], object]], None] = run_now
     runner: DeferredRunner | None = None
     if background:
         runner = DeferredRunner(settings.reset_poll_interval)
@@ -89,19 +89,19 @@ class DeferredRunner:
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
-        self._pending: Callable[[], None] | None = None
-        self._poll: Callable[[], None] | None = None
+        self._pending: Callable[[], object] | None = None
+        self._poll: Callable[[], object] | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def submit(self, work: Callable[[], None]) -> None:
+    def submit(self, work: Callable[[], object]) -> None:
         with self._lock:
             self._pending = work
         self._wake.set()
 
-    def start(self, poll: Callable[[], None]) -> None:
+    def start(self, poll: Callable[[], object]) -> None:
         self._poll = poll
         self._thread = threading.Thread(target=self._run, name="identity-deferred", daemon=True)
         self._thread.start()
