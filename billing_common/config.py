@@ -81,6 +81,9 @@ class ServiceSettings(CommonSettings, MailSettings):
     grpc_workers: int = 16
     # Seconds between outbox dispatcher polls.
     outbox_poll_interval: float = 1.0
+    # Seconds between readiness checks of the dependencies (SELECT 1, a Redis ping): health
+    # turns NOT_SERVING within about this long of an outage, and SERVING after it.
+    health_check_interval: float = Field(2.0, gt=0)
 
     @model_validator(mode="after")
     def _database_given_in_prod(self) -> ServiceSettings:

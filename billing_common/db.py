@@ -57,6 +57,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
+    # A server that does not answer fails a connection in seconds (S15: a call then answers
+    # UNAVAILABLE within its deadline, and the readiness check notices), not after TCP's minutes.
+    if url.startswith("postgresql"):
+        kwargs["connect_args"] = {"connect_timeout": 5, **kwargs.get("connect_args", {})}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

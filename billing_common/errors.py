@@ -61,3 +61,9 @@ class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DeadlineExceeded(DomainError):
+    """The caller's deadline passed before the work was done: it is dropped, not finished."""
+
+    code = "DEADLINE_EXCEEDED"

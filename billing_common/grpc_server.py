@@ -22,7 +22,10 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from billing_common.errors import DomainError, RateLimited, Unavailable
+from billing_common import deadlines
+from billing_common.errors import DeadlineExceeded, DomainError, RateLimited, Unavailable
+from billing_common.faults import DEPENDENCY_DOWN, dependency_failure, describe
+from billing_common.readiness import ReadinessChecker
 
 log = structlog.get_logger()
 
@@ -59,8 +62,11 @@ def observed(
     - the caller's x-request-id (or a new one) bound to the logs of the call;
     - one access-log line: method, status, milliseconds, never the request body (S25); at
       debug level when the call succeeded and the method is `quiet`;
-    - domain errors become their status in this one place, anything unexpected INTERNAL
-      without its details (S22); a request that does not parse is INVALID_ARGUMENT (S24).
+    - domain errors become their status in this one place; a dependency that failed (Redis,
+      the database, SMTP) UNAVAILABLE; anything unexpected INTERNAL without its details (S22,
+      S15); a request that does not parse is INVALID_ARGUMENT (S24);
+    - the caller's deadline is known to the work below it (billing_common.deadlines), and a
+      call whose deadline passed before it got a worker is answered DEADLINE_EXCEEDED undone.
       The field a bad argument concerns travels in trailing metadata `x-error-field`, and the
       wait of a rate limit or of shed load in `retry-after`, so the web tier can name them.
 
@@ -80,11 +86,16 @@ def observed(
         token = request_id_var.set(rid)
         structlog.contextvars.bind_contextvars(request_id=rid)
         code = "OK"
+        remaining = context.time_remaining()
+        deadline = deadlines.start(remaining)
         try:
             if request is _UNDECODABLE:
                 code = "INVALID_ARGUMENT"
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                               "the request is not a valid message (malformed bytes or invalid UTF-8)")
+            if remaining is not None and remaining <= 0:
+                # The caller gave up while the call waited for a worker: nobody reads the answer.
+                raise DeadlineExceeded("The caller's deadline passed before the call was handled.")
             return inner(request, context)
         except DomainError as exc:
             code = exc.code
@@ -96,9 +107,13 @@ def observed(
             if trailers:
                 context.set_trailing_metadata(tuple(trailers))
             context.abort(getattr(grpc.StatusCode, exc.code), exc.message)
-        except Exception:
+        except Exception as exc:
             if code != "OK" or _already_aborted(context):
                 raise  # context.abort() raised it: the status is set already
+            if dependency_failure(exc):
+                code = "UNAVAILABLE"
+                log.warning("dependency unavailable", error=describe(exc))
+                context.abort(grpc.StatusCode.UNAVAILABLE, DEPENDENCY_DOWN)
             code = "INTERNAL"
             log.exception("unhandled error")
             context.abort(grpc.StatusCode.INTERNAL, "internal error")
@@ -109,6 +124,7 @@ def observed(
                 "rpc", method=method, code=code, ms=round((time.perf_counter() - start) * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
+            deadlines.reset(deadline)
 
     return grpc.unary_unary_rpc_method_handler(
         behaviour,
@@ -171,11 +187,19 @@ class GrpcServer:
     grace: float
     _stopped: threading.Event = field(default_factory=threading.Event)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    # Sets the service names' status from the dependencies (readiness); None: SERVING once started.
+    readiness: ReadinessChecker | None = None
 
     def start(self) -> GrpcServer:
+        """Serve. "" (the process, liveness) is SERVING from now on; the service names
+        (readiness) too, or, with `readiness`, whenever its dependencies answer."""
         self.server.start()
-        for name in (*self.service_names, ""):
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+        if self.readiness is not None:
+            self.readiness.start()
+        else:
+            for name in self.service_names:
+                self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         return self
 
     def stop(self) -> None:
@@ -183,6 +207,8 @@ class GrpcServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.readiness is not None:
+            self.readiness.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(self.grace).wait()
         for hook in self.on_stop:

@@ -4,7 +4,7 @@ One function instead of the same dozen lines in each service's entrypoint.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import grpc
 from sqlalchemy import Engine, Table
@@ -14,6 +14,7 @@ from billing_common.config import ServiceSettings
 from billing_common.grpc_server import GrpcServer, build_server
 from billing_common.mail import transport_from_settings
 from billing_common.outbox import OutboxDispatcher
+from billing_common.readiness import Check, ReadinessChecker, sql_check
 
 
 def build_service(
@@ -26,11 +27,16 @@ def build_service(
     clock: Clock | None = None,
     on_stop: Callable[[], None] | None = None,
     quiet_methods: Iterable[str] = (),
+    dependencies: Mapping[str, Check] | None = None,
 ) -> GrpcServer:
     """The server, built but not started (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling. `server.stop()` stops taking calls, lets in-flight ones finish,
     stops the dispatcher (its poll in progress finishes first), then runs `on_stop` (close the
-    engine and other connections)."""
+    engine and other connections).
+
+    Its service name is ready (health SERVING) only while the database, and each of
+    `dependencies` (name: a check that raises when it cannot be used, e.g. a Redis ping),
+    answer; checked every `health_check_interval` seconds (billing_common.readiness)."""
     server = build_server(
         settings.grpc_bind,
         register,
@@ -40,6 +46,9 @@ def build_service(
         reflection_enabled=settings.env == "dev",
         quiet_methods=quiet_methods,
     )
+    server.readiness = ReadinessChecker(
+        server.health, [service_name], {"database": sql_check(engine), **(dependencies or {})},
+        settings.health_check_interval)
     dispatcher = OutboxDispatcher(
         engine, outbox, transport_from_settings(settings.smtp_url, settings.maildir), settings.mail_from, clock
     )

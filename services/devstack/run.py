@@ -4,6 +4,8 @@ the demo data. A developer's tool: nothing in production runs this package.
 Everything runs on the embedded defaults unless the environment says otherwise: SQLite files
 and a Maildir under var/ (BILLING_VAR_DIR moves it), and a private real Redis when REDIS_URL is
 unset. Ctrl-C (or SIGTERM) stops the web processes first, then the gRPC services, then Redis.
+A process that dies (the embedded Redis included) is started again, at most `MAX_RESTARTS`
+times in `RESTART_WINDOW` seconds; one that keeps dying stops everything, saying which and why.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +44,11 @@ DEFAULT_BINDS = {
     "BILLING_CENTER_BIND": "127.0.0.1:8080",
     "ENTERPRISE_PORTAL_BIND": "127.0.0.1:8081",
 }
+
+
+# A process may die and be started again this many times in this many seconds; once more and
+# `make run` stops, saying so, rather than restart a process that cannot stay up.
+MAX_RESTARTS, RESTART_WINDOW = 5, 60.0
 
 
 @dataclass(frozen=True)
@@ -112,13 +120,18 @@ def load_demo(identity_target: str) -> None:
 
 
 class Supervisor:
-    def __init__(self, env: dict[str, str], out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, env: dict[str, str], out=sys.stdout, redis: EmbeddedRedis | None = None,  # type: ignore[no-untyped-def]
+                 max_restarts: int = MAX_RESTARTS, window: float = RESTART_WINDOW) -> None:
         self.env = env
         self.out = out
         self.children: list[tuple[Proc, subprocess.Popen[bytes]]] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.width = max(len(p.name) for p in processes(env))
+        self.redis = redis
+        self.max_restarts = max_restarts
+        self.window = window
+        self.restarts: dict[str, deque[float]] = {}
 
     def say(self, name: str, line: str) -> None:
         with self.lock:
@@ -126,15 +139,54 @@ class Supervisor:
             self.out.flush()
 
     def start(self, proc: Proc) -> None:
+        self.children.append((proc, self._spawn(proc)))
+
+    def _spawn(self, proc: Proc) -> subprocess.Popen[bytes]:
         child = subprocess.Popen(proc.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.children.append((proc, child))
         threading.Thread(target=self._pump, args=(proc.name, child), daemon=True).start()
+        return child
+
+    def _may_restart(self, name: str) -> bool:
+        """Whether `name` may be started again: fewer than max_restarts in the last window."""
+        now = time.monotonic()
+        recent = self.restarts.setdefault(name, deque())
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        if len(recent) >= self.max_restarts:
+            return False
+        recent.append(now)
+        return True
+
+    def check(self) -> str | None:
+        """Starts again whatever died (the embedded Redis first, since identity needs it).
+        Returns why everything must stop instead, or None while all is well."""
+        if self.redis is not None and self.redis.process is not None and self.redis.process.poll() is not None:
+            status = self.redis.process.returncode
+            if not self._may_restart("redis"):
+                return (f"redis-server exited with status {status}, the {self.max_restarts + 1}th time in "
+                        f"{self.window:.0f}s; stopping everything")
+            self.say("devstack", f"redis-server exited with status {status}; starting it again "
+                                 "(the sessions and limits it held are lost: sign in again)")
+            try:
+                self.redis.start()
+            except RuntimeError as exc:
+                return f"redis-server could not be started again ({exc}); stopping everything"
+        for index, (proc, child) in enumerate(self.children):
+            if child.poll() is None:
+                continue
+            if not self._may_restart(proc.name):
+                return (f"{proc.name} exited with status {child.returncode}, the {self.max_restarts + 1}th time "
+                        f"in {self.window:.0f}s; stopping everything")
+            self.say("devstack", f"{proc.name} exited with status {child.returncode}; starting it again")
+            self.children[index] = (proc, self._spawn(proc))
+        return None
 
     def _pump(self, name: str, child: subprocess.Popen[bytes]) -> None:
         assert child.stdout is not None
-        for raw in iter(child.stdout.readline, b""):
-            self.say(name, raw.decode("utf-8", "replace").rstrip())
+        with child.stdout:  # closed at its end: a child started again gets a new pipe
+            for raw in iter(child.stdout.readline, b""):
+                self.say(name, raw.decode("utf-8", "replace").rstrip())
 
     def wait_ready(self, proc: Proc, child: subprocess.Popen[bytes], timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -160,11 +212,6 @@ class Supervisor:
                     self.say(proc.name, "did not stop in 20s; killing")
                     child.kill()
 
-    def first_exit(self) -> tuple[Proc, int] | None:
-        for proc, child in self.children:
-            if child.poll() is not None:
-                return proc, child.returncode
-        return None
 
 
 def probe(spec: tuple[str, ...]) -> bool:
@@ -217,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     if not env.get("REDIS_URL"):
         redis = EmbeddedRedis(VAR / "redis").start()
         env["REDIS_URL"] = redis.url
-    sup = Supervisor(env)
+    sup = Supervisor(env, redis=redis)
     stop_requested = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop_requested.set())
     signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
@@ -232,9 +279,9 @@ def main(argv: list[str] | None = None) -> int:
             sup.say("devstack", "demo data loaded")
         print(banner(env, demo_wanted), flush=True)
         while not stop_requested.wait(0.5):
-            exited = sup.first_exit()
-            if exited:
-                sup.say("devstack", f"{exited[0].name} exited with status {exited[1]}; stopping everything")
+            why = sup.check()
+            if why:
+                sup.say("devstack", why)
                 status = 1
                 break
     except SystemExit as exc:

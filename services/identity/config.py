@@ -78,6 +78,13 @@ class IdentitySettings(ServiceSettings):
     # The same scheme per client address, with a threshold that a shared NAT can live with.
     login_address_max_failures: int = 100
 
+    # Reset/Create requests accepted and waiting for their lookup and mail (in the database);
+    # beyond this many, every request is refused ("try again in a minute") until they drain.
+    reset_queue_limit: int = Field(1000, ge=1)
+    # Seconds between looks at that queue for requests left by a restart, an outage or another
+    # replica (a request accepted here is handled at once).
+    reset_poll_interval: float = Field(5.0, gt=0)
+
     # S7: per hour.
     reset_requests_per_user: int = 5
     reset_requests_per_address: int = 20

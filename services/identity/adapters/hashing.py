@@ -10,10 +10,13 @@ from collections.abc import Iterator
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from billing_common.errors import Unavailable
+from billing_common import deadlines
+from billing_common.errors import DeadlineExceeded, Unavailable
 
 # What a sign-in (or a password change) hears when the hash queue is full; seconds to wait.
 BUSY, BUSY_RETRY_AFTER = "Too many sign-ins at once. Try again in a few seconds.", 2
+# What it hears (if still listening) when its deadline passed before its turn came.
+TOO_LATE = "The sign-in waited longer than its caller's deadline."
 
 
 class Argon2Hasher:
@@ -26,6 +29,10 @@ class Argon2Hasher:
     bounded too, because each waiting sign-in holds one of the server's worker threads: a burst
     larger than the pool would otherwise leave none for session checks, and every signed-in
     page would wait for the burst to drain (`make bench`).
+
+    A caller waits for its turn at most until its call's deadline (billing_common.deadlines),
+    and a hash whose caller has already given up is not computed: it would take a core from
+    the sign-ins still waiting for an answer (DeadlineExceeded instead).
     """
 
     def __init__(self, memory_cost: int = 19456, time_cost: int = 2, parallelism: int = 1,
@@ -40,6 +47,8 @@ class Argon2Hasher:
 
     @contextlib.contextmanager
     def _turn(self) -> Iterator[None]:
+        if deadlines.passed():
+            raise DeadlineExceeded(TOO_LATE)
         if self._slots is None:
             yield
             return
@@ -49,11 +58,15 @@ class Argon2Hasher:
                     raise Unavailable(BUSY, retry_after=BUSY_RETRY_AFTER)
                 self._queued += 1
             try:
-                self._slots.acquire()
+                left = deadlines.remaining()
+                if not self._slots.acquire(timeout=max(0.0, left) if left is not None else None):
+                    raise DeadlineExceeded(TOO_LATE)
             finally:
                 with self._lock:
                     self._queued -= 1
         try:
+            if deadlines.passed():
+                raise DeadlineExceeded(TOO_LATE)
             yield
         finally:
             self._slots.release()

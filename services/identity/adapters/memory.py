@@ -16,7 +16,7 @@ from billing_common.errors import AlreadyExists
 from billing_common.memory import BaseInMemoryUnitOfWork
 from billing_common.outbox import OutgoingMail
 from services.identity.domain.model import Account, Membership, Role, User
-from services.identity.service_layer.ports import UserStanding
+from services.identity.service_layer.ports import PendingReset, UserStanding
 
 
 @dataclass
@@ -27,6 +27,7 @@ class InMemoryData:
     reps: set[tuple[str, str]] = field(default_factory=set)
     audit: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[OutgoingMail] = field(default_factory=list)
+    reset_requests: dict[str, PendingReset] = field(default_factory=dict)
 
 
 class _Repo:
@@ -131,6 +132,24 @@ class InMemoryOutbox(_Repo):
         self.data.outbox.append(mail)
 
 
+class InMemoryResetRequests(_Repo):
+    def add(self, request: PendingReset) -> None:
+        self.data.reset_requests[request.id] = request
+
+    def count(self) -> int:
+        return len(self.data.reset_requests)
+
+    def oldest(self, limit: int) -> list[str]:
+        ordered = sorted(self.data.reset_requests.values(), key=lambda r: r.requested_at)
+        return [r.id for r in ordered[:limit]]
+
+    def claim(self, request_id: str) -> PendingReset | None:
+        return self.data.reset_requests.get(request_id)
+
+    def remove(self, request_id: str) -> None:
+        self.data.reset_requests.pop(request_id, None)
+
+
 class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
     """Opened by `InMemoryUnitOfWork.factory(data)` the way the SQL one is opened per call."""
 
@@ -156,12 +175,13 @@ class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
         self.reps = InMemoryRepRepository(self.work)
         self.audit = InMemoryAuditLog(self.work)
         self.outbox = InMemoryOutbox(self.work)
+        self.reset_requests = InMemoryResetRequests(self.work)
 
     def _end(self) -> None:
         self.work = InMemoryData()
 
     def _publish(self) -> None:
-        for name in ("accounts", "users", "memberships", "reps", "audit", "outbox"):
+        for name in ("accounts", "users", "memberships", "reps", "audit", "outbox", "reset_requests"):
             setattr(self.committed_data, name, getattr(self.work, name))
 
 
@@ -173,6 +193,9 @@ class InMemoryStore:
         self.sets: dict[str, set[str]] = {}
         self.zsets: dict[str, list[float]] = {}
         self.lock = threading.Lock()
+
+    def ping(self) -> None:
+        pass
 
     def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
         self.values[key] = json.dumps(value)

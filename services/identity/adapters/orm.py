@@ -78,4 +78,17 @@ audit_log = Table(
     Column("details", Text, nullable=False),
 )
 
+# Reset/Create requests accepted but not yet looked up and mailed (S7: the answer goes back
+# before the lookup). Written in the request's own transaction, deleted in the transaction that
+# mails the link (or decides not to), so an accepted request survives a restart or an outage.
+reset_requests = Table(
+    "reset_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("login", String(254), nullable=False),
+    Column("portal", String(32), nullable=False),
+    Column("client_address", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 outbox = outbox_table(metadata)

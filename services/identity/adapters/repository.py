@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing_common.db import aware_utc, to_utc
@@ -13,7 +13,7 @@ from billing_common.errors import AlreadyExists
 from billing_common.outbox import OutgoingMail, enqueue
 from services.identity.adapters import orm
 from services.identity.domain.model import Account, AccountKind, Membership, Role, User, normalize_login
-from services.identity.service_layer.ports import UserStanding
+from services.identity.service_layer.ports import PendingReset, UserStanding
 
 
 def _stored(moment: dt.datetime | None) -> dt.datetime:
@@ -221,3 +221,33 @@ class SqlOutbox:
 
     def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
         enqueue(self.conn, orm.outbox, mail, at)
+
+
+class SqlResetRequests:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, request: PendingReset) -> None:
+        self.conn.execute(insert(orm.reset_requests).values(
+            id=request.id, login=request.login, portal=request.portal, client_address=request.client_address,
+            requested_at=to_utc(request.requested_at)))
+
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(orm.reset_requests)).scalar_one())
+
+    def oldest(self, limit: int) -> list[str]:
+        t = orm.reset_requests
+        return list(self.conn.execute(select(t.c.id).order_by(t.c.requested_at).limit(limit)).scalars())
+
+    def claim(self, request_id: str) -> PendingReset | None:
+        # SKIP LOCKED on PostgreSQL: two replicas never handle the same request; SQLite has one
+        # writer at a time anyway and ignores it.
+        t = orm.reset_requests
+        row = self.conn.execute(
+            select(t).where(t.c.id == request_id).with_for_update(skip_locked=True)).first()
+        if row is None:
+            return None
+        return PendingReset(row.id, row.login, row.portal, row.client_address, aware_utc(row.requested_at))
+
+    def remove(self, request_id: str) -> None:
+        self.conn.execute(delete(orm.reset_requests).where(orm.reset_requests.c.id == request_id))

@@ -92,6 +92,9 @@ class RedisStore:
     def close(self) -> None:
         self.r.close()
 
+    def ping(self) -> None:
+        self.r.ping()
+
     def _k(self, key: str) -> str:
         return self.prefix + key
 

@@ -10,6 +10,7 @@ from services.identity.adapters.repository import (
     SqlMembershipRepository,
     SqlOutbox,
     SqlRepRepository,
+    SqlResetRequests,
     SqlUserRepository,
 )
 
@@ -23,6 +24,7 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
     reps: SqlRepRepository
     audit: SqlAuditLog
     outbox: SqlOutbox
+    reset_requests: SqlResetRequests
 
     def _open(self, connection: Connection) -> None:
         self.accounts = SqlAccountRepository(connection)
@@ -31,3 +33,4 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
         self.reps = SqlRepRepository(connection)
         self.audit = SqlAuditLog(connection)
         self.outbox = SqlOutbox(connection)
+        self.reset_requests = SqlResetRequests(connection)

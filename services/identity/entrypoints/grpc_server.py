@@ -257,6 +257,8 @@ def build(
         on_stop=deps.close,
         # Every signed-in page view checks its session: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/ValidateSession"],
+        # Sessions, tickets and every limit live in Redis: nothing works without it.
+        dependencies={"redis": deps.store.ping},
     )
     return server
 

@@ -9,7 +9,7 @@ from services.identity.config import IdentitySettings
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher, UnitOfWork
 
 
-def run_now(work: Callable[[], None]) -> None:
+def run_now(work: Callable[[], object]) -> None:
     """The default `defer`: no background thread, the work runs before the call returns."""
     work()
 
@@ -22,5 +22,7 @@ class Dependencies(dependencies.Dependencies[UnitOfWork]):
     store: KeyValueStore
     hasher: PasswordHasher
     # Runs work the caller must not wait for (and must not be able to time). The server hands
-    # it to a background thread; tests and scripts run it at once.
-    defer: Callable[[Callable[[], None]], None] = field(default=run_now)
+    # it to a background thread (bootstrap.DeferredRunner), which coalesces work submitted while
+    # a run is pending, so the work must be idempotent (draining a queue kept in the database);
+    # tests and scripts run it at once.
+    defer: Callable[[Callable[[], object]], None] = field(default=run_now)

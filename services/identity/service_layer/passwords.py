@@ -1,13 +1,14 @@
 """Reset/Create your password (S5-S8) and Change password (S5)."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import structlog
 
 from billing_common import limits
 from billing_common.clock import utc
-from billing_common.errors import FailedPrecondition, InvalidArgument
+from billing_common.errors import FailedPrecondition, InvalidArgument, RateLimited
 from services.identity.domain.model import Portal, normalize_login
 from services.identity.domain.passwords import check_password_policy, normalize_password
 from services.identity.service_layer import keys, messages, throttle
@@ -19,11 +20,14 @@ from services.identity.service_layer.common import (
     standing_by_login,
 )
 from services.identity.service_layer.dependencies import Dependencies
+from services.identity.service_layer.ports import PendingReset, UnitOfWork
 from services.identity.service_layer.sessions import carry_on, end_sessions, validate_session
 
 log = structlog.get_logger()
 
 INVALID_RESET_LINK = "This Reset/Create your password link has expired or was already used. Ask for a new one."
+# Every request hears this while the queue of accepted requests is full (whoever they name).
+RESET_QUEUE_FULL, RESET_QUEUE_RETRY_AFTER = "Too many requests at the moment. Try again in a minute.", 60
 
 
 def _portal_url(deps: Dependencies, portal: Portal) -> str:
@@ -35,19 +39,61 @@ def _portal_url(deps: Dependencies, portal: Portal) -> str:
 def request_password_reset(deps: Dependencies, login: str, portal: Portal, client_address: str = "") -> None:
     """Mails a single-use link to the user's address on file, or quietly does nothing.
 
-    The caller cannot tell which (S7): once the input is checked, the answer goes back at
-    once and the lookup, the limits and the mail happen in deferred work, so unknown user
-    IDs, users over their hourly limit and addresses over theirs look and time the same.
+    The caller cannot tell which (S7): once the input is checked, the request is written to
+    the queue of accepted requests (the same row whoever it names) and the answer goes back;
+    the lookup, the limits and the mail happen in deferred work (`handle_reset_requests`), so
+    unknown user IDs, users over their hourly limit and addresses over theirs look and time
+    the same. The queue is in the database, so what was accepted is done even after a restart
+    or an outage, and bounded: while `reset_queue_limit` requests wait, every request is
+    refused with RateLimited, whoever it names.
     """
     if not login.strip():
         raise InvalidArgument("Enter your user ID.", field="login")
     bounded(login, "login", limits.MAX_USER_ID)
+    bounded(client_address, "client_address", 64)
     now = deps.clock.now()
-    deps.defer(lambda: _issue_reset_link(deps, login, portal, client_address, now))
+    with deps.uow() as uow:
+        if uow.reset_requests.count() >= deps.settings.reset_queue_limit:
+            log.warning("password reset refused", reason="queue full")
+            raise RateLimited(RESET_QUEUE_FULL, retry_after=RESET_QUEUE_RETRY_AFTER)
+        uow.reset_requests.add(PendingReset(str(uuid.uuid4()), login, portal.value, client_address, utc(now)))
+        uow.commit()
+    deps.defer(lambda: handle_reset_requests(deps))
 
 
-def _issue_reset_link(deps: Dependencies, login: str, portal: Portal, client_address: str, now: float) -> None:
+def handle_reset_requests(deps: Dependencies, batch: int = 100) -> int:
+    """Handles the waiting reset requests, oldest first, each in a transaction of its own that
+    also removes it; returns how many were handled. One that fails (Redis down) stays for the
+    next run and does not hold up the others."""
+    handled = 0
+    while True:
+        with deps.uow() as uow:
+            waiting = uow.reset_requests.oldest(batch)
+        if not waiting:
+            return handled
+        progress = False
+        for request_id in waiting:
+            try:
+                with deps.uow() as uow:
+                    request = uow.reset_requests.claim(request_id)
+                    if request is None:
+                        continue  # another replica has it, or had it
+                    _issue_reset_link(deps, uow, request)
+                    uow.reset_requests.remove(request.id)
+                    uow.commit()
+                handled += 1
+                progress = True
+            except Exception:
+                log.exception("password reset request failed; it is tried again later")
+        if not progress or len(waiting) < batch:
+            return handled
+
+
+def _issue_reset_link(deps: Dependencies, uow: UnitOfWork, request: PendingReset) -> None:
     s = deps.settings
+    login, portal, client_address = request.login, Portal(request.portal), request.client_address
+    # Now, not when it was asked for: a link handled after an outage still lasts its full time.
+    now = deps.clock.now()
     address_ok = True
     if client_address:
         address_key = keys.reset_requests_of_address(client_address)
@@ -56,35 +102,33 @@ def _issue_reset_link(deps: Dependencies, login: str, portal: Portal, client_add
 
     token = new_token()
     token_digest = digest(token)
-    with deps.uow() as uow:
-        principal = principal_of(standing_by_login(uow, normalize_login(login)))
-        if principal is None or not address_ok:
-            log.info("password reset not sent", reason="unknown user ID or address limit")
-            return
-        user_key = keys.reset_requests_of_user(principal.user.id)
-        if throttle.hourly_limit(deps, user_key, s.reset_requests_per_user) > 0:
-            log.info("password reset not sent", reason="user limit", user_id=principal.user.id)
-            return
-        deps.store.record_event(user_key, now, s.rate_window)
-        user = principal.user
-        # The newest link is the only live one: remember its digest, drop the previous link.
-        previous = deps.store.get(keys.current_reset_link(user.id))
-        deps.store.put(keys.reset_link(token_digest), {"user_id": user.id, "issued_at": now}, s.reset_link_ttl)
-        deps.store.put(keys.current_reset_link(user.id), {"digest": token_digest}, s.reset_link_ttl)
-        if previous:
-            deps.store.delete(keys.reset_link(previous["digest"]))
-        link = f"{_portal_url(deps, portal)}/reset/{token}"
-        uow.outbox.add(
-            messages.render(
-                "password_reset", user.locale, to=user.email, name=user.name, login=user.login,
-                link=link, minutes=int(s.reset_link_ttl // 60),
-            ),
-            utc(now),
-        )
-        uow.audit.record(utc(now), user.id, "password_reset.requested", user_id=user.id,
-                         account_id=principal.account.id if principal.account else None,
-                         details={"portal": portal.value})
-        uow.commit()
+    principal = principal_of(standing_by_login(uow, normalize_login(login)))
+    if principal is None or not address_ok:
+        log.info("password reset not sent", reason="unknown user ID or address limit")
+        return
+    user_key = keys.reset_requests_of_user(principal.user.id)
+    if throttle.hourly_limit(deps, user_key, s.reset_requests_per_user) > 0:
+        log.info("password reset not sent", reason="user limit", user_id=principal.user.id)
+        return
+    deps.store.record_event(user_key, now, s.rate_window)
+    user = principal.user
+    # The newest link is the only live one: remember its digest, drop the previous link.
+    previous = deps.store.get(keys.current_reset_link(user.id))
+    deps.store.put(keys.reset_link(token_digest), {"user_id": user.id, "issued_at": now}, s.reset_link_ttl)
+    deps.store.put(keys.current_reset_link(user.id), {"digest": token_digest}, s.reset_link_ttl)
+    if previous:
+        deps.store.delete(keys.reset_link(previous["digest"]))
+    link = f"{_portal_url(deps, portal)}/reset/{token}"
+    uow.outbox.add(
+        messages.render(
+            "password_reset", user.locale, to=user.email, name=user.name, login=user.login,
+            link=link, minutes=int(s.reset_link_ttl // 60),
+        ),
+        utc(now),
+    )
+    uow.audit.record(utc(now), user.id, "password_reset.requested", user_id=user.id,
+                     account_id=principal.account.id if principal.account else None,
+                     details={"portal": portal.value})
     log.info("password reset sent", user_id=user.id)
 
 

@@ -68,6 +68,32 @@ class AuditLog(Protocol):
     ) -> None: ...
 
 
+class PendingReset(NamedTuple):
+    """A Reset/Create request accepted and not yet handled (looked up, limited, mailed)."""
+
+    id: str
+    login: str
+    portal: str
+    client_address: str
+    requested_at: dt.datetime
+
+
+class ResetRequestQueue(Protocol):
+    """Accepted reset requests, kept in the database until handled (nothing accepted is lost)."""
+
+    def add(self, request: PendingReset) -> None: ...
+
+    def count(self) -> int: ...
+
+    def oldest(self, limit: int) -> list[str]:
+        """The ids of up to `limit` requests, oldest first."""
+
+    def claim(self, request_id: str) -> PendingReset | None:
+        """The request, locked for this unit of work (None when another has it or it is gone)."""
+
+    def remove(self, request_id: str) -> None: ...
+
+
 class Outbox(Protocol):
     def add(self, mail: OutgoingMail, at: dt.datetime) -> None: ...
 
@@ -83,6 +109,7 @@ class UnitOfWork(Protocol):
     reps: RepRepository
     audit: AuditLog
     outbox: Outbox
+    reset_requests: ResetRequestQueue
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -96,6 +123,9 @@ class KeyValueStore(Protocol):
     use cases judge them; `ttl` only lets the store clean up (so a test can move a FakeClock
     even against a real Redis).
     """
+
+    def ping(self) -> None:
+        """Raises when the store cannot be reached (the readiness check)."""
 
     def put(self, key: str, value: dict[str, Any], ttl: float) -> None: ...
     def get(self, key: str) -> dict[str, Any] | None: ...
@@ -139,7 +169,8 @@ class KeyValueStore(Protocol):
 
 
 class PasswordHasher(Protocol):
-    """hash and verify raise billing_common.errors.Unavailable when too many are queued."""
+    """hash and verify raise billing_common.errors.Unavailable when too many are queued, and
+    DeadlineExceeded when the call's deadline passes before their turn (nothing computed)."""
 
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...

@@ -202,3 +202,38 @@ def test_quiet_methods_and_health_checks_log_only_their_failures(capsys):
         srv.stop()
     lines = [ln for ln in capsys.readouterr().out.splitlines() if " rpc " in ln and "[debug" not in ln]
     assert len(lines) == 1 and "code=NOT_FOUND" in lines[0] and "GetSubscriptionSummary" in lines[0]
+
+
+def test_a_call_whose_deadline_passed_while_it_waited_for_a_worker_is_not_run():
+    servicer = Scripted()
+    ran: list[str] = []
+    release = threading.Event()
+    inner = servicer.GetSubscriptionSummary
+
+    def counting(request, context):
+        ran.append(request.account_id)
+        if request.account_id == "hold":
+            servicer.started.set()
+            release.wait(5)
+        return inner(request, context)
+
+    servicer.GetSubscriptionSummary = counting
+    srv = build_server(
+        "127.0.0.1:0",
+        lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
+        [SERVICE], workers=1, grace=5,
+    ).start()
+    try:
+        holder = threading.Thread(target=call, args=(srv, "hold", 10))
+        holder.start()
+        assert servicer.started.wait(5)
+        for _ in range(3):  # each waits for the one worker, and its caller gives up
+            with pytest.raises(grpc.RpcError) as err:
+                call(srv, "late", timeout=0.2)
+            assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        release.set()
+        holder.join(5)
+        assert call(srv, "ok").subscription.plan_code == "ok"  # after those queued before it
+        assert ran == ["hold", "ok"]
+    finally:
+        srv.stop()

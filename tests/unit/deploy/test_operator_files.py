@@ -303,15 +303,18 @@ def test_every_deployment_has_readiness_and_liveness_probes_and_resource_limits(
         assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
 
 
-def test_grpc_deployments_probe_the_grpc_health_service_with_their_service_name() -> None:
+def test_grpc_deployments_probe_readiness_by_service_name_and_liveness_by_the_whole_server() -> None:
+    """Readiness follows the dependencies (the service name's status); liveness and startup the
+    process ("", which a database or Redis outage leaves SERVING: a restart would not help)."""
     names = {"identity": "identity", "online-billing": "online_billing", "enterprise-portal": "enterprise_portal"}
     for deployment in _deployments():
         name = deployment["metadata"]["name"]
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         if name in names:
             service_name, port = GRPC_SERVICES[names[name]]
-            for probe in ("readinessProbe", "livenessProbe"):
-                assert container[probe]["grpc"] == {"port": port, "service": service_name}
+            assert container["readinessProbe"]["grpc"] == {"port": port, "service": service_name}
+            for probe in ("livenessProbe", "startupProbe"):
+                assert container[probe]["grpc"] == {"port": port}
             assert container["command"] == ["python", "-m", f"services.{names[name]}"]
         else:
             assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"

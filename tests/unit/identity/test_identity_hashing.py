@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from billing_common.errors import Unavailable
+from billing_common import deadlines
+from billing_common.errors import DeadlineExceeded, Unavailable
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.bootstrap import password_hasher
 from services.identity.domain.model import AccountKind, Portal, Role
@@ -116,3 +117,37 @@ def test_a_caller_beyond_the_queue_is_refused_as_unavailable_and_the_queue_drain
         assert running.result(5) and queued.result(5)
     hasher.ph = real
     assert hasher.verify(stored, "Correct-horse-2026")  # nothing left held
+
+
+def test_a_caller_queued_for_a_hash_waits_at_most_its_remaining_deadline_and_hashes_nothing():
+    hasher = Argon2Hasher(memory_cost=1024, time_cost=1, max_concurrent=1, max_queued=4)
+    stored = hasher.hash("Correct-horse-2026")
+    real, inside, release = hasher.ph, threading.Event(), threading.Event()
+    computed = []
+
+    class Holding:
+        def verify(self, password_hash, password):
+            computed.append(1)
+            inside.set()
+            release.wait(10)
+            return real.verify(password_hash, password)
+
+    def within(seconds):
+        token = deadlines.start(seconds)
+        try:
+            return hasher.verify(stored, "Correct-horse-2026")
+        finally:
+            deadlines.reset(token)
+
+    hasher.ph = Holding()
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(hasher.verify, stored, "Correct-horse-2026")
+        assert inside.wait(5)
+        queued = pool.submit(within, 0.2)
+        with pytest.raises(DeadlineExceeded):
+            queued.result(5)  # while the slot is still held: it stopped waiting at its deadline
+        with pytest.raises(DeadlineExceeded):
+            within(-1)  # already past: not even queued
+        release.set()
+        assert running.result(5)
+    assert len(computed) == 1 and hasher._queued == 0

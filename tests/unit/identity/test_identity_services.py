@@ -483,19 +483,64 @@ def test_the_reset_mail_has_the_link_on_its_own_line_at_the_configured_portal_ur
 
 
 def test_a_reset_request_answers_before_any_lookup_so_known_and_unknown_ids_time_alike(deps, world, data):
-    """S7: the answer depends on nothing about the user ID; the work behind it is deferred."""
+    """S7: the answer depends on nothing about the user ID: the request is queued as it is,
+    the same one write for known and unknown IDs, and the lookup behind it is deferred."""
     queued = []
     deps.defer = queued.append
-    uow_calls = []
-    real_uow = deps.uow
-    deps.uow = lambda: uow_calls.append(1) or real_uow()
     before = len(data.outbox)
+    looked_up = []
+    real_uow = deps.uow
+
+    def uow():
+        opened = real_uow()
+        original = opened._begin
+
+        def begin():
+            original()
+            opened.users = _Spy(opened.users, looked_up)
+
+        opened._begin = begin
+        return opened
+
+    deps.uow = uow
     passwords.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")
     passwords.request_password_reset(deps, "nobody@nowhere.test", BC, "203.0.113.7")
-    assert uow_calls == [] and len(data.outbox) == before and len(queued) == 2
+    assert looked_up == [] and len(data.outbox) == before and len(queued) == 2
+    waiting = sorted(data.reset_requests.values(), key=lambda r: r.login)
+    assert [(r.login, r.portal, r.client_address) for r in waiting] == [
+        ("nobody@nowhere.test", "billing_center", "203.0.113.7"), ("olivia@acme.test", "billing_center", "203.0.113.7")]
     for work in queued:
         work()
+    assert looked_up and not data.reset_requests
     assert len(data.outbox) == before + 1 and data.outbox[-1].to == ("olivia@acme.test",)
+
+
+class _Spy:
+    """A repository that notes every method called on it."""
+
+    def __init__(self, inner, calls):
+        self._inner, self._calls = inner, calls
+
+    def __getattr__(self, name):
+        self._calls.append(name)
+        return getattr(self._inner, name)
+
+
+def test_reset_requests_beyond_the_queue_bound_are_refused_alike_whoever_they_name(deps, world, data):
+    """A flood cannot grow the queue without bound; known and unknown IDs hear the same (S7)."""
+    deps.defer = lambda work: None  # nothing drains the queue
+    deps.settings = deps.settings.model_copy(update={"reset_queue_limit": 3})
+    for login in ("olivia@acme.test", "nobody@nowhere.test", "mark@acme.test"):
+        passwords.request_password_reset(deps, login, BC, "203.0.113.7")
+    refusals = []
+    for login in ("olivia@acme.test", "nobody@nowhere.test"):
+        with pytest.raises(RateLimited) as refused:
+            passwords.request_password_reset(deps, login, BC, "203.0.113.7")
+        refusals.append((refused.value.message, refused.value.retry_after))
+    assert refusals[0] == refusals[1] and len(data.reset_requests) == 3
+    passwords.handle_reset_requests(deps)
+    assert not data.reset_requests
+    passwords.request_password_reset(deps, "olivia@acme.test", BC, "203.0.113.7")  # room again
 
 
 def test_the_reset_mail_is_in_brazilian_portuguese_for_pt_br_users(deps, world, data):
