@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import os
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from billing_common.config import ServiceSettings, sqlite_url
+
+# Signs device tokens in dev and test only; prod refuses to start with it (device_key).
+DEV_DEVICE_SECRET = "dev-only-device-secret-not-for-production"
 
 
 class IdentitySettings(ServiceSettings):
@@ -63,14 +66,32 @@ class IdentitySettings(ServiceSettings):
     reset_link_ttl: float = 30 * 60
     handoff_ticket_ttl: float = 60
 
-    # S4: after `login_max_failures` failures within the window, each further attempt waits
-    # base x 2^(failures - max) seconds, at most `login_max_delay`. Never a permanent lockout.
-    login_max_failures: int = 10
-    login_failure_window: float = 15 * 60
-    login_base_delay: float = 30
-    login_max_delay: float = 15 * 60
-    # The same scheme per client address, with a threshold that a shared NAT can live with.
-    login_address_max_failures: int = 100
+    # S4: once `login_max_failures` attempts that were no success fall within the window, the
+    # next waits base x 2^(attempts - max) seconds after the newest, at most `login_max_delay`.
+    # Only the window's attempts count, so an attacker slower than the budget makes nobody
+    # wait: never a lockout. The budget is per user for clients without the user's device
+    # token, and per device token for those with one (OWASP's device cookies).
+    login_max_failures: int = Field(10, ge=1)
+    login_failure_window: float = Field(15 * 60, gt=0)
+    login_base_delay: float = Field(30, gt=0)
+    login_max_delay: float = Field(15 * 60, gt=0)
+    login_device_max_failures: int = Field(10, ge=1)
+    # The same scheme per client address (an IPv6 /64 counts as one), for clients without a
+    # device token, with a threshold that a shared NAT can live with.
+    login_address_max_failures: int = Field(100, ge=1)
+    # The device token a browser gets at each successful sign-in (renewed each time): signed
+    # with this secret, required in prod (the same for every replica; a new one makes every
+    # browser a new device once). Dev and test use a published placeholder.
+    device_secret: SecretStr | None = None
+    device_token_lifetime: float = Field(180 * 24 * 60 * 60, gt=0)
+
+    def device_key(self) -> bytes:
+        """The key device tokens are signed with; ValueError in prod without a real one."""
+        secret = self.device_secret.get_secret_value() if self.device_secret else ""
+        if self.env == "prod" and (not secret or secret == DEV_DEVICE_SECRET or len(secret) < 32):
+            raise ValueError("IDENTITY_DEVICE_SECRET must be a random value of at least 32 characters "
+                             "when BILLING_ENV=prod")
+        return (secret or DEV_DEVICE_SECRET).encode()
 
     # S7: per hour.
     reset_requests_per_user: int = 5
