@@ -64,3 +64,19 @@ def test_hash_bounds_that_cannot_work_are_refused_naming_the_setting(monkeypatch
     monkeypatch.setenv("IDENTITY_HASH_QUEUE", queue)
     with pytest.raises(ValidationError, match=problem):
         IdentitySettings()
+
+
+def test_in_prod_identity_does_not_start_without_a_real_device_secret(monkeypatch, tmp_path):
+    from services.identity import bootstrap
+    from services.identity.adapters.hashing import FakeHasher
+    from services.identity.adapters.memory import InMemoryStore
+    from services.identity.config import DEV_DEVICE_SECRET
+
+    monkeypatch.delenv("IDENTITY_DEVICE_SECRET", raising=False)
+    assert IdentitySettings(env="dev").device_key() == DEV_DEVICE_SECRET.encode()
+    for secret in (None, DEV_DEVICE_SECRET, "too-short"):
+        settings = IdentitySettings(env="prod", device_secret=secret, database_url=f"sqlite:///{tmp_path}/i.db")
+        with pytest.raises(ValueError, match="IDENTITY_DEVICE_SECRET"):
+            bootstrap.build_dependencies(settings, store=InMemoryStore(), hasher=FakeHasher())
+    monkeypatch.setenv("IDENTITY_DEVICE_SECRET", "s" * 40)
+    assert IdentitySettings(env="prod").device_key() == b"s" * 40
