@@ -60,6 +60,7 @@ def build_dependencies(
     that `.close()` stops, after the run in progress, before the connections close; without
     it, it runs at once. Call `.close()` on the result to dispose of what was built here.
     """
+    settings.device_key()  # in prod, no start without a real IDENTITY_DEVICE_SECRET
     closers: list[Callable[[], None]] = []
     defer: Callable[[Callable[[], object]], None] = run_now
     runner: DeferredRunner | None = None

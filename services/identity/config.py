@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import os
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from billing_common.config import ConfigurationError, ServiceSettings, sqlite_url
+from billing_common.config import ConfigurationError, ServiceSettings, secret_key_for, sqlite_url
 
 
 class IdentitySettings(ServiceSettings):
@@ -63,20 +63,37 @@ class IdentitySettings(ServiceSettings):
         if self.env == "prod" and "redis_url" not in self.model_fields_set:
             raise ConfigurationError("REDIS_URL must be set when BILLING_ENV=prod (else identity would look for "
                                      "Redis on 127.0.0.1)")
+        self.device_key()
 
     session_idle_timeout: float = 30 * 60
     session_absolute_timeout: float = 12 * 60 * 60
     reset_link_ttl: float = 30 * 60
     handoff_ticket_ttl: float = 60
 
-    # S4: after `login_max_failures` failures within the window, each further attempt waits
-    # base x 2^(failures - max) seconds, at most `login_max_delay`. Never a permanent lockout.
-    login_max_failures: int = 10
-    login_failure_window: float = 15 * 60
-    login_base_delay: float = 30
-    login_max_delay: float = 15 * 60
-    # The same scheme per client address, with a threshold that a shared NAT can live with.
-    login_address_max_failures: int = 100
+    # S4: once `login_max_failures` attempts that were no success fall within the window, the
+    # next waits base x 2^(attempts - max) seconds after the newest, at most `login_max_delay`.
+    # Only the window's attempts count, so an attacker slower than the budget makes nobody
+    # wait: never a lockout. The budget is per user for clients without the user's device
+    # token, and per device token for those with one (OWASP's device cookies).
+    login_max_failures: int = Field(10, ge=1)
+    login_failure_window: float = Field(15 * 60, gt=0)
+    login_base_delay: float = Field(30, gt=0)
+    login_max_delay: float = Field(15 * 60, gt=0)
+    login_device_max_failures: int = Field(10, ge=1)
+    # The same scheme per client address (an IPv6 /64 counts as one), for clients without a
+    # device token, with a threshold that a shared NAT can live with.
+    login_address_max_failures: int = Field(100, ge=1)
+    # The device token a browser gets at each successful sign-in (renewed each time): signed
+    # with this secret, required in prod (the same for every replica; a new one makes every
+    # browser a new device once). Dev and test use a published placeholder.
+    device_secret: SecretStr | None = None
+    device_token_lifetime: float = Field(180 * 24 * 60 * 60, gt=0)
+
+    def device_key(self) -> bytes:
+        """The key device tokens are signed with: in prod a real one (ConfigurationError without
+        it: the one shared rule of billing_common.config), elsewhere the public dev key."""
+        secret = self.device_secret.get_secret_value() if self.device_secret else None
+        return secret_key_for(self.env, secret, "IDENTITY_DEVICE_SECRET").encode()
 
     # Reset/Create requests accepted and waiting for their lookup and mail (in the database);
     # beyond this many, every request is refused ("try again in a minute") until they drain.

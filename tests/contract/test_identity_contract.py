@@ -182,6 +182,53 @@ def test_an_empty_user_id_or_password_is_invalid_argument_naming_it(
     assert_invalid_argument(error, field)
 
 
+# --- Authenticate: device tokens and the sign-in budgets (S4) --------------------------------------
+
+
+def attempt(identity: Side, cast: Cast, who: str, addr: str, password: str | None = None, device: str = ""):
+    """The answer, or the gRPC error, of one sign-in at the Billing Center."""
+    person = cast[who]
+    request = pb.AuthenticateRequest(login=person.login, password=password or person.password or "",
+                                     portal=BC, client_address=addr, device_token=device)
+    try:
+        return identity.stub.Authenticate(request)
+    except grpc.RpcError as error:
+        return error
+
+
+@pytest.mark.parametrize("who", ["olivia", "globex"], ids=["session", "hand-off"])
+def test_every_successful_sign_in_hands_back_a_new_device_token(identity, cast, addr, who):
+    first, second = sign_in(identity, cast, who, BC, addr), sign_in(identity, cast, who, BC, addr)
+    assert first.device.token and second.device.token and first.device.token != second.device.token
+    assert len(first.device.token) <= 512 and first.device.HasField("expires_at")
+
+
+def test_a_device_token_outlives_the_session_by_months(identity, cast, addr):
+    answer = sign_in(identity, cast, "olivia", BC, addr)
+    lifetime = answer.device.expires_at.ToSeconds() - answer.session.authenticated_at.ToSeconds()
+    assert lifetime >= 90 * 24 * 3600
+
+
+def test_after_ten_failures_only_browsers_without_the_users_device_token_must_wait(identity, cast, addr):
+    device = sign_in(identity, cast, "olivia", BC, addr).device.token
+    marks = sign_in(identity, cast, "mark", BC, addr).device.token
+    for _ in range(10):
+        failed = attempt(identity, cast, "olivia", addr, password="Wrong-password-2026!")
+        assert failed.code() == grpc.StatusCode.UNAUTHENTICATED
+    # A new browser, another user's device token or a made-up one: the same wait, even with
+    # the right password, and the same status as any wait (RESOURCE_EXHAUSTED).
+    for other in ("", marks, device[:-4] + "AAAA", "not-a-device-token"):
+        refused = attempt(identity, cast, "olivia", addr, device=other)
+        assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, other
+    # Her own browser signs in.
+    assert attempt(identity, cast, "olivia", addr, device=device).session.token
+
+
+def test_a_device_token_too_long_to_be_one_is_invalid_argument_naming_it(identity, cast, addr):
+    error = attempt(identity, cast, "olivia", addr, device="d" * 513)
+    assert_invalid_argument(error, "device_token")
+
+
 # --- ValidateSession, SignOut -------------------------------------------------------------------
 
 

@@ -44,7 +44,7 @@ def create_portal_app(
     app = Flask(__name__, static_folder=str(HERE / "static"), template_folder=str(HERE / "templates"))
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(templates)), app.jinja_loader])  # type: ignore[list-item]
     secure = bool(settings.cookie_secure)
-    session_cookie, csrf_cookie = cookie_names(info.cookie_stem, secure)
+    session_cookie, csrf_cookie, device_cookie = cookie_names(info.cookie_stem, secure)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
@@ -70,6 +70,7 @@ def create_portal_app(
         backend=backend,
         session_cookie=session_cookie,
         csrf_cookie=csrf_cookie,
+        device_cookie=device_cookie,
     )
     app.extensions["portal"] = runtime
 

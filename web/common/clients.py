@@ -131,9 +131,11 @@ class Identity(GrpcClient[identity_pb2_grpc.IdentityServiceStub]):
         super().__init__(target, timeout)
         self.portal = portal
 
-    def authenticate(self, login: str, password: str, client_address: str) -> identity_pb2.AuthenticateResponse:
+    def authenticate(self, login: str, password: str, client_address: str, device_token: str = ""
+                     ) -> identity_pb2.AuthenticateResponse:
         return self.stub.Authenticate(identity_pb2.AuthenticateRequest(
-            login=login, password=password, portal=self.portal, client_address=client_address))
+            login=login, password=password, portal=self.portal, client_address=client_address,
+            device_token=device_token))
 
     def validate_session(self, token: str) -> identity_pb2.ValidateSessionResponse:
         return self.stub.ValidateSession(identity_pb2.ValidateSessionRequest(token=token, portal=self.portal))

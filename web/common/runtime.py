@@ -27,6 +27,8 @@ class PortalRuntime:
     backend: GrpcClient[Any]
     session_cookie: str
     csrf_cookie: str
+    # The device token of OWASP's device cookies (S4), kept across sign-outs.
+    device_cookie: str
 
     @property
     def info(self) -> PortalInfo:

@@ -10,6 +10,7 @@ import functools
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any, TypeVar
 
 import grpc
@@ -30,10 +31,11 @@ class SignInRequired(Exception):
     """Raised when a page needs a signed-in user and there is none (handled: /sign-in)."""
 
 
-def cookie_names(stem: str, secure: bool) -> tuple[str, str]:
-    """(portal session cookie, Flask session cookie). __Host- pins them to this host (S10)."""
+def cookie_names(stem: str, secure: bool) -> tuple[str, str, str]:
+    """(portal session cookie, Flask session cookie, device cookie). __Host- pins them to
+    this host (S10)."""
     prefix = "__Host-" if secure else ""
-    return f"{prefix}{stem}_session", f"{prefix}{stem}_csrf"
+    return f"{prefix}{stem}_session", f"{prefix}{stem}_csrf", f"{prefix}{stem}_device"
 
 
 def client_address() -> str:
@@ -44,6 +46,12 @@ def client_address() -> str:
 def session_token() -> str | None:
     token = request.cookies.get(portal().session_cookie)
     return token if token and TOKEN_SHAPE.fullmatch(token) else None
+
+
+def device_token() -> str:
+    """The device token this browser kept from its last successful sign-in here, or ""."""
+    token = request.cookies.get(portal().device_cookie)
+    return token if token and TOKEN_SHAPE.fullmatch(token) else ""
 
 
 def load_principal() -> Any | None:
@@ -113,6 +121,17 @@ def set_session_cookie(response: Response, token: str) -> None:
     # A browser-session cookie: identity enforces the idle and absolute timeouts (S9).
     response.set_cookie(portal().session_cookie, token, path="/", secure=bool(settings.cookie_secure),
                         httponly=True, samesite="Lax")
+
+
+def set_device_cookie(response: Response, device: Any) -> None:
+    """Keeps identity's device token (S4) until it expires, whoever signs out: it tells identity
+    on the next sign-in that this browser signed in as that user before, so an attacker's
+    failures elsewhere do not make it wait. HttpOnly, like every cookie here (S10)."""
+    if not device.token:
+        return
+    settings: PortalSettings = portal().settings
+    response.set_cookie(portal().device_cookie, device.token, path="/", secure=bool(settings.cookie_secure),
+                        httponly=True, samesite="Lax", expires=device.expires_at.ToDatetime(tzinfo=UTC))
 
 
 def drop_session_cookie(response: Response) -> None:

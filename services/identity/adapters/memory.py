@@ -9,6 +9,8 @@ import copy
 import datetime as dt
 import json
 import threading
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -191,7 +193,8 @@ class InMemoryStore:
     def __init__(self) -> None:
         self.values: dict[str, str] = {}
         self.sets: dict[str, set[str]] = {}
-        self.zsets: dict[str, list[float]] = {}
+        # A sorted set: member -> score.
+        self.zsets: dict[str, dict[str, float]] = {}
         self.lock = threading.Lock()
 
     def ping(self) -> None:
@@ -267,14 +270,43 @@ class InMemoryStore:
         return set(self.sets.get(key, set()))
 
     def record_event(self, key: str, at: float, window: float) -> None:
-        events = [t for t in self.zsets.get(key, []) if t >= at - window]
-        self.zsets[key] = sorted([*events, at])
+        with self.lock:
+            events = {m: t for m, t in self.zsets.get(key, {}).items() if t >= at - window}
+            events[f"{at!r}:{uuid.uuid4().hex[:8]}"] = at
+            self.zsets[key] = events
 
     def events(self, key: str, since: float) -> list[float]:
-        return [t for t in self.zsets.get(key, []) if t >= since]
+        return sorted(t for t in self.zsets.get(key, {}).values() if t >= since)
 
     def clear_events(self, key: str) -> None:
         self.zsets.pop(key, None)
+
+    def admit_attempt(
+        self, budgets: Sequence[tuple[str, int]], at: float, window: float, delays: Sequence[float], attempt: str
+    ) -> float:
+        # The same rule as RedisStore's script, under the lock as the script is atomic.
+        if budgets and not delays:
+            raise ValueError("admit_attempt needs at least one delay")
+        with self.lock:
+            wait = 0.0
+            for key, limit in budgets:
+                times = [t for t in self.zsets.get(key, {}).values() if t >= at - window]
+                if len(times) >= limit:
+                    delay = delays[min(len(times) - limit, len(delays) - 1)]
+                    wait = max(wait, max(self.zsets[key].values()) + delay - at)
+            if wait > 0:
+                return wait
+            for key, _limit in budgets:
+                kept = {m: t for m, t in self.zsets.get(key, {}).items() if t >= at - window}
+                kept[attempt] = at
+                self.zsets[key] = kept
+            return 0.0
+
+    def forget_attempt(self, attempt: str, *keys: str, clear: tuple[str, ...] = ()) -> None:
+        with self.lock:
+            for key in keys:
+                self.zsets.get(key, {}).pop(attempt, None)
+        self.delete(*clear)
 
     def close(self) -> None:
         pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -51,6 +52,34 @@ redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 """
 
+# admit_attempt: a sign-in budget is checked and, when it has room, counted in one step, so
+# that 30 guesses sent at once cannot all pass the check before any of them is counted.
+# Times are the caller's clock, passed as exact reprs; the wait goes back as a string (a Lua
+# number returned to Redis would be cut to an integer).
+# KEYS: the budgets (sorted sets of attempt times); ARGV: at, since (at - window), the
+# attempt's name, the keys' TTL, the number of delays d, d delays, then one limit per key.
+_ADMIT_ATTEMPT = """
+local at = tonumber(ARGV[1])
+local d = tonumber(ARGV[5])
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[5 + d + i])
+  local n = redis.call('ZCOUNT', key, ARGV[2], '+inf')
+  if n >= limit then
+    local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    local delay = tonumber(ARGV[6 + math.min(n - limit, d - 1)])
+    wait = math.max(wait, tonumber(newest[2]) + delay - at)
+  end
+end
+if wait > 0 then return tostring(wait) end
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[2])
+  redis.call('ZADD', key, ARGV[1], ARGV[3])
+  redis.call('EXPIRE', key, ARGV[4])
+end
+return '0'
+"""
+
 
 # restamp_session: the generation replaced in the JSON text, as touch_session does for
 # last_seen_at, and the key's TTL kept. Nothing is written when the session is gone, so a
@@ -78,6 +107,7 @@ class RedisStore:
         self._touch_session = client.register_script(_TOUCH_SESSION)
         self._put_with_member = client.register_script(_PUT_WITH_MEMBER)
         self._restamp_session = client.register_script(_RESTAMP_SESSION)
+        self._admit_attempt = client.register_script(_ADMIT_ATTEMPT)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "identity:") -> RedisStore:
@@ -170,3 +200,26 @@ class RedisStore:
 
     def clear_events(self, key: str) -> None:
         self.r.delete(self._k(key))
+
+    def admit_attempt(
+        self, budgets: Sequence[tuple[str, int]], at: float, window: float, delays: Sequence[float], attempt: str
+    ) -> float:
+        if not budgets:
+            return 0.0
+        if not delays:
+            raise ValueError("admit_attempt needs at least one delay")
+        wait = self._admit_attempt(
+            keys=[self._k(key) for key, _limit in budgets],
+            args=[repr(float(at)), repr(float(at - window)), attempt, _ttl(window), len(delays),
+                  *(repr(float(delay)) for delay in delays), *(int(limit) for _key, limit in budgets)],
+        )
+        return float(wait)
+
+    def forget_attempt(self, attempt: str, *keys: str, clear: tuple[str, ...] = ()) -> None:
+        if keys or clear:
+            pipe = self.r.pipeline(transaction=False)
+            for key in keys:
+                pipe.zrem(self._k(key), attempt)
+            if clear:
+                pipe.delete(*(self._k(key) for key in clear))
+            pipe.execute()

@@ -43,6 +43,7 @@ FIELD_LIMITS = {
     "login": limits.MAX_USER_ID, "email": limits.MAX_EMAIL, "password": limits.MAX_PASSWORD,
     "current_password": limits.MAX_PASSWORD, "new_password": limits.MAX_PASSWORD,
     "token": limits.MAX_TOKEN, "session_token": limits.MAX_TOKEN, "ticket": limits.MAX_TOKEN,
+    "device_token": limits.MAX_TOKEN,
     "client_address": 64, "note": limits.MAX_NOTE, "name": limits.MAX_NAME, "subject": limits.MAX_SUBJECT,
     "message": limits.MAX_MESSAGE, "currency": 3, "locale": 16,
     "account_id": limits.MAX_ID, "user_id": limits.MAX_ID, "rep_user_id": limits.MAX_ID,
@@ -119,8 +120,10 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     def Authenticate(self, request: pb.AuthenticateRequest, context: grpc.ServicerContext
                      ) -> pb.AuthenticateResponse:
         r = authentication.authenticate(self.deps, request.login, request.password, _portal(request.portal),
-                                        request.client_address)
+                                        request.client_address, request.device_token)
         answer = pb.AuthenticateResponse(principal=_principal(r.principal), home_portal=_PORTALS_OUT[r.home_portal])
+        if r.device:
+            answer.device.CopyFrom(pb.DeviceToken(token=r.device.token, expires_at=_ts(r.device.expires_at)))
         # `result` is a oneof: setting either member, even to "", chooses it.
         if r.session:
             answer.session.CopyFrom(_session(r.session))

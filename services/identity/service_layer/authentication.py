@@ -9,7 +9,7 @@ from billing_common import limits
 from billing_common.errors import InvalidArgument, Unauthenticated, Unavailable
 from services.identity.domain.model import Portal, Principal, may_sign_in_at, normalize_login
 from services.identity.domain.passwords import normalize_password
-from services.identity.service_layer import throttle
+from services.identity.service_layer import devices, throttle
 from services.identity.service_layer.common import bounded, principal_of, standing_by_login
 from services.identity.service_layer.dependencies import Dependencies
 from services.identity.service_layer.sessions import SessionInfo, issue_ticket, open_session
@@ -28,12 +28,16 @@ class AuthResult:
     home_portal: Portal
     session: SessionInfo | None = None
     handoff_ticket: str | None = None
+    # For the browser that signed in: its trust on the next sign-in (S4, devices.py).
+    device: devices.DeviceToken | None = None
 
 
 def authenticate(
-    deps: Dependencies, login: str, password: str, portal: Portal, client_address: str = ""
+    deps: Dependencies, login: str, password: str, portal: Portal, client_address: str = "",
+    device_token: str = "",
 ) -> AuthResult:
-    """Checks a user ID and password at `portal` (see AuthResult).
+    """Checks a user ID and password at `portal` (see AuthResult). `device_token` is what the
+    browser kept from an earlier sign-in, if anything (S4: see throttle.admit_sign_in).
 
     Every failure (unknown user ID, no password yet, wrong password, a member at the
     Enterprise portal, a disabled user) is the same Unauthenticated, after the same argon2
@@ -51,17 +55,20 @@ def authenticate(
         standing = standing_by_login(uow, normalized)
     user = standing.user if standing else None
     principal = principal_of(standing)
-    user_key = throttle.user_failure_key(user, normalized)
-    address_key = throttle.address_failure_key(client_address)
-    throttle.check_login_limits(deps, user_key, address_key)
+    # Counted as a failure from here on, unless it proves a success (S4).
+    attempt = throttle.admit_sign_in(deps, user, normalized, client_address, device_token)
 
     stored_hash = user.password_hash if user and user.password_hash else None
     candidate = normalize_password(password)
-    verified = deps.hasher.verify(stored_hash or deps.hasher.dummy_hash, candidate) and stored_hash is not None
+    try:
+        verified = deps.hasher.verify(stored_hash or deps.hasher.dummy_hash, candidate) and stored_hash is not None
+    except BaseException:
+        throttle.take_back(deps, attempt)  # no answer given (too busy): it counts for nothing
+        raise
     if not verified or principal is None or not may_sign_in_at(portal, principal.role):
-        throttle.record_login_failure(deps, user_key, address_key)
-        log.info("sign-in refused", portal=portal.value)
+        log.info("sign-in refused", portal=portal.value, trusted_device=attempt.trusted_device)
         raise Unauthenticated(INVALID_CREDENTIALS)
+    throttle.sign_in_succeeded(deps, attempt)
 
     assert user is not None and stored_hash is not None
     if deps.hasher.needs_rehash(stored_hash):
@@ -77,10 +84,9 @@ def authenticate(
             log.info("password hash upgraded", user_id=user.id)
 
     home = principal.home_portal
-    log.info("signed in", user_id=user.id, portal=portal.value, home_portal=home.value)
+    log.info("signed in", user_id=user.id, portal=portal.value, home_portal=home.value,
+             trusted_device=attempt.trusted_device)
+    device = devices.issue_device_token(deps, user.id)
     if home is portal:
-        # The failed attempts are cleared in the same round trip as the session is written.
-        session = open_session(deps, user, portal, forget=throttle.login_failure_keys(user_key))
-        return AuthResult(principal, home, session=session)
-    throttle.clear_login_failures(deps, user_key)
-    return AuthResult(principal, home, handoff_ticket=issue_ticket(deps, user, home))
+        return AuthResult(principal, home, session=open_session(deps, user, portal), device=device)
+    return AuthResult(principal, home, handoff_ticket=issue_ticket(deps, user, home), device=device)

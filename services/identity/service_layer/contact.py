@@ -58,7 +58,7 @@ def contact_customer_care(
     email = validate_email(email)
     subject = validate_text(subject, "subject", max_length=MAX_SUBJECT)
     message = validate_text(message, "message", max_length=MAX_MESSAGE, multiline=True)
-    key = keys.customer_care_by_address(client_address)
+    key = keys.customer_care_by_address(throttle.address_group(client_address))
     wait = throttle.hourly_limit(deps, key, deps.settings.customer_care_per_address)
     if wait > 0:
         raise throttle.too_many(wait)

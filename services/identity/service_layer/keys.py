@@ -34,10 +34,13 @@ def current_reset_link(user_id: str) -> str:
     return f"reset-current:{user_id}"
 
 
-# --- rate limits (sorted sets of event times) and sign-in throttles --------------------------
+# --- rate limits (sorted sets of event times) and sign-in budgets ----------------------------
+# A sign-in budget counts attempts when they are admitted (a success takes its own back), so
+# checking and counting are one step (adapters/store.py's admit_attempt).
 
 def login_failures_of_user(user_id: str) -> str:
-    """Failed sign-ins of a user: every alias (user name, email) shares it (S4)."""
+    """Sign-ins of a user from clients without their device token: every alias (user name,
+    email) shares it (S4)."""
     return f"rl:login-fail:user:{user_id}"
 
 
@@ -46,13 +49,14 @@ def login_failures_of_unknown(login_digest: str) -> str:
     return f"rl:login-fail:login:{login_digest}"
 
 
-def login_failures_of_address(client_address: str) -> str:
-    return f"rl:login-fail:addr:{client_address}"
+def login_failures_of_address(address_group: str) -> str:
+    """Sign-ins from clients without a device token, by address (an IPv6 /64 counts as one)."""
+    return f"rl:login-fail:addr:{address_group}"
 
 
-def throttle(failures_key: str) -> str:
-    """The growing wait (level, until) that goes with a failure counter."""
-    return f"{failures_key}:throttle"
+def login_failures_of_device(token_digest: str) -> str:
+    """Sign-ins with one device token: the budget of a browser that signed in before (S4)."""
+    return f"rl:login-fail:device:{token_digest}"
 
 
 def reset_requests_of_user(user_id: str) -> str:

@@ -96,7 +96,7 @@ def _issue_reset_link(deps: Dependencies, uow: UnitOfWork, request: PendingReset
     now = deps.clock.now()
     address_ok = True
     if client_address:
-        address_key = keys.reset_requests_of_address(client_address)
+        address_key = keys.reset_requests_of_address(throttle.address_group(client_address))
         address_ok = throttle.hourly_limit(deps, address_key, s.reset_requests_per_address) == 0
         deps.store.record_event(address_key, now, s.rate_window)
 
@@ -191,14 +191,17 @@ def change_password(
     bounded(new_password, "new_password", limits.MAX_PASSWORD)
     signed_in = validate_session(deps, session_token, portal)
     user = signed_in.principal.user
-    # The same counter as sign-in's: guessing here is no cheaper than at the sign-in form.
-    user_key = keys.login_failures_of_user(user.id)
-    throttle.check_login_limits(deps, user_key, None)
+    # The same budget as sign-in's, checked and counted at once (S4).
+    attempt = throttle.admit_password_check(deps, user)
     stored = user.password_hash
-    if not (deps.hasher.verify(stored or deps.hasher.dummy_hash, normalize_password(current_password))
-            and stored is not None):
-        throttle.record_login_failure(deps, user_key, None)
+    try:
+        right = deps.hasher.verify(stored or deps.hasher.dummy_hash, normalize_password(current_password))
+    except BaseException:
+        throttle.take_back(deps, attempt)
+        raise
+    if not (right and stored is not None):
         raise InvalidArgument("The current password is not correct.", field="current_password")
+    throttle.take_back(deps, attempt)  # the right password is no failure
     # Hashed before the transaction: argon2id's tens of milliseconds need no connection.
     new_hash = deps.hasher.hash(check_password_policy(new_password, field="new_password"))
     now = deps.clock.now()

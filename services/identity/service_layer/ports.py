@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol, Self
 
 from billing_common.outbox import OutgoingMail
@@ -166,6 +167,23 @@ class KeyValueStore(Protocol):
         """Timestamps of the events at or after `since`, oldest first."""
 
     def clear_events(self, key: str) -> None: ...
+
+    def admit_attempt(
+        self, budgets: Sequence[tuple[str, int]], at: float, window: float, delays: Sequence[float], attempt: str
+    ) -> float:
+        """Check and count one attempt in a single atomic step, so that parallel attempts
+        cannot overrun a budget.
+
+        Each budget is (key, limit): the attempts recorded under `key` at or after
+        `at - window` are counted; a budget holding n >= limit of them, the newest at t, asks to
+        wait until t + delays[min(n - limit, len(delays) - 1)]. When no budget asks to wait past
+        `at`, `attempt` (a unique name) is recorded at `at` under every key, attempts older than
+        the window are forgotten, and the answer is 0. Otherwise nothing is recorded and the
+        answer is the longest wait, in seconds."""
+
+    def forget_attempt(self, attempt: str, *keys: str, clear: tuple[str, ...] = ()) -> None:
+        """Take back one admitted attempt from the budgets `keys` (it turned out to be no
+        failure) and delete the budgets `clear`, in one round trip."""
 
 
 class PasswordHasher(Protocol):

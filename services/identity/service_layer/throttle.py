@@ -1,16 +1,18 @@
-"""Rate limits and the sign-in throttle policy (S4, S7), over the key-value store.
+"""Rate limits and the sign-in budgets (S4, S7), over the key-value store.
 
 Events are timestamps from the injected clock, judged here, so a test moves a FakeClock even
 against a real Redis.
 """
 from __future__ import annotations
 
+import ipaddress
 import math
-from typing import Any
+import uuid
+from dataclasses import dataclass
 
 from billing_common.errors import RateLimited
 from services.identity.domain.model import User
-from services.identity.service_layer import keys
+from services.identity.service_layer import devices, keys
 from services.identity.service_layer.common import digest
 from services.identity.service_layer.dependencies import Dependencies
 
@@ -36,69 +38,96 @@ def hourly_limit(deps: Dependencies, key: str, limit: int) -> float:
     return max(0.0, events[len(events) - limit] + deps.settings.rate_window - now)
 
 
-# --- failed sign-ins (S4) -------------------------------------------------------------------
-
-def user_failure_key(user: User | None, normalized_login: str) -> str:
-    # Keyed by user id when the login resolves, so every alias of one user shares it.
-    if user is not None:
-        return keys.login_failures_of_user(user.id)
-    return keys.login_failures_of_unknown(digest(normalized_login))
-
-
-def address_failure_key(client_address: str) -> str | None:
-    return keys.login_failures_of_address(client_address) if client_address else None
-
-
-def _login_wait(deps: Dependencies, key: str, throttle: dict[str, Any] | None, now: float) -> float:
-    """Seconds this key must still wait before another sign-in attempt (0: go ahead)."""
-    if throttle is None:
-        return 0.0
-    if now >= throttle["until"] + deps.settings.login_failure_window:
-        # Quiet for a whole window after the last wait: the slate is clean again.
-        deps.store.delete(keys.throttle(key))
-        return 0.0
-    return max(0.0, float(throttle["until"]) - now)
+# --- sign-in budgets (S4) ---------------------------------------------------------------------
+#
+# Every attempt is counted when it is admitted, before its password is verified, in the same
+# atomic step that checks the budget (so parallel guesses cannot overrun it); a success takes
+# its attempt back. A budget that holds `limit` attempts of the last window makes the next one
+# wait, 30 s after the newest, doubling with each further one, at most 15 minutes. Only the
+# window counts: an attacker slower than the budget makes nobody wait, and one who keeps to it
+# holds back only the clients in the same budget.
+#
+# - a browser with a valid device token of the user: that token's own budget, nothing else
+#   (the owner's browser is not held back by anyone else's failures);
+# - every other client: the user's budget, shared by all aliases of the user (or the budget of
+#   the user ID as typed, for IDs nobody has), and the budget of the client's address.
 
 
-def check_login_limits(deps: Dependencies, user_key: str, address_key: str | None) -> None:
-    """RateLimited while the user's or the address's throttle says wait."""
-    failure_keys = [user_key, address_key] if address_key else [user_key]
-    # Both throttles in one round trip: this runs before every sign-in.
-    throttles = deps.store.get_many(*(keys.throttle(key) for key in failure_keys))
+def address_group(client_address: str) -> str:
+    """What per-address limits count: an IPv4 address, or the /64 of an IPv6 one (a client
+    picks any address of its /64 at will); anything that is not an address, as given."""
+    try:
+        address = ipaddress.ip_address(client_address)
+    except ValueError:
+        return client_address
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(address)
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    """An admitted attempt: counted in `budget` (the user's or the device's) and `shared`
+    (the address's) until it turns out a success."""
+
+    name: str
+    budget: str
+    shared: tuple[str, ...]
+    trusted_device: bool
+
+
+def _delays(deps: Dependencies) -> list[float]:
+    """The waits after the limit is reached: base, doubling, ending at the cap."""
+    s = deps.settings
+    delays = [s.login_base_delay]
+    while delays[-1] < s.login_max_delay and len(delays) < 64:
+        delays.append(delays[-1] * 2)
+    return [min(delay, s.login_max_delay) for delay in delays]
+
+
+def admit_sign_in(
+    deps: Dependencies, user: User | None, normalized_login: str, client_address: str, device_token: str = ""
+) -> SignInAttempt:
+    """Counts one sign-in attempt in its budgets, or raises RateLimited (nothing counted)."""
+    s = deps.settings
+    device = devices.device_budget(deps, device_token, user.id if user else None)
+    budgets: list[tuple[str, int]]
+    if device is not None:
+        budgets = [(device, s.login_device_max_failures)]
+    else:
+        # Keyed by user id when the login resolves, so every alias of one user shares it.
+        user_key = (keys.login_failures_of_user(user.id) if user is not None
+                    else keys.login_failures_of_unknown(digest(normalized_login)))
+        budgets = [(user_key, s.login_max_failures)]
+        if client_address:
+            budgets.append((keys.login_failures_of_address(address_group(client_address)),
+                            s.login_address_max_failures))
     now = deps.clock.now()
-    wait = max(_login_wait(deps, key, throttle, now) for key, throttle in zip(failure_keys, throttles, strict=True))
+    name = f"{now!r}:{uuid.uuid4().hex}"
+    wait = deps.store.admit_attempt(budgets, now, s.login_failure_window, _delays(deps), name)
     if wait > 0:
         raise too_many(wait)
+    return SignInAttempt(name, budgets[0][0], tuple(key for key, _ in budgets[1:]), device is not None)
 
 
-def _record_failure(deps: Dependencies, key: str, threshold: int) -> None:
-    """S4: once `threshold` failures fall within the window, every further failure makes the
-    next attempt wait: base delay, doubling each time, capped. Only time is needed to get
-    through, so an attacker cannot lock the owner out for good."""
-    s = deps.settings
-    now = deps.clock.now()
-    deps.store.record_event(key, now, s.login_failure_window)
-    throttle = deps.store.get(keys.throttle(key))
-    if throttle is not None and now < throttle["until"] + s.login_failure_window:
-        level = throttle["level"] + 1
-    elif len(deps.store.events(key, now - s.login_failure_window)) >= threshold:
-        level = 0
-    else:
-        return
-    until = now + min(s.login_max_delay, s.login_base_delay * 2 ** min(level, 30))
-    deps.store.put(keys.throttle(key), {"level": level, "until": until}, until - now + s.login_failure_window)
+def take_back(deps: Dependencies, attempt: SignInAttempt) -> None:
+    """The attempt got no answer (the hasher was too busy, say): it counts for nothing."""
+    deps.store.forget_attempt(attempt.name, attempt.budget, *attempt.shared)
 
 
-def record_login_failure(deps: Dependencies, user_key: str, address_key: str | None) -> None:
-    _record_failure(deps, user_key, deps.settings.login_max_failures)
-    if address_key:
-        _record_failure(deps, address_key, deps.settings.login_address_max_failures)
+def sign_in_succeeded(deps: Dependencies, attempt: SignInAttempt) -> None:
+    """A success clears its own budget (the user's or the device's) and takes its attempt back
+    from the address's, in one round trip; other budgets keep their failures."""
+    deps.store.forget_attempt(attempt.name, *attempt.shared, clear=(attempt.budget,))
 
 
-def login_failure_keys(user_key: str) -> tuple[str, str]:
-    """The failure events and the throttle of a key: a good sign-in deletes both."""
-    return user_key, keys.throttle(user_key)
+def admit_password_check(deps: Dependencies, user: User) -> SignInAttempt:
+    """An attempt at the current password of a signed-in user (changing it): counted in the
+    user's sign-in budget, so guessing there is no cheaper than at the sign-in form."""
+    return admit_sign_in(deps, user, user.login_normalized, "")
 
 
 def clear_login_failures(deps: Dependencies, user_key: str) -> None:
-    deps.store.delete(*login_failure_keys(user_key))
+    deps.store.delete(user_key)

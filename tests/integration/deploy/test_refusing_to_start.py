@@ -26,7 +26,8 @@ def _free_port() -> int:
 
 def _prod(**variables: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.endswith(("_DATABASE_URL", "_BIND")) and k not in ("SMTP_URL", "REDIS_URL", "SECRET_KEY")}
+           if not k.endswith(("_DATABASE_URL", "_BIND"))
+           and k not in ("SMTP_URL", "REDIS_URL", "SECRET_KEY", "IDENTITY_DEVICE_SECRET")}
     return {**env, "BILLING_ENV": "prod", "LOG_FORMAT": "json", **variables}
 
 
@@ -61,6 +62,14 @@ def test_identity_in_prod_without_redis_url_refuses_to_start_naming_it() -> None
     env = _prod(IDENTITY_DATABASE_URL=_url("identity"), SMTP_URL="smtp://127.0.0.1:25")
     line = _refused([sys.executable, "-m", "services.identity"], env)
     assert line.startswith("identity: refusing to start: REDIS_URL must be set when BILLING_ENV=prod")
+
+
+@pytest.mark.parametrize("secret", [None, DEV_SECRET_KEY])
+def test_identity_in_prod_without_a_real_device_secret_refuses_to_start_naming_it(secret: str | None) -> None:
+    env = _prod(IDENTITY_DATABASE_URL=_url("identity"), SMTP_URL="smtp://127.0.0.1:25", REDIS_URL="redis://127.0.0.1:1/0",
+                **({"IDENTITY_DEVICE_SECRET": secret} if secret else {}))
+    line = _refused([sys.executable, "-m", "services.identity"], env)
+    assert line.startswith("identity: refusing to start: IDENTITY_DEVICE_SECRET must be")
 
 
 def test_the_migrate_job_in_prod_without_a_database_url_migrates_nothing_and_names_it() -> None:

@@ -167,3 +167,66 @@ def test_restamping_keeps_the_cleanup_ttl(store: RedisStore):
     before = store.r.ttl(store.prefix + "session:ttl2")
     store.restamp_session("session:ttl2", 1)
     assert 0 < store.r.ttl(store.prefix + "session:ttl2") <= before
+# --- admit_attempt: a sign-in budget checked and counted in one step (S4) ----------------------
+
+T0 = 1_800_000_000.0
+DELAYS = [30.0, 60.0, 120.0]
+
+
+def test_attempts_are_admitted_until_the_limit_then_the_wait_runs_from_the_newest(either_store):
+    for i in range(3):
+        assert either_store.admit_attempt([("b", 3)], T0 + i, 900, DELAYS, f"a{i}") == 0
+    assert either_store.admit_attempt([("b", 3)], T0 + 10, 900, DELAYS, "refused") == pytest.approx(22.0)
+    assert either_store.events("b", since=0) == [T0, T0 + 1, T0 + 2]  # nothing counted
+    assert either_store.admit_attempt([("b", 3)], T0 + 32, 900, DELAYS, "a3") == 0
+    # The fourth doubles the wait; past the schedule's end the last delay repeats.
+    assert either_store.admit_attempt([("b", 3)], T0 + 33, 900, DELAYS, "x") == pytest.approx(59.0)
+    either_store.admit_attempt([("b", 3)], T0 + 92, 900, DELAYS, "a4")
+    either_store.admit_attempt([("b", 3)], T0 + 212, 900, DELAYS, "a5")
+    assert either_store.admit_attempt([("b", 3)], T0 + 212, 900, DELAYS, "x") == pytest.approx(120.0)
+
+
+def test_only_the_window_counts_and_older_attempts_are_forgotten_on_the_next_admission(either_store):
+    for i in range(3):
+        either_store.admit_attempt([("w", 3)], T0 + i, 900, DELAYS, f"a{i}")
+    assert either_store.admit_attempt([("w", 3)], T0 + 901.5, 900, DELAYS, "late") == 0
+    assert either_store.events("w", since=0) == [T0 + 2, T0 + 901.5]
+
+
+def test_an_attempt_is_admitted_in_every_budget_or_in_none(either_store):
+    either_store.admit_attempt([("full", 1)], T0, 900, DELAYS, "first")
+    assert either_store.admit_attempt([("free", 5), ("full", 1)], T0 + 1, 900, DELAYS, "second") > 0
+    assert either_store.events("free", since=0) == []
+    assert either_store.admit_attempt([("free", 5), ("other", 5)], T0 + 1, 900, DELAYS, "third") == 0
+    assert either_store.events("free", since=0) == either_store.events("other", since=0) == [T0 + 1]
+
+
+def test_an_attempt_taken_back_leaves_the_others_and_a_cleared_budget_is_empty(either_store):
+    either_store.admit_attempt([("u", 5), ("addr", 5)], T0, 900, DELAYS, "mine")
+    either_store.admit_attempt([("addr", 5)], T0 + 1, 900, DELAYS, "theirs")
+    either_store.forget_attempt("mine", "addr", clear=("u",))
+    assert either_store.events("addr", since=0) == [T0 + 1]
+    assert either_store.events("u", since=0) == []
+
+
+def test_thirty_parallel_admissions_never_overrun_the_budget(either_store):
+    admitted: list[str] = []
+    barrier = threading.Barrier(30)
+
+    def one(i: int) -> None:
+        barrier.wait()
+        if either_store.admit_attempt([("par", 10), ("par-addr", 100)], T0, 900, DELAYS, f"p{i}") == 0:
+            admitted.append(f"p{i}")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(admitted) == 10
+    assert len(either_store.events("par", since=0)) == len(either_store.events("par-addr", since=0)) == 10
+
+
+def test_a_budget_cleans_itself_up_after_its_window(store: RedisStore):
+    store.admit_attempt([("ttl", 10)], T0, 900, DELAYS, "a")
+    assert 900 < store.r.ttl(store.prefix + "ttl") <= 900 + 60

@@ -11,7 +11,7 @@ from web.common.settings import PortalSettings
 
 SERVICES = [(IdentitySettings, "IDENTITY"), (OnlineBillingSettings, "ONLINE_BILLING"),
             (EnterprisePortalSettings, "ENTERPRISE_PORTAL")]
-VARIABLES = ["BILLING_ENV", "SMTP_URL", "SECRET_KEY", "REDIS_URL",
+VARIABLES = ["BILLING_ENV", "SMTP_URL", "SECRET_KEY", "REDIS_URL", "IDENTITY_DEVICE_SECRET",
              *(f"{prefix}_DATABASE_URL" for _, prefix in SERVICES)]
 
 
@@ -38,6 +38,7 @@ def test_a_service_in_prod_without_smtp_url_refuses_to_serve_but_may_migrate(set
     monkeypatch.setenv("BILLING_ENV", "prod")
     monkeypatch.setenv(f"{prefix}_DATABASE_URL", "postgresql://db.internal/x")
     monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6379/0")
+    monkeypatch.setenv("IDENTITY_DEVICE_SECRET", "d" * 40)
     settings = settings_type()  # enough to migrate: the migrate job has no mail relay
     with pytest.raises(ConfigurationError, match="SMTP_URL must be set when BILLING_ENV=prod"):
         settings.check_can_serve()

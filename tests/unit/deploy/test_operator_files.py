@@ -388,3 +388,15 @@ def test_the_kustomization_builds() -> None:
     result = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("kind: Deployment") == 5
+
+
+def test_identity_gets_its_device_secret_from_the_environment_in_compose_and_from_the_secret_in_kubernetes() -> None:
+    # BILLING_ENV=prod: identity refuses to start without a real IDENTITY_DEVICE_SECRET (S4).
+    env = _services()["identity"]["environment"]
+    assert env["IDENTITY_DEVICE_SECRET"] == "${IDENTITY_DEVICE_SECRET:?set IDENTITY_DEVICE_SECRET}"
+    [identity] = [d for d in _deployments() if d["metadata"]["name"] == "identity"]
+    [container] = identity["spec"]["template"]["spec"]["containers"]
+    [entry] = [e for e in container["env"] if e["name"] == "IDENTITY_DEVICE_SECRET"]
+    assert entry["valueFrom"]["secretKeyRef"] == {"name": "billing-secrets", "key": "IDENTITY_DEVICE_SECRET"}
+    [secret] = [d for d in _k8s_documents() if d["kind"] == "Secret"]
+    assert "IDENTITY_DEVICE_SECRET" in secret["stringData"]

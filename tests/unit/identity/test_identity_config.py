@@ -64,3 +64,23 @@ def test_hash_bounds_that_cannot_work_are_refused_naming_the_setting(monkeypatch
     monkeypatch.setenv("IDENTITY_HASH_QUEUE", queue)
     with pytest.raises(ValidationError, match=problem):
         IdentitySettings()
+
+
+def test_in_prod_identity_does_not_start_without_a_real_device_secret(monkeypatch, tmp_path):
+    from services.identity import bootstrap
+    from services.identity.adapters.hashing import FakeHasher
+    from services.identity.adapters.memory import InMemoryStore
+    from billing_common.config import DEV_SECRET_KEY, ConfigurationError
+
+    monkeypatch.delenv("IDENTITY_DEVICE_SECRET", raising=False)
+    assert IdentitySettings(env="dev").device_key() == DEV_SECRET_KEY.encode()
+    url = f"sqlite:///{tmp_path}/i.db"
+    for secret in (None, DEV_SECRET_KEY, "too-short"):
+        settings = IdentitySettings(env="prod", device_secret=secret, database_url=url,
+                                    smtp_url="smtp://mail.internal:587", redis_url="redis://redis.internal:6379/0")
+        with pytest.raises(ConfigurationError, match="IDENTITY_DEVICE_SECRET"):
+            settings.check_can_serve()
+        with pytest.raises(ConfigurationError, match="IDENTITY_DEVICE_SECRET"):
+            bootstrap.build_dependencies(settings, store=InMemoryStore(), hasher=FakeHasher())
+    monkeypatch.setenv("IDENTITY_DEVICE_SECRET", "s" * 40)
+    assert IdentitySettings(env="prod", database_url=url).device_key() == b"s" * 40

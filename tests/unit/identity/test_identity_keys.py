@@ -23,6 +23,8 @@ def test_keys_of_different_kinds_never_collide_for_the_same_id() -> None:
     assert len(made) == len(set(made)) == len(one_arg)
 
 
-def test_a_throttle_sits_beside_its_failure_counter() -> None:
-    assert keys.throttle(keys.login_failures_of_user("u1")) == "rl:login-fail:user:u1:throttle"
+def test_sign_in_budgets_are_kept_per_user_per_device_token_and_per_address() -> None:
+    assert keys.login_failures_of_user("u1") == "rl:login-fail:user:u1"
+    assert keys.login_failures_of_device("d1") == "rl:login-fail:device:d1"
+    assert keys.login_failures_of_address("2001:db8::/64") == "rl:login-fail:addr:2001:db8::/64"
     assert keys.customer_care_by_address("") == "rl:care:addr:unknown"

@@ -147,18 +147,35 @@ def test_all_aliases_of_a_user_share_one_failure_counter(deps, world):
         authentication.authenticate(deps, "Ap@Globex.Test", "Enterprise-demo-2026!", ENT, "198.51.100.9")
 
 
-def test_the_delay_grows_with_each_further_failure_and_is_capped_at_fifteen_minutes(deps, world, clock):
-    delays = []
+def _waits_after_each_further_failure(deps, clock, count: int) -> list[int]:
     for _ in range(10):
         _failure(deps, "olivia@acme.test", "Wrong-password-1", BC)
-    for _ in range(8):
+    waits = []
+    for _ in range(count):
         with pytest.raises(RateLimited) as err:
             authentication.authenticate(deps, "olivia@acme.test", "Wrong-password-1", BC)
-        delays.append(err.value.retry_after)
+        waits.append(err.value.retry_after)
         clock.advance(err.value.retry_after)
         _failure(deps, "olivia@acme.test", "Wrong-password-1", BC)
-    assert delays == sorted(delays) and delays[0] < delays[-1]
-    assert max(delays) == 15 * 60
+    return waits
+
+
+def test_the_delay_doubles_with_each_further_failure_within_the_window(deps, world, clock):
+    assert _waits_after_each_further_failure(deps, clock, 4) == [30, 60, 120, 240]
+
+
+def test_the_delay_never_exceeds_fifteen_minutes(deps, world, clock, settings):
+    settings.login_base_delay = 120  # so that the cap is reached within one window
+    assert _waits_after_each_further_failure(deps, clock, 4) == [120, 240, 480, 15 * 60]
+
+
+def test_failures_older_than_fifteen_minutes_no_longer_count(deps, world, clock, sign_in):
+    for _ in range(9):
+        _failure(deps, "olivia@acme.test", "Wrong-password-1", BC)
+    clock.advance(15 * 60 + 1)
+    for _ in range(9):
+        _failure(deps, "olivia@acme.test", "Wrong-password-1", BC)
+    assert sign_in("olivia@acme.test").session
 
 
 def test_unknown_user_ids_are_slowed_down_like_known_ones(deps, world):

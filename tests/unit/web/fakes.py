@@ -45,6 +45,8 @@ INVALID_TICKET = "This sign-in hand-off is no longer valid. Please sign in again
 INVALID_RESET_LINK = "This Reset/Create your password link has expired or was already used. Ask for a new one."
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
+DEVICE_TOKEN_LIFETIME = timedelta(days=180)
+LOGIN_MAX_FAILURES = 10
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -92,6 +94,13 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     calls: list[str] = field(default_factory=list)
     # (RPC name, client_address) of every call that carries the visitor's address.
     client_addresses: list[tuple[str, str]] = field(default_factory=list)
+    # S4, as identity does it: device token -> user id (each successful sign-in issues one),
+    # failed sign-ins per user from browsers without their token, and per device token.
+    device_tokens: dict[str, str] = field(default_factory=dict)
+    untrusted_failures: dict[str, int] = field(default_factory=dict)
+    device_failures: dict[str, int] = field(default_factory=dict)
+    # The device_token of every Authenticate, as sent ("" for none).
+    device_tokens_sent: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- data ---------------------------------------------------------------------------------
@@ -195,15 +204,31 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
             raise InvalidArgument("Enter your user ID.", field="login")
         if not request.password:
             raise InvalidArgument("Enter your password.", field="password")
+        if len(request.device_token) > limits.MAX_TOKEN:
+            raise InvalidArgument(f"The field device_token takes at most {limits.MAX_TOKEN} characters.",
+                                  field="device_token")
+        self.device_tokens_sent.append(request.device_token)
         self._refuse_if_switched_on("Authenticate")
         user = self.find(request.login)
-        if user is None or user.password is None or user.password != request.password:
-            raise Unauthenticated(INVALID_CREDENTIALS)
+        # A device token counts only for the user it was issued to (S4); its failures are its own.
+        trusted = user is not None and self.device_tokens.get(request.device_token) == user.user_id
+        failures, budget = ((self.device_failures, request.device_token) if trusted
+                            else (self.untrusted_failures, user.user_id if user else request.login.lower()))
+        if failures.get(budget, 0) >= LOGIN_MAX_FAILURES:
+            raise RateLimited("Too many attempts. Try again in 1 minute.", retry_after=30)
+        wrong = user is None or user.password is None or user.password != request.password
         # The seed: at the Enterprise door, someone who is not a billing contact is refused alike.
-        if user.role == MEMBER and request.portal == EBP:
+        if wrong or (user.role == MEMBER and request.portal == EBP):
+            failures[budget] = failures.get(budget, 0) + 1
             raise Unauthenticated(INVALID_CREDENTIALS)
+        assert user is not None
+        failures.pop(budget, None)
         home = self.home_portal(user)
         answer = identity_pb2.AuthenticateResponse(principal=self.principal(user), home_portal=home)
+        device = f"fake-device.{secrets.token_urlsafe(16)}"
+        self.device_tokens[device] = user.user_id
+        answer.device.CopyFrom(identity_pb2.DeviceToken(
+            token=device, expires_at=_timestamp(datetime.now(UTC) + DEVICE_TOKEN_LIFETIME)))
         if home == request.portal:
             answer.session.CopyFrom(self.open_session(user, request.portal))
         else:

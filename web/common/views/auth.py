@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import grpc
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from web.common import forms
 from web.common.errors import FormPage, answers_failed_calls, error_page
@@ -14,10 +15,12 @@ from web.common.security import (
     TOKEN_SHAPE,
     came_from,
     client_address,
+    device_token,
     drop_session_cookie,
     end_previous_session,
     load_principal,
     session_token,
+    set_device_cookie,
     set_session_cookie,
 )
 
@@ -37,20 +40,25 @@ def sign_in() -> ResponseReturnValue:
     if not form.validate():
         return page.render(400)
     try:
-        answer = identity().authenticate(form.login.data, form.password.data, client_address())
+        answer = identity().authenticate(form.login.data, form.password.data, client_address(), device_token())
     except grpc.RpcError as error:
         return page.failed(error)
     result = answer.WhichOneof("result")
     if result == "session":
-        return _signed_in(answer.session.token)
-    if result == "handoff_ticket" and answer.home_portal in PORTALS and answer.home_portal != portal().portal:
+        response = _signed_in(answer.session.token)
+    elif result == "handoff_ticket" and answer.home_portal in PORTALS and answer.home_portal != portal().portal:
         target = PORTALS[answer.home_portal]
         # The other portal's /handoff checks where the post came from: this page must send its
         # origin (the default same-origin policy makes a browser send "Origin: null" there).
         g.referrer_policy = "strict-origin"
-        return render_template("handoff.html", target=target,
-                               action=portal().url_of(target) + "/handoff", ticket=answer.handoff_ticket)
-    return page.fail(None, _("Invalid user ID/password"), 200)
+        response = make_response(render_template("handoff.html", target=target,
+                                                 action=portal().url_of(target) + "/handoff",
+                                                 ticket=answer.handoff_ticket))
+    else:
+        return page.fail(None, _("Invalid user ID/password"), 200)
+    # This browser signed in as this user: its next sign-ins get a budget of their own (S4).
+    set_device_cookie(response, answer.device)
+    return response
 
 
 @bp.route("/handoff", methods=["POST"])
@@ -85,7 +93,7 @@ def _ticket_expired() -> ResponseReturnValue:
     return redirect(url_for("auth.sign_in"))
 
 
-def _signed_in(token: str) -> ResponseReturnValue:
+def _signed_in(token: str) -> Response:
     end_previous_session()
     # A fresh CSRF secret for the signed-in session (no fixation across sign-in).
     session.clear()
