@@ -9,13 +9,16 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from billing_common.config import CommonSettings
+from billing_common.config import CallerSecretSettings
 
 # Only ever used when BILLING_ENV is dev or test; prod refuses to start without SECRET_KEY.
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
 
 
-class PortalSettings(CommonSettings):
+class PortalSettings(CallerSecretSettings):
+    """Each door sends its own caller secret on its gRPC calls (CALLER_SECRET_BILLING_CENTER_WEB
+    or CALLER_SECRET_ENTERPRISE_PORTAL_WEB) and will not be built without it."""
+
     secret_key: str | None = Field(None, validation_alias="SECRET_KEY")
     identity_target: str = Field("127.0.0.1:50051", validation_alias="IDENTITY_TARGET")
     online_billing_target: str = Field("127.0.0.1:50052", validation_alias="ONLINE_BILLING_TARGET")
