@@ -7,7 +7,9 @@ of the cluster (or process of the machine) can, and identity's provisioning call
 make itself a rep of any account.
 
 - No, unknown or wrong credentials: UNAUTHENTICATED. A known caller calling a method it is not
-  allowed: PERMISSION_DENIED. Methods a service forgot to list admit nobody.
+  allowed: PERMISSION_DENIED. Methods a service forgot to list admit nobody. A service holds
+  the secrets only of the callers it admits to some method (online_billing does not know the
+  Enterprise portal's), so to it any other caller is unknown.
 - grpc.health.v1 answers anyone: the kubelet's probes and the healthchecks carry no secret.
 - Secrets come from the environment, one variable per caller (`CALLER_SECRET_<CALLER>`, read
   through the typed settings); the server keeps only their SHA-256 digests and compares digests

@@ -94,7 +94,8 @@ def test_reset_links_expire_are_single_use_and_end_sessions_on_real_backends(dep
 def test_a_handoff_ticket_expires_by_the_injected_clock(deps, clock, unique):
     account = provisioning.create_account(deps, unique("Globex"), AccountKind.ENTERPRISE, "USD", "en", by="tests")
     login = unique("globex-billing")
-    user = provisioning.create_user(deps, login, f"{login}@globex.test", "AP", "en", "Enterprise-demo-2026!", by="tests")
+    user = provisioning.create_user(deps, login, f"{login}@globex.test", "AP", "en", "Enterprise-demo-2026!",
+                                    by="tests")
     provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT, by="tests")
     ticket = authentication.authenticate(deps, login, "Enterprise-demo-2026!", BC).handoff_ticket
     clock.advance(61)

@@ -75,7 +75,8 @@ PASSWORDS = {
 @pytest.fixture
 def world(deps) -> World:
     online = provisioning.create_account(deps, "Acme Online", AccountKind.ONLINE, "USD", "en", by="tests")
-    enterprise = provisioning.create_account(deps, "Globex Corporation", AccountKind.ENTERPRISE, "USD", "en", by="tests")
+    enterprise = provisioning.create_account(deps, "Globex Corporation", AccountKind.ENTERPRISE, "USD", "en",
+                                             by="tests")
 
     def user(login, email, name, role=None, account=None, password=None, staff=False, locale="en"):
         u = provisioning.create_user(deps, login, email, name, locale,

@@ -708,7 +708,8 @@ def test_reps_are_staff_and_serve_enterprise_accounts_only(deps, world):
 def test_a_failed_use_case_writes_nothing(deps, world, data):
     before = (dict(data.users), list(data.audit))
     with pytest.raises(AlreadyExists):
-        provisioning.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Dup", "en", "Fine-password-2026", by="tests")
+        provisioning.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Dup", "en", "Fine-password-2026",
+                                 by="tests")
     assert (dict(data.users), list(data.audit)) == before
 
 
