@@ -61,7 +61,8 @@ class Stack:
         return self.var_dir / "mail"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
+        # The stack makes its own caller secrets, as `make run` does: none from this environment.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST", "CALLER_SECRET_"))}
         env.update(
             BILLING_VAR_DIR=str(self.var_dir),
             BILLING_ENV="dev",
