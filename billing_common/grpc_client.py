@@ -19,7 +19,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from billing_common.grpc_server import REQUEST_ID_HEADER, request_id_var
-from billing_common.service_auth import AUTHORIZATION_HEADER, CallerCredentials
+from billing_common.service_auth import AUTHORIZATION_HEADER, REFUSED_HEADER, CallerCredentials
 
 
 class _CallDetails(NamedTuple):
@@ -119,6 +119,12 @@ def retry_after(error: grpc.RpcError) -> int | None:
         if key == "retry-after":
             return int(value)
     return None
+
+
+def refused_caller(error: grpc.RpcError) -> bool:
+    """Whether the server's gate refused this process's service credentials (a deployment
+    fault: a missing or wrong CALLER_SECRET_*), rather than the method answering the status."""
+    return any(key == REFUSED_HEADER for key, _ in getattr(error, "trailing_metadata", lambda: ())() or ())
 
 
 def health_status(target_or_channel: str | grpc.Channel, service: str, timeout: float) -> str:

@@ -24,7 +24,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from billing_common.errors import DomainError, RateLimited, Unavailable
-from billing_common.service_auth import Gatekeeper, Refused, caller_var
+from billing_common.service_auth import REFUSED_HEADER, Gatekeeper, Refused, caller_var
 
 log = structlog.get_logger()
 
@@ -101,6 +101,7 @@ def observed(
                     caller = gate.admit(method, context.invocation_metadata())
                 except Refused as refused:
                     code = refused.code
+                    context.set_trailing_metadata(((REFUSED_HEADER, refused.code),))
                     context.abort(getattr(grpc.StatusCode, refused.code), refused.message)
                 caller_var.set(caller)
             if request is _UNDECODABLE:
@@ -148,6 +149,7 @@ def _guarded_stream(method: str, handler: grpc.RpcMethodHandler, gate: Gatekeepe
         try:
             gate.admit(method, context.invocation_metadata())
         except Refused as refused:
+            context.set_trailing_metadata(((REFUSED_HEADER, refused.code),))
             context.abort(getattr(grpc.StatusCode, refused.code), refused.message)
 
     if handler.unary_stream is not None:

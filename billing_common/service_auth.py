@@ -42,6 +42,10 @@ AUTHORIZATION_HEADER = "authorization"
 ACTING_PERSON_HEADER = "x-acting-person"
 
 HEALTH_SERVICE_PREFIX = "/grpc.health.v1.Health/"
+# Trailing metadata of a call the gate refused (value: the status name), so that a client can
+# tell "your service credentials were refused" (a deployment fault) from the same status
+# answered by the method itself (identity's UNAUTHENTICATED for an ended session).
+REFUSED_HEADER = "x-service-auth-refused"
 
 # The calling service of the call in progress (set by billing_common.grpc_server.observed, like
 # the request id), for the audit log.
