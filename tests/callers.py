@@ -49,5 +49,5 @@ class _AsEachCaller(grpc.UnaryUnaryClientInterceptor):
 def channel_as_each_caller(target: str, **options: Any) -> grpc.Channel:
     """One channel for tests that play both sides of identity on one stub: its provisioning
     calls go as an operator command (acting person "tests"), the rest as the Billing Center.
-    Who may call what is tested on its own (tests/integration/common/test_service_auth.py)."""
+    Who may call what is tested on its own (tests/integration/common/test_who_may_call_each_service.py)."""
     return grpc.intercept_channel(make_channel(target, **options), _AsEachCaller())
