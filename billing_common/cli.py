@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from billing_common import logs
-from billing_common.config import ServiceSettings, settings_or_exit
+from billing_common.config import ConfigurationError, ServiceSettings, settings_or_exit
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -37,5 +37,8 @@ def service_main(
         migrate(settings)
         print(f"{name}: database at the newest migration")
     else:
-        serve(settings)
+        try:
+            serve(settings)
+        except ConfigurationError as error:  # found while building the server (its callers' secrets)
+            raise SystemExit(f"{name}: refusing to start: {error}") from None
     return 0

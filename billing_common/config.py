@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from billing_common import service_auth
 
 ROOT = Path(__file__).resolve().parent.parent
 # Local state of the embedded default (SQLite files, Maildir, Redis socket); BILLING_VAR_DIR moves
@@ -57,6 +59,39 @@ class CommonSettings(BaseSettings):
     log_format: Literal["console", "json"] = Field("console", validation_alias="LOG_FORMAT")
 
 
+class CallerSecretSettings(CommonSettings):
+    """The per-caller secrets of service-to-service calls (billing_common.service_auth), one
+    variable per caller. A service reads those of the callers it admits, a client process its
+    own; the values never appear in logs or reprs (SecretStr)."""
+
+    caller_secret_billing_center_web: SecretStr | None = Field(
+        None, validation_alias=service_auth.secret_variable(service_auth.BILLING_CENTER_WEB))
+    caller_secret_enterprise_portal_web: SecretStr | None = Field(
+        None, validation_alias=service_auth.secret_variable(service_auth.ENTERPRISE_PORTAL_WEB))
+    caller_secret_operator: SecretStr | None = Field(
+        None, validation_alias=service_auth.secret_variable(service_auth.OPERATOR))
+
+    @model_validator(mode="after")
+    def _check_caller_secrets(self) -> CallerSecretSettings:
+        for caller, secret in self.caller_secrets().items():
+            service_auth.check_secret(caller, secret, strict=self.env == "prod")
+        return self
+
+    def caller_secrets(self) -> dict[str, str]:
+        """caller name -> secret, for the callers whose variable is set."""
+        found = {caller: getattr(self, "caller_secret_" + caller.replace("-", "_"))
+                 for caller in service_auth.CALLERS}
+        return {caller: secret.get_secret_value() for caller, secret in found.items() if secret}
+
+    def credentials(self, caller: str, acting_person: str = "") -> service_auth.CallerCredentials:
+        """What this process sends as `caller`; ValueError naming the variable when it is unset."""
+        secret = self.caller_secrets().get(caller)
+        if not secret:
+            raise ValueError(f"{service_auth.secret_variable(caller)} must be set: {caller} calls the "
+                             "gRPC services with it")
+        return service_auth.CallerCredentials(caller, secret, acting_person)
+
+
 class MailSettings(BaseSettings):
     """Where outgoing mail goes: an SMTP relay when SMTP_URL is set, else a local Maildir."""
 
@@ -67,7 +102,7 @@ class MailSettings(BaseSettings):
     mail_from: str = Field("Billing <billing@meetings.example>", validation_alias="MAIL_FROM")
 
 
-class ServiceSettings(CommonSettings, MailSettings):
+class ServiceSettings(CallerSecretSettings, MailSettings):
     """A gRPC service: where it listens and which database it owns.
 
     In prod the database URL must be given (else it would be a SQLite file inside the

@@ -4,17 +4,18 @@ One function instead of the same dozen lines in each service's entrypoint.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 import grpc
 from sqlalchemy import Engine, Table
 
 from billing_common.clock import Clock
-from billing_common.config import ServiceSettings
+from billing_common.config import ConfigurationError, ServiceSettings
 from billing_common.grpc_server import GrpcServer, build_server
 from billing_common.mail import transport_from_settings
 from billing_common.outbox import OutboxDispatcher
 from billing_common.readiness import Check, ReadinessChecker, sql_check
+from billing_common.service_auth import Gatekeeper, secret_variable
 
 
 def build_service(
@@ -26,6 +27,7 @@ def build_service(
     outbox: Table,
     clock: Clock | None = None,
     on_stop: Callable[[], None] | None = None,
+    allowed_callers: Mapping[str, Collection[str]],
     quiet_methods: Iterable[str] = (),
     dependencies: Mapping[str, Check] | None = None,
 ) -> GrpcServer:
@@ -36,7 +38,12 @@ def build_service(
 
     Its service name is ready (health SERVING) only while the database, and each of
     `dependencies` (name: a check that raises when it cannot be used, e.g. a Redis ping),
-    answer; checked every `health_check_interval` seconds (billing_common.readiness)."""
+    answer; checked every `health_check_interval` seconds (billing_common.readiness).
+
+    `allowed_callers` ("/package.Service/Method" -> caller names, see service_auth.allow_list)
+    is declared beside the servicer; the callers' secrets come from `settings`. In prod a
+    service refuses to start while a caller it admits has no secret."""
+    gate = caller_gate(settings, allowed_callers)
     server = build_server(
         settings.grpc_bind,
         register,
@@ -45,6 +52,7 @@ def build_service(
         grace=settings.shutdown_grace,
         reflection_enabled=settings.env == "dev",
         quiet_methods=quiet_methods,
+        gate=gate,
     )
     server.readiness = ReadinessChecker(
         server.health, [service_name], {"database": sql_check(engine), **(dependencies or {})},
@@ -57,3 +65,13 @@ def build_service(
     server.on_stop.append(lambda: dispatcher.stop_thread(settings.shutdown_grace))
     server.on_stop.append(on_stop or engine.dispose)
     return server
+
+
+def caller_gate(settings: ServiceSettings, allowed_callers: Mapping[str, Collection[str]]) -> Gatekeeper:
+    """The gate of a service: its allow-list with the secrets of the callers it names."""
+    named = sorted({caller for callers in allowed_callers.values() for caller in callers})
+    secrets = settings.caller_secrets()
+    missing = [secret_variable(caller) for caller in named if caller not in secrets]
+    if missing and settings.env == "prod":
+        raise ConfigurationError(f"{', '.join(missing)} must be set: this service admits those callers")
+    return Gatekeeper.build({c: secrets[c] for c in named if c in secrets}, allowed_callers)

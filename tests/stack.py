@@ -1,5 +1,7 @@
 """Starts the whole system exactly as `make run` does (services.devstack.run), on free ports
-and in a private var folder, for the end-to-end tests and the benchmarks."""
+and in a private var folder, for the end-to-end tests and the benchmarks. Like `make run`, it
+makes its own service-to-service secrets there; `credentials(caller)` is what a test calling
+a service directly sends."""
 from __future__ import annotations
 
 import os
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from billing_common.config import ROOT
+from billing_common.service_auth import CallerCredentials, secret_variable
+from services.devstack import caller_secrets
 
 READY_LINE = "The billing system is running"
 
@@ -47,12 +51,18 @@ class Stack:
     def identity_target(self) -> str:
         return f"127.0.0.1:{self.ports['identity']}"
 
+    def credentials(self, caller: str) -> CallerCredentials:
+        """`caller`'s credentials in this stack (made by its first start, or now)."""
+        made = caller_secrets.load_or_create(self.var_dir)
+        return CallerCredentials(caller, made[secret_variable(caller)], acting_person="tests")
+
     @property
     def maildir(self) -> Path:
         return self.var_dir / "mail"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
+        # The stack makes its own caller secrets, as `make run` does: none from this environment.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST", "CALLER_SECRET_"))}
         env.update(
             BILLING_VAR_DIR=str(self.var_dir),
             BILLING_ENV="dev",

@@ -6,10 +6,13 @@ and a Maildir under var/ (BILLING_VAR_DIR moves it), and a private real Redis wh
 unset. Ctrl-C (or SIGTERM) stops the web processes first, then the gRPC services, then Redis.
 A process that dies (the embedded Redis included) is started again, at most `MAX_RESTARTS`
 times in `RESTART_WINDOW` seconds; one that keeps dying stops everything, saying which and why.
+The service-to-service secrets are made at the first start (var/caller-secrets.env) and every
+process gets them: the services check their callers as in production.
 """
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import signal
 import socket
@@ -22,14 +25,14 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-
 from billing.enterprise_portal.v1 import enterprise_portal_pb2
 from billing.identity.v1 import identity_pb2
 from billing.online_billing.v1 import online_billing_pb2
 from billing_common.config import ROOT, VAR
 from billing_common.embedded_redis import EmbeddedRedis
-from billing_common.grpc_client import check_health
+from billing_common.grpc_client import check_health, make_channel
+from billing_common.service_auth import OPERATOR, CallerCredentials, secret_variable
+from services.devstack import caller_secrets
 from services.migrate import migrate_all
 
 IDENTITY_SERVICE = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
@@ -108,12 +111,22 @@ def databases_empty() -> list[bool]:
     ]
 
 
-def load_demo(identity_target: str) -> None:
+def operator_credentials(env: dict[str, str]) -> CallerCredentials:
+    """The demo loader calls identity's provisioning as an operator command would, naming the
+    person who ran `make run` for the audit log."""
+    try:
+        person = getpass.getuser()
+    except (KeyError, OSError):  # no user name (a container without a passwd entry)
+        person = "make run"
+    return CallerCredentials(OPERATOR, env[secret_variable(OPERATOR)], acting_person=person)
+
+
+def load_demo(identity_target: str, credentials: CallerCredentials) -> None:
     from services.devstack import demo, demo_backends
     from services.enterprise_portal.config import EnterprisePortalSettings
     from services.online_billing.config import OnlineBillingSettings
 
-    with grpc.insecure_channel(identity_target) as channel:
+    with make_channel(identity_target, credentials=credentials, default_timeout=30) as channel:
         ids = demo.load_identity(channel)
     demo_backends.seed_online_billing(OnlineBillingSettings(), ids)
     demo_backends.seed_enterprise_portal(EnterprisePortalSettings(), ids)
@@ -241,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = stack_env(dict(os.environ))
+    env = {**caller_secrets.load_or_create(VAR), **env}  # secrets set in the environment win
     os.environ.update(env)  # the settings objects built here read the same values as the children
     VAR.mkdir(parents=True, exist_ok=True)
 
@@ -275,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         for proc, child in sup.children:
             sup.wait_ready(proc, child)
         if demo_wanted:
-            load_demo(env["IDENTITY_TARGET"])
+            load_demo(env["IDENTITY_TARGET"], operator_credentials(env))
             sup.say("devstack", "demo data loaded")
         print(banner(env, demo_wanted), flush=True)
         while not stop_requested.wait(0.5):

@@ -17,10 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import grpc
 import psutil
 
 from billing.identity.v1 import identity_pb2_grpc
+from billing_common.grpc_client import make_channel
+from billing_common.service_auth import BILLING_CENTER_WEB
 from tests.bench import wrk
 from tests.bench.run import _auth, browser_visit
 from tests.stack import Stack
@@ -81,7 +82,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp)).start()
         try:
-            with grpc.insecure_channel(stack.identity_target) as channel:
+            portal = stack.credentials(BILLING_CENTER_WEB)
+            with make_channel(stack.identity_target, credentials=portal, default_timeout=10) as channel:
                 token = identity_pb2_grpc.IdentityServiceStub(channel).Authenticate(_auth(), timeout=10).session.token
             session = f"bc_session={token}"
             csrf, _ = browser_visit(stack.billing_center, session)

@@ -44,6 +44,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common.config import ROOT
+from billing_common.grpc_client import make_channel
+from billing_common.service_auth import BILLING_CENTER_WEB, CallerCredentials
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.bootstrap import password_hasher
 from services.identity.config import IdentitySettings
@@ -144,10 +146,11 @@ def latency(
     return _p50_p99([s for ours, _ in parts for s in ours]), _p50_p99([s for _, base in parts for s in base])
 
 
-def _sign_in_loop(target: str, callers: int, stop: Any, signed_in: Any, shed: Any) -> None:
+def _sign_in_loop(target: str, credentials: CallerCredentials, callers: int, stop: Any, signed_in: Any,
+                  shed: Any) -> None:
     """Sign-ins, `callers` at a time, until `stop` is set (run in a process of its own);
     counts those that succeeded and those identity shed as UNAVAILABLE."""
-    with grpc.insecure_channel(target) as channel:
+    with make_channel(target, credentials=credentials, default_timeout=30) as channel:
         stub = identity_pb2_grpc.IdentityServiceStub(channel)
 
         def loop() -> None:
@@ -171,14 +174,14 @@ def _sign_in_loop(target: str, callers: int, stop: Any, signed_in: Any, shed: An
 
 
 def latency_during_sign_ins(
-    call: Callable[[], object], target: str, callers: int, n: int
+    call: Callable[[], object], target: str, credentials: CallerCredentials, callers: int, n: int
 ) -> tuple[tuple[float, float], float, float]:
     """p50 and p99 in milliseconds of `call`, one in flight, while another process keeps
     `callers` sign-ins in flight (its own process, so its threads do not share our GIL); and
     the sign-ins per second that succeeded and that identity shed meanwhile."""
     spawn = multiprocessing.get_context("spawn")  # no fork: grpc is already running here
     stop, signed_in, shed = spawn.Event(), spawn.Value("i", 0), spawn.Value("i", 0)
-    flood = spawn.Process(target=_sign_in_loop, args=(target, callers, stop, signed_in, shed))
+    flood = spawn.Process(target=_sign_in_loop, args=(target, credentials, callers, stop, signed_in, shed))
     flood.start()
     try:
         time.sleep(2)  # the process started and every caller under way
@@ -323,7 +326,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp)).start()
         try:
-            with grpc.insecure_channel(stack.identity_target) as channel:
+            # As the Billing Center calls identity: with its caller credentials.
+            portal = stack.credentials(BILLING_CENTER_WEB)
+            with make_channel(stack.identity_target, credentials=portal, default_timeout=30) as channel:
                 stub = identity_pb2_grpc.IdentityServiceStub(channel)
                 health = health_pb2_grpc.HealthStub(channel)
                 # The identity service's own hasher and parameters, so "the same parameters"
@@ -362,11 +367,11 @@ def main() -> None:
                     hello.terminate()
                     hello.wait()
             # Last, so the flood's after-effects (memory, threads) weigh on nothing else.
-            with grpc.insecure_channel(stack.identity_target) as channel:
+            with make_channel(stack.identity_target, credentials=portal, default_timeout=30) as channel:
                 stub = identity_pb2_grpc.IdentityServiceStub(channel)
                 # Twice identity's 16 gRPC workers: more sign-ins than it has threads for.
                 flood, flood_ok, flood_shed = latency_during_sign_ins(
-                    lambda: stub.ValidateSession(validate, timeout=10), stack.identity_target, 32, 400)
+                    lambda: stub.ValidateSession(validate, timeout=10), stack.identity_target, portal, 32, 400)
         finally:
             stack.stop()
     raw_ms, chain_ms = 1000 / raw, 1000 / chain

@@ -12,6 +12,7 @@ import pytest
 
 from services.identity import bootstrap
 from services.identity.config import IdentitySettings
+from tests import callers
 from tests.contract.identity_sides import (
     BILLING_CENTER_URL,
     ENTERPRISE_PORTAL_URL,
@@ -46,6 +47,7 @@ def identity(
             shutdown_grace=5.0,
             argon2_memory_cost=1024,
             argon2_time_cost=1,  # small for speed
+            **callers.ENV,
         )
         bootstrap.migrate(settings)
         side = RealSide(settings)

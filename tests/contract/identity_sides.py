@@ -4,6 +4,9 @@
 - RealSide: services/identity's gRPC server in-process on port 0, on a real SQL database
   (PostgreSQL with TEST_DATABASE_URL, else SQLite) and a real Redis (TEST_REDIS_URL, else the
   embedded one), built as tests/integration/identity builds it.
+
+`stub` calls as the Billing Center does (its caller credentials, tests/callers.py); the real
+side is seeded through its provisioning calls as an operator command.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from billing_common.mail import read_maildir
 from services.identity.adapters.store import RedisStore
 from services.identity.config import IdentitySettings
 from services.identity.entrypoints.grpc_server import build
+from tests import callers
 from tests.unit.web import fakes
 
 BC, EBP = pb.PORTAL_BILLING_CENTER, pb.PORTAL_ENTERPRISE
@@ -172,7 +176,8 @@ class FakeSide(Side):
     def __init__(self) -> None:
         self.fake = fakes.FakeIdentity()
         self.server = fakes.serve_identity(self.fake)
-        self.channel = make_channel(f"127.0.0.1:{self.server.port}", default_timeout=10.0)
+        self.channel = make_channel(f"127.0.0.1:{self.server.port}", credentials=callers.BILLING_CENTER,
+                                    default_timeout=10.0)
         self.stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
 
     def seed(self, cast: Cast) -> Cast:
@@ -205,16 +210,20 @@ class RealSide(Side):
     def __init__(self, settings: IdentitySettings) -> None:
         self.settings = settings
         self.server = build(settings, clock=FakeClock()).start()
-        self.channel = make_channel(f"127.0.0.1:{self.server.port}", default_timeout=10.0)
+        self.channel = make_channel(f"127.0.0.1:{self.server.port}", credentials=callers.BILLING_CENTER,
+                                    default_timeout=10.0)
         self.stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
+        self.operator_channel = make_channel(f"127.0.0.1:{self.server.port}", credentials=callers.OPERATOR_TESTS,
+                                             default_timeout=10.0)
+        self.operator = identity_pb2_grpc.IdentityServiceStub(self.operator_channel)
 
     def seed(self, cast: Cast) -> Cast:
         for key, a in cast.accounts.items():
-            cast.account_ids[key] = self.stub.CreateAccount(
+            cast.account_ids[key] = self.operator.CreateAccount(
                 pb.CreateAccountRequest(name=a.name, kind=a.kind, currency=a.currency, locale="en")
             ).account.account_id
         for key, p in cast.people.items():
-            cast.user_ids[key] = self.stub.CreateUser(
+            cast.user_ids[key] = self.operator.CreateUser(
                 pb.CreateUserRequest(
                     login=p.login,
                     email=p.email,
@@ -225,14 +234,14 @@ class RealSide(Side):
                 )
             ).user_id
             if p.account is not None:
-                self.stub.AddMembership(
+                self.operator.AddMembership(
                     pb.AddMembershipRequest(
                         user_id=cast.user_ids[key], account_id=cast.account_ids[p.account], role=p.role
                     )
                 )
         for rep, accounts in cast.rep_serves.items():
             for account in accounts:
-                self.stub.AssignRep(
+                self.operator.AssignRep(
                     pb.AssignRepRequest(rep_user_id=cast.user_ids[rep], account_id=cast.account_ids[account])
                 )
         return cast
@@ -261,6 +270,7 @@ class RealSide(Side):
 
     def close(self) -> None:
         self.channel.close()
+        self.operator_channel.close()
         self.server.stop()
         store = RedisStore.from_url(self.settings.redis_url, self.settings.redis_prefix)
         keys = list(store.r.scan_iter(match=self.settings.redis_prefix + "*"))

@@ -12,7 +12,10 @@ import grpc
 import pytest
 
 from billing.identity.v1 import identity_pb2 as pb
-from billing_common.grpc_client import error_field
+from billing.identity.v1 import identity_pb2_grpc
+from billing_common.grpc_client import error_field, make_channel
+from billing_common.service_auth import CallerCredentials
+from tests import callers
 from tests.contract.identity_sides import BC, EBP, Cast, Side, rpc_error
 
 PORTALS = {BC: "Billing Center", EBP: "Enterprise"}
@@ -653,3 +656,26 @@ def test_a_call_without_a_known_portal_is_invalid_argument_naming_portal(identit
     request_ = type(request_).FromString(request_.SerializeToString())
     request_.portal = portal
     assert_invalid_argument(rpc_error(getattr(identity.stub, method), request_), "portal")
+
+
+# --- who may call (billing_common.service_auth): the fake admits exactly as identity does --------
+
+
+def _call_as(identity: Side, credentials: CallerCredentials | None, method: str, request_: object) -> grpc.RpcError:
+    port = identity.server.port
+    with make_channel(f"127.0.0.1:{port}", credentials=credentials, default_timeout=10.0) as channel:
+        return rpc_error(getattr(identity_pb2_grpc.IdentityServiceStub(channel), method), request_)
+
+
+def test_a_call_without_service_credentials_is_unauthenticated_before_anything_else(identity, cast, addr):
+    olivia = cast["olivia"]
+    error = _call_as(identity, None, "Authenticate", pb.AuthenticateRequest(
+        login=olivia.login, password=olivia.password, portal=pb.PORTAL_BILLING_CENTER, client_address=addr))
+    assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert error.details() == "This call needs valid service credentials."
+
+
+def test_a_portal_calling_provisioning_is_permission_denied(identity, cast):
+    error = _call_as(identity, callers.ENTERPRISE, "AssignRep", pb.AssignRepRequest(
+        rep_user_id=cast.user_ids["rita"], account_id=cast.account_ids["acme"]))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED

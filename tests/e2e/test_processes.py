@@ -22,6 +22,10 @@ from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common.config import ROOT
 from billing_common.embedded_redis import EmbeddedRedis
+from billing_common.grpc_client import make_channel
+from billing_common.service_auth import BILLING_CENTER_WEB
+from services.devstack import caller_secrets
+from tests import callers
 from tests.e2e.test_portals_in_a_browser import body, mail_to
 from tests.pages import text_of
 from tests.stack import free_port
@@ -98,13 +102,14 @@ def test_sigterm_lets_the_calls_in_flight_finish_then_exits_cleanly(tmp_path):
     redis = EmbeddedRedis(tmp_path / "redis").start()
     port = free_port()
     env = {**os.environ, "IDENTITY_DATABASE_URL": f"sqlite:///{tmp_path}/identity.db", "REDIS_URL": redis.url,
-           "IDENTITY_GRPC_BIND": f"127.0.0.1:{port}", "BILLING_ENV": "test", "MAILDIR": str(tmp_path / "mail")}
+           "IDENTITY_GRPC_BIND": f"127.0.0.1:{port}", "BILLING_ENV": "test", "MAILDIR": str(tmp_path / "mail"),
+           **callers.ENV}
     subprocess.run([sys.executable, "-m", "services.identity", "migrate"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     server = subprocess.Popen([sys.executable, "-m", "services.identity"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with callers.channel_as_each_caller(f"127.0.0.1:{port}", default_timeout=30) as channel:
             grpc.channel_ready_future(channel).result(timeout=30)
             stub = identity_pb2_grpc.IdentityServiceStub(channel)
             stub.CreateUser(pb.CreateUserRequest(login="slow.user", email="slow@example.test", name="Slow",
@@ -132,3 +137,29 @@ def test_sigterm_lets_the_calls_in_flight_finish_then_exits_cleanly(tmp_path):
             server.kill()
             server.wait(10)
         redis.stop()
+
+
+def test_make_run_checks_callers_with_secrets_of_its_own_kept_from_other_users(stack):
+    """`make run` is no exception: identity refuses a caller without its secret, a portal's
+    secret does not open provisioning, and the secrets file is readable by its owner only."""
+    secrets_file = stack.var_dir / "caller-secrets.env"
+    assert secrets_file.stat().st_mode & 0o077 == 0
+    request = pb.CreateUserRequest(login="mallory.rep", email="mallory@evil.test", name="Mallory", locale="en",
+                                   password="Chosen-by-me-2026!", staff=True)
+    with grpc.insecure_channel(stack.identity_target) as channel:
+        with pytest.raises(grpc.RpcError) as error:
+            identity_pb2_grpc.IdentityServiceStub(channel).CreateUser(request, timeout=10)
+        assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(grpc.RpcError) as error:
+            identity_pb2_grpc.IdentityServiceStub(channel).GetAccount(pb.GetAccountRequest(account_id="x"), timeout=10)
+        assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with make_channel(stack.identity_target, credentials=stack.credentials(BILLING_CENTER_WEB)) as channel:
+        with pytest.raises(grpc.RpcError) as error:
+            identity_pb2_grpc.IdentityServiceStub(channel).CreateUser(request, timeout=10)
+        assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    # The demo data went in through the same gate, as an operator naming who ran `make run`.
+    client = Browserless(stack.billing_center)
+    status, page = client.post_form("/sign-in", {"login": "olivia@acme.test", "password": "Online-demo-2026!"})
+    assert status == 200 and text_of(page, "account-name") == "Acme Online"
+    for secret in caller_secrets.read(secrets_file).values():
+        assert secret not in stack.log()

@@ -66,7 +66,7 @@ def create_portal_app(
     runtime = PortalRuntime(
         portal=portal,
         settings=settings,
-        identity=Identity(settings.identity_target, settings.rpc_timeout, portal),
+        identity=Identity(settings.identity_target, settings.rpc_timeout, settings.credentials(info.caller), portal),
         backend=backend,
         session_cookie=session_cookie,
         csrf_cookie=csrf_cookie,

@@ -24,6 +24,7 @@ from billing.identity.v1 import identity_pb2, identity_pb2_grpc
 from billing_common.grpc_client import check_health, make_channel
 from billing_common.money import Money
 from billing_common.money_proto import from_proto
+from billing_common.service_auth import CallerCredentials
 
 HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 
@@ -31,8 +32,10 @@ HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 class LazyChannel:
     """One channel per process, opened on first use (thread-safe for gthread workers)."""
 
-    def __init__(self, target: str, idempotent: Iterable[tuple[str, str]], timeout: float) -> None:
+    def __init__(self, target: str, idempotent: Iterable[tuple[str, str]], timeout: float,
+                 credentials: CallerCredentials) -> None:
         self.target = target
+        self.credentials = credentials
         # Readiness probes are reads too; a set keeps each method configured once.
         self.idempotent = sorted({*idempotent, (HEALTH_SERVICE, "Check")})
         self.timeout = timeout
@@ -52,7 +55,8 @@ class LazyChannel:
                     # A channel inherited through fork is dropped, not closed: closing it
                     # would touch the parent's threads.
                     self._channel = make_channel(
-                        self.target, idempotent=self.idempotent, default_timeout=self.timeout
+                        self.target, credentials=self.credentials, idempotent=self.idempotent,
+                        default_timeout=self.timeout,
                     )
                     self._pid = os.getpid()
         return self._channel  # type: ignore[return-value]
@@ -75,15 +79,15 @@ StubT = TypeVar("StubT")
 class GrpcClient(Generic[StubT]):
     """A typed client of one gRPC service: a subclass names the service, its generated stub
     class and its read-only methods (the channel may retry those on UNAVAILABLE, S22), and
-    wraps each RPC it uses."""
+    wraps each RPC it uses. Every call carries this door's `credentials` (service_auth)."""
 
     service: ClassVar[str]
     # The generated stub class (not a ClassVar: mypy cannot type one with StubT).
     stub_class: Callable[[grpc.Channel], StubT]
     idempotent: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, target: str, timeout: float) -> None:
-        self.channel = LazyChannel(target, [(self.service, m) for m in self.idempotent], timeout)
+    def __init__(self, target: str, timeout: float, credentials: CallerCredentials) -> None:
+        self.channel = LazyChannel(target, [(self.service, m) for m in self.idempotent], timeout, credentials)
         self._built: tuple[grpc.Channel, StubT] | None = None
 
     @property
@@ -127,8 +131,9 @@ class Identity(GrpcClient[identity_pb2_grpc.IdentityServiceStub]):
     stub_class = identity_pb2_grpc.IdentityServiceStub
     idempotent = ("ValidateSession", "GetAccount", "ListRepAccounts", "CheckPasswordResetToken")
 
-    def __init__(self, target: str, timeout: float, portal: identity_pb2.Portal.ValueType) -> None:
-        super().__init__(target, timeout)
+    def __init__(self, target: str, timeout: float, credentials: CallerCredentials,
+                 portal: identity_pb2.Portal.ValueType) -> None:
+        super().__init__(target, timeout, credentials)
         self.portal = portal
 
     def authenticate(self, login: str, password: str, client_address: str, device_token: str = ""

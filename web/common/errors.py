@@ -25,7 +25,7 @@ from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from billing_common.grpc_client import error_field, retry_after
+from billing_common.grpc_client import error_field, refused_caller, retry_after
 from billing_common.limits import MAX_NOTE
 from web.common.formdata import FilesNotAccepted, UnreadableBody, UnsupportedForm
 from web.common.forms import PortalForm
@@ -132,6 +132,11 @@ def rpc_error_page(error: grpc.RpcError, page: FormPage | None = None) -> Respon
     service) show that form again with the message; without, a small page says it.
     """
     code = error.code()  # type: ignore[attr-defined]
+    if refused_caller(error):
+        # This portal's service credentials were refused: a deployment fault the person cannot
+        # fix, not an ended session (no sign-in loop). Operators see it in the log.
+        log.error("a service refused this portal's caller credentials", code=code.name)
+        return unavailable()
     if code == grpc.StatusCode.UNAVAILABLE and retry_after(error) is not None:
         # Up but shedding load (identity's sign-in queue is full): the same form, asking to
         # come back in a moment rather than the "in a few minutes" of a service that is down.

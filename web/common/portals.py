@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from billing.identity.v1 import identity_pb2
+from billing_common import service_auth
 
 BILLING_CENTER = identity_pb2.PORTAL_BILLING_CENTER
 ENTERPRISE = identity_pb2.PORTAL_ENTERPRISE
@@ -24,13 +25,15 @@ class PortalInfo:
     # Cookies ignore ports, and both portals run on 127.0.0.1 in dev: distinct names.
     cookie_stem: str
     url_setting: str
+    # Who this door is on its gRPC calls (billing_common.service_auth).
+    caller: str
 
 
 PORTALS: dict[int, PortalInfo] = {
     BILLING_CENTER: PortalInfo(BILLING_CENTER, "billing_center", _l("Billing Center"), "bc",
-                               "billing_center_url"),
+                               "billing_center_url", service_auth.BILLING_CENTER_WEB),
     ENTERPRISE: PortalInfo(ENTERPRISE, "enterprise", _l("Enterprise Billing Portal"), "ebp",
-                           "enterprise_portal_url"),
+                           "enterprise_portal_url", service_auth.ENTERPRISE_PORTAL_WEB),
 }
 
 

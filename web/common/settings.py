@@ -9,10 +9,13 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from billing_common.config import CommonSettings, secret_key_for
+from billing_common.config import CallerSecretSettings, secret_key_for
 
 
-class PortalSettings(CommonSettings):
+class PortalSettings(CallerSecretSettings):
+    """Each door sends its own caller secret on its gRPC calls (CALLER_SECRET_BILLING_CENTER_WEB
+    or CALLER_SECRET_ENTERPRISE_PORTAL_WEB) and will not be built without it."""
+
     # Unset in dev and test: the public dev key; in prod required, and never that key.
     secret_key: str | None = Field(None, validation_alias="SECRET_KEY")
     identity_target: str = Field("127.0.0.1:50051", validation_alias="IDENTITY_TARGET")

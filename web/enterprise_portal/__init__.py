@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from web.common.app import create_portal_app
-from web.common.portals import ENTERPRISE
+from web.common.portals import ENTERPRISE, PORTALS
 from web.common.settings import PortalSettings
 from web.enterprise_portal.backend import EnterprisePortal
 from web.enterprise_portal.views import home
@@ -24,7 +24,8 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     settings = settings or PortalSettings()
     return create_portal_app(
         ENTERPRISE, settings,
-        backend=EnterprisePortal(settings.enterprise_portal_target, settings.rpc_timeout),
+        backend=EnterprisePortal(settings.enterprise_portal_target, settings.rpc_timeout,
+                                 settings.credentials(PORTALS[ENTERPRISE].caller)),
         templates=TEMPLATES,
         blueprints=[home.bp],
     )

@@ -12,6 +12,7 @@ from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
 from billing_common.grpc_server import GrpcServer
 from billing_common.money_proto import to_proto
 from billing_common.service import build_service
+from billing_common.service_auth import ENTERPRISE_PORTAL_WEB, allow_list
 from services.enterprise_portal import bootstrap
 from services.enterprise_portal.adapters import orm
 from services.enterprise_portal.config import EnterprisePortalSettings
@@ -19,6 +20,11 @@ from services.enterprise_portal.service_layer import services
 from services.enterprise_portal.service_layer.dependencies import Dependencies
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
+
+# Who may call what (billing_common.service_auth): its own portal. A method missing here admits nobody.
+ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
+    "GetOpenInvoiceSummary": {ENTERPRISE_PORTAL_WEB},
+})
 
 
 class EnterprisePortalServicer(enterprise_portal_pb2_grpc.EnterprisePortalServiceServicer):
@@ -43,6 +49,7 @@ def build(settings: EnterprisePortalSettings) -> GrpcServer:
         engine=deps.sql_engine,
         outbox=orm.outbox,
         on_stop=deps.close,
+        allowed_callers=ALLOWED_CALLERS,
         # Every signed-in billing contact's landing page reads it: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/GetOpenInvoiceSummary"],
     )

@@ -17,6 +17,7 @@ from typing import Any
 from billing_common.errors import AlreadyExists
 from billing_common.memory import BaseInMemoryUnitOfWork
 from billing_common.outbox import OutgoingMail
+from billing_common.service_auth import caller_var
 from services.identity.domain.model import Account, Membership, Role, User
 from services.identity.service_layer.ports import PendingReset, UserStanding
 
@@ -124,7 +125,7 @@ class InMemoryAuditLog(_Repo):
         account_id: str | None = None, details: dict[str, Any] | None = None,
     ) -> None:
         self.data.audit.append(
-            {"at": at, "actor": actor, "action": action, "user_id": user_id,
+            {"at": at, "actor": actor, "caller": caller_var.get() or None, "action": action, "user_id": user_id,
              "account_id": account_id, "details": dict(details or {})}
         )
 

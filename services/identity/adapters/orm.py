@@ -69,8 +69,11 @@ audit_log = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
-    # A user id, or "provisioning" / "reset-link" for calls without a signed-in person.
+    # The person acting: a user id, or the person an operator command names.
     Column("actor", String(64), nullable=False),
+    # The calling service (billing_common.service_auth: billing-center-web, operator...); NULL in
+    # rows written before migration 0004.
+    Column("caller", String(64)),
     Column("action", String(64), nullable=False),
     Column("user_id", String(36), index=True),
     Column("account_id", String(36), index=True),

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from billing_common.db import aware_utc, to_utc
 from billing_common.errors import AlreadyExists
 from billing_common.outbox import OutgoingMail, enqueue
+from billing_common.service_auth import caller_var
 from services.identity.adapters import orm
 from services.identity.domain.model import Account, AccountKind, Membership, Role, User, normalize_login
 from services.identity.service_layer.ports import PendingReset, UserStanding
@@ -209,7 +210,8 @@ class SqlAuditLog:
     ) -> None:
         self.conn.execute(
             insert(orm.audit_log).values(
-                at=to_utc(at), actor=actor, action=action, user_id=user_id, account_id=account_id,
+                at=to_utc(at), actor=actor, caller=caller_var.get() or None, action=action,
+                user_id=user_id, account_id=account_id,
                 details=json.dumps(details or {}, sort_keys=True),
             )
         )

@@ -19,6 +19,7 @@ from billing_common.clock import Clock, SystemClock
 from billing_common.errors import InvalidArgument
 from billing_common.grpc_server import GrpcServer
 from billing_common.service import build_service
+from billing_common.service_auth import ACTING_PERSON_HEADER, OPERATOR, PORTALS, acting_person, allow_list
 from services.identity import bootstrap
 from services.identity.adapters import orm
 from services.identity.config import IdentitySettings
@@ -28,6 +29,17 @@ from services.identity.service_layer.dependencies import Dependencies
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
+
+# Who may call what (billing_common.service_auth): the portals the calls of the people using
+# them, operator commands and the demo loader provisioning. A method missing here admits nobody.
+ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
+    **{method: PORTALS for method in (
+        "Authenticate", "ValidateSession", "SignOut", "RedeemHandoffTicket",
+        "RequestPasswordReset", "CheckPasswordResetToken", "CompletePasswordReset", "ChangePassword",
+        "GetAccount", "ContactBillingAdministrator", "ContactCustomerCare", "ListRepAccounts")},
+    **{method: {OPERATOR} for method in (
+        "CreateAccount", "CreateUser", "AddMembership", "RemoveMembership", "AssignRep")},
+})
 
 _PORTALS = {pb.PORTAL_BILLING_CENTER: Portal.BILLING_CENTER, pb.PORTAL_ENTERPRISE: Portal.ENTERPRISE}
 _PORTALS_OUT = {v: k for k, v in _PORTALS.items()}
@@ -110,6 +122,15 @@ def _rpc(method: F) -> F:
         return method(self, request, context)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _acting_person(context: grpc.ServicerContext) -> str:
+    """Whom a provisioning call names as acting (the audit log's actor); required."""
+    person = acting_person(context.invocation_metadata())
+    if not person:
+        raise InvalidArgument(f"Name the person acting in the {ACTING_PERSON_HEADER} metadata.",
+                              field=ACTING_PERSON_HEADER)
+    return person
 
 
 class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
@@ -205,32 +226,33 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     def CreateAccount(self, request: pb.CreateAccountRequest, context: grpc.ServicerContext
                       ) -> pb.CreateAccountResponse:
         a = provisioning.create_account(self.deps, request.name, _enum(_KINDS, request.kind, "kind"),
-                                        request.currency, request.locale)
+                                        request.currency, request.locale, by=_acting_person(context))
         return pb.CreateAccountResponse(account=_account(a))
 
     @_rpc
     def CreateUser(self, request: pb.CreateUserRequest, context: grpc.ServicerContext
                    ) -> pb.CreateUserResponse:
         u = provisioning.create_user(self.deps, request.login, request.email, request.name, request.locale,
-                                     request.password, request.staff)
+                                     request.password, request.staff, by=_acting_person(context))
         return pb.CreateUserResponse(user_id=u.id)
 
     @_rpc
     def AddMembership(self, request: pb.AddMembershipRequest, context: grpc.ServicerContext
                       ) -> pb.AddMembershipResponse:
-        provisioning.add_membership(self.deps, request.user_id, request.account_id, _enum(_ROLES, request.role, "role"))
+        provisioning.add_membership(self.deps, request.user_id, request.account_id, _enum(_ROLES, request.role, "role"),
+                                    by=_acting_person(context))
         return pb.AddMembershipResponse()
 
     @_rpc
     def RemoveMembership(self, request: pb.RemoveMembershipRequest, context: grpc.ServicerContext
                          ) -> pb.RemoveMembershipResponse:
-        provisioning.remove_membership(self.deps, request.user_id, request.account_id)
+        provisioning.remove_membership(self.deps, request.user_id, request.account_id, by=_acting_person(context))
         return pb.RemoveMembershipResponse()
 
     @_rpc
     def AssignRep(self, request: pb.AssignRepRequest, context: grpc.ServicerContext
                   ) -> pb.AssignRepResponse:
-        provisioning.assign_rep(self.deps, request.rep_user_id, request.account_id)
+        provisioning.assign_rep(self.deps, request.rep_user_id, request.account_id, by=_acting_person(context))
         return pb.AssignRepResponse()
 
 
@@ -258,6 +280,7 @@ def build(
         outbox=orm.outbox,
         clock=clock,
         on_stop=deps.close,
+        allowed_callers=ALLOWED_CALLERS,
         # Every signed-in page view checks its session: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/ValidateSession"],
         # Sessions, tickets and every limit live in Redis: nothing works without it.

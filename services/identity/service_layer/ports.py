@@ -63,6 +63,9 @@ class RepRepository(Protocol):
 
 
 class AuditLog(Protocol):
+    """Who changed what. `actor` is the person (a user id, or whom an operator command names);
+    the adapters add the calling service of the call in progress (service_auth.caller_var)."""
+
     def record(
         self, at: dt.datetime, actor: str, action: str, *, user_id: str | None = None,
         account_id: str | None = None, details: dict[str, Any] | None = None,

@@ -1,5 +1,7 @@
-"""Provisioning: accounts, users, memberships and rep assignments (the demo loader uses these
-over gRPC; later the Enterprise portal's admin pages). Every change is audited."""
+"""Provisioning: accounts, users, memberships and rep assignments (operator commands and the
+demo loader use these over gRPC; later the Enterprise portal's admin pages). Every change is
+audited with the person acting (`by`: whom the operator command names) and, added by the
+audit adapter, the calling service."""
 from __future__ import annotations
 
 from billing_common import limits
@@ -23,11 +25,10 @@ from services.identity.service_layer.dependencies import Dependencies
 from services.identity.service_layer.ports import UnitOfWork
 from services.identity.service_layer.sessions import end_sessions
 
-# The audit log's actor for calls without a signed-in person.
-PROVISIONING = "provisioning"
 
-
-def create_account(deps: Dependencies, name: str, kind: AccountKind, currency: str, locale: str) -> Account:
+def create_account(
+    deps: Dependencies, name: str, kind: AccountKind, currency: str, locale: str, *, by: str
+) -> Account:
     name = validate_text(name, "name", max_length=limits.MAX_NAME)
     if not is_currency(currency):
         raise InvalidArgument("Use an ISO 4217 currency code such as USD or BRL.", field="currency")
@@ -36,14 +37,15 @@ def create_account(deps: Dependencies, name: str, kind: AccountKind, currency: s
     account = Account(id=new_id(), name=name, kind=kind, currency=currency, locale=locale, created_at=now)
     with deps.uow() as uow:
         uow.accounts.add(account)
-        uow.audit.record(now, PROVISIONING, "account.created", account_id=account.id,
+        uow.audit.record(now, by, "account.created", account_id=account.id,
                          details={"name": name, "kind": kind.value, "currency": currency, "locale": locale})
         uow.commit()
     return account
 
 
 def create_user(
-    deps: Dependencies, login: str, email: str, name: str, locale: str, password: str = "", staff: bool = False
+    deps: Dependencies, login: str, email: str, name: str, locale: str, password: str = "", staff: bool = False,
+    *, by: str,
 ) -> User:
     """A user, with a policy-checked password or none yet (then: Reset/Create your password)."""
     login = validate_login(login)
@@ -60,7 +62,7 @@ def create_user(
         if user.email_normalized != user.login_normalized and uow.users.taken(user.email_normalized):
             raise AlreadyExists("This email address is already in use.", field="email")
         uow.users.add(user)
-        uow.audit.record(now, PROVISIONING, "user.created", user_id=user.id,
+        uow.audit.record(now, by, "user.created", user_id=user.id,
                          details={"login": login, "email": email, "staff": staff,
                                   "password_set": password_hash is not None})
         uow.commit()
@@ -77,7 +79,7 @@ def _user_and_account(uow: UnitOfWork, user_id: str, account_id: str) -> tuple[U
     return user, account
 
 
-def add_membership(deps: Dependencies, user_id: str, account_id: str, role: Role) -> None:
+def add_membership(deps: Dependencies, user_id: str, account_id: str, role: Role, *, by: str) -> None:
     """Makes the user a billing contact or member of the account, or changes their role there.
 
     A user belongs to at most one account: a membership elsewhere is FailedPrecondition.
@@ -97,13 +99,13 @@ def add_membership(deps: Dependencies, user_id: str, account_id: str, role: Role
         uow.memberships.put(Membership(user.id, account.id, role), now)
         # A new role or account: what the person was signed in as no longer holds (S14).
         uow.users.next_session_generation(user.id)
-        uow.audit.record(now, PROVISIONING, "membership.added" if existing is None else "membership.role_changed",
+        uow.audit.record(now, by, "membership.added" if existing is None else "membership.role_changed",
                          user_id=user.id, account_id=account.id, details={"role": role.value})
         uow.commit()
     end_sessions(deps, user.id)
 
 
-def remove_membership(deps: Dependencies, user_id: str, account_id: str) -> None:
+def remove_membership(deps: Dependencies, user_id: str, account_id: str, *, by: str) -> None:
     now = utc(deps.clock.now())
     with deps.uow() as uow:
         user, account = _user_and_account(uow, user_id, account_id)
@@ -112,14 +114,14 @@ def remove_membership(deps: Dependencies, user_id: str, account_id: str) -> None
             raise NotFound("This user is not a member of this account.", field="user_id")
         uow.memberships.remove(user.id)
         uow.users.next_session_generation(user.id)
-        uow.audit.record(now, PROVISIONING, "membership.removed", user_id=user.id, account_id=account.id,
+        uow.audit.record(now, by, "membership.removed", user_id=user.id, account_id=account.id,
                          details={"role": existing.role.value})
         uow.commit()
     # Refused since the commit; deleted now so Redis does not keep them until they expire.
     end_sessions(deps, user.id)
 
 
-def assign_rep(deps: Dependencies, rep_user_id: str, account_id: str) -> None:
+def assign_rep(deps: Dependencies, rep_user_id: str, account_id: str, *, by: str) -> None:
     now = utc(deps.clock.now())
     with deps.uow() as uow:
         if not known_id(rep_user_id) or (rep := uow.users.get(rep_user_id)) is None:
@@ -132,5 +134,5 @@ def assign_rep(deps: Dependencies, rep_user_id: str, account_id: str) -> None:
         if account.kind is not AccountKind.ENTERPRISE:
             raise FailedPrecondition("Representatives serve enterprise accounts only.", field="account_id")
         if uow.reps.assign(rep.id, account.id, now):
-            uow.audit.record(now, PROVISIONING, "rep.assigned", user_id=rep.id, account_id=account.id)
+            uow.audit.record(now, by, "rep.assigned", user_id=rep.id, account_id=account.id)
             uow.commit()

@@ -13,6 +13,7 @@ from billing.online_billing.v1 import online_billing_pb2_grpc
 from billing_common.grpc_server import GrpcServer
 from billing_common.money_proto import to_proto
 from billing_common.service import build_service
+from billing_common.service_auth import BILLING_CENTER_WEB, allow_list
 from services.online_billing import bootstrap
 from services.online_billing.adapters import orm
 from services.online_billing.config import OnlineBillingSettings
@@ -21,6 +22,11 @@ from services.online_billing.service_layer import services
 from services.online_billing.service_layer.dependencies import Dependencies
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
+
+# Who may call what (billing_common.service_auth): its own portal. A method missing here admits nobody.
+ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
+    "GetSubscriptionSummary": {BILLING_CENTER_WEB},
+})
 
 _INTERVALS = {
     BillingInterval.MONTHLY: pb.BILLING_INTERVAL_MONTHLY,
@@ -72,6 +78,7 @@ def build(settings: OnlineBillingSettings) -> GrpcServer:
         engine=deps.sql_engine,
         outbox=orm.outbox,
         on_stop=deps.close,
+        allowed_callers=ALLOWED_CALLERS,
         # Every signed-in billing contact's landing page reads it: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/GetSubscriptionSummary"],
     )

@@ -11,8 +11,13 @@ from billing.online_billing.v1 import online_billing_pb2_grpc
 from billing_common.errors import InvalidArgument, NotFound, RateLimited, Unavailable
 from billing_common.grpc_client import error_field, make_channel, retry_after
 from billing_common.grpc_server import build_server
+from billing_common.service_auth import BILLING_CENTER_WEB, allow_list
+from tests import callers
 
 SERVICE = "billing.online_billing.v1.OnlineBillingService"
+GATE = callers.gate(allow_list(SERVICE, {"GetSubscriptionSummary": {BILLING_CENTER_WEB}}))
+# For calls made on a bare channel (raw bytes, explicit metadata).
+AUTH = callers.BILLING_CENTER.metadata()
 
 
 class Scripted(online_billing_pb2_grpc.OnlineBillingServiceServicer):
@@ -47,6 +52,7 @@ def server():
         lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
         [SERVICE],
         grace=5,
+        gate=GATE,
     ).start()
     srv.servicer = servicer
     yield srv
@@ -54,7 +60,8 @@ def server():
 
 
 def call(server, account_id, timeout=None):
-    channel = make_channel(f"127.0.0.1:{server.port}", default_timeout=timeout or 2.0)
+    channel = make_channel(f"127.0.0.1:{server.port}", credentials=callers.BILLING_CENTER,
+                           default_timeout=timeout or 2.0)
     stub = online_billing_pb2_grpc.OnlineBillingServiceStub(channel)
     try:
         return stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id=account_id))
@@ -134,17 +141,17 @@ def test_bytes_that_are_not_a_valid_request_are_invalid_argument_not_internal(se
     with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
         call = channel.unary_unary(f"/{SERVICE}/GetSubscriptionSummary")  # no serializers: raw bytes
         with pytest.raises(grpc.RpcError) as err:
-            call(raw, timeout=2)
+            call(raw, timeout=2, metadata=AUTH)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def _listed_services(port):
+def _listed_services(port, metadata=AUTH):
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
-                                            timeout=2)
+                                            timeout=2, metadata=metadata)
         return {s.name for r in replies for s in r.list_services_response.service}
 
 
@@ -155,10 +162,15 @@ def test_server_reflection_is_served_only_when_enabled(enabled):
         lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(Scripted(), s),
         [SERVICE],
         reflection_enabled=enabled,
+        gate=GATE,
     ).start()
     try:
         if enabled:
             assert SERVICE in _listed_services(srv.port)
+            # Only for known callers, as every method but health.
+            with pytest.raises(grpc.RpcError) as err:
+                _listed_services(srv.port, metadata=())
+            assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         else:
             with pytest.raises(grpc.RpcError) as err:
                 _listed_services(srv.port)
@@ -171,12 +183,13 @@ def test_each_call_logs_one_access_line_with_the_callers_request_id_and_its_stat
     with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
         stub = online_billing_pb2_grpc.OnlineBillingServiceStub(channel)
         stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="ok"), timeout=2,
-                                    metadata=(("x-request-id", "req-from-the-web-1"),))
+                                    metadata=(("x-request-id", "req-from-the-web-1"), *AUTH))
         with pytest.raises(grpc.RpcError):
             stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="missing"), timeout=2,
-                                        metadata=(("x-request-id", "req-from-the-web-2"),))
+                                        metadata=(("x-request-id", "req-from-the-web-2"), *AUTH))
         with pytest.raises(grpc.RpcError):
-            stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="crash"), timeout=2)
+            stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="crash"), timeout=2,
+                                        metadata=AUTH)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if " rpc " in ln and "GetSubscription" in ln]
     assert len(lines) == 3
     assert "req-from-the-web-1" in lines[0] and "code=OK" in lines[0]
@@ -190,14 +203,17 @@ def test_quiet_methods_and_health_checks_log_only_their_failures(capsys):
         lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(Scripted(), s),
         [SERVICE],
         quiet_methods=[f"/{SERVICE}/GetSubscriptionSummary"],
+        gate=GATE,
     ).start()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{srv.port}") as channel:
             stub = online_billing_pb2_grpc.OnlineBillingServiceStub(channel)
-            stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="ok"), timeout=2)
+            stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="ok"), timeout=2,
+                                        metadata=AUTH)
             health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=2)
             with pytest.raises(grpc.RpcError):
-                stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="missing"), timeout=2)
+                stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="missing"), timeout=2,
+                                            metadata=AUTH)
     finally:
         srv.stop()
     lines = [ln for ln in capsys.readouterr().out.splitlines() if " rpc " in ln and "[debug" not in ln]
@@ -221,7 +237,7 @@ def test_a_call_whose_deadline_passed_while_it_waited_for_a_worker_is_not_run():
     srv = build_server(
         "127.0.0.1:0",
         lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
-        [SERVICE], workers=1, grace=5,
+        [SERVICE], workers=1, grace=5, gate=GATE,
     ).start()
     try:
         holder = threading.Thread(target=call, args=(srv, "hold", 10))

@@ -17,6 +17,7 @@ from services.enterprise_portal import bootstrap as enterprise_bootstrap
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.online_billing import bootstrap as online_bootstrap
 from services.online_billing.config import OnlineBillingSettings
+from tests import callers
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -49,7 +50,8 @@ def test_the_backend_process_becomes_healthy_and_stops_cleanly_on_sigterm(
     target = f"127.0.0.1:{_free_port()}"
     # prod needs an SMTP relay; nothing is mailed here, so nothing needs to listen on it.
     env = {**os.environ, "BILLING_ENV": "prod", "LOG_FORMAT": "json", "SMTP_URL": f"smtp://127.0.0.1:{_free_port()}",
-           f"{prefix}_DATABASE_URL": url, f"{prefix}_GRPC_BIND": target, f"{prefix}_SHUTDOWN_GRACE": "2"}
+           f"{prefix}_DATABASE_URL": url, f"{prefix}_GRPC_BIND": target, f"{prefix}_SHUTDOWN_GRACE": "2",
+           **callers.ENV}
     process = subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -64,6 +66,7 @@ def test_the_backend_process_becomes_healthy_and_stops_cleanly_on_sigterm(
         assert not _healthy(target, service)
         # json logs in prod, and the database URL (with its password) never printed.
         assert '"event": "serving"' in output and url not in output
+        assert not any(secret in output for secret in callers.SECRETS.values())
     finally:
         if process.poll() is None:
             process.kill()

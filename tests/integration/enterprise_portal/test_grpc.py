@@ -13,13 +13,14 @@ from billing_common.grpc_client import error_field, make_channel
 from services.devstack import demo_backends
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.entrypoints.grpc_server import SERVICE_NAME, build
+from tests import callers
 
 
 @pytest.fixture
 def channel(settings: EnterprisePortalSettings) -> Iterator[grpc.Channel]:
     demo_backends.seed_enterprise_portal(settings, {"globex": "acct-globex"})
     server = build(settings).start()
-    channel = make_channel(f"127.0.0.1:{server.port}", default_timeout=5.0)
+    channel = make_channel(f"127.0.0.1:{server.port}", credentials=callers.ENTERPRISE, default_timeout=5.0)
     try:
         yield channel
     finally:

@@ -13,12 +13,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common.clock import FakeClock
-from billing_common.grpc_client import error_field, make_channel, retry_after
+from billing_common.grpc_client import error_field, retry_after
 from billing_common.mail import read_maildir
 from services.identity import bootstrap
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.config import IdentitySettings
 from services.identity.entrypoints.grpc_server import SERVICE_NAME, build
+from tests import callers
 
 BC, ENT = pb.PORTAL_BILLING_CENTER, pb.PORTAL_ENTERPRISE
 
@@ -30,6 +31,7 @@ def _settings(database: str, redis_url: str, maildir) -> IdentitySettings:
         maildir=maildir, smtp_url=None, billing_center_url="https://billing.example",
         enterprise_portal_url="https://enterprise.example", support_email="care@example.test",
         outbox_poll_interval=0.05, shutdown_grace=5.0, argon2_memory_cost=1024, argon2_time_cost=1,
+        **callers.ENV,
     )
 
 
@@ -53,7 +55,7 @@ def server(server_settings, clock, drop_redis_prefix):
 
 @pytest.fixture(scope="module")
 def channel(server):
-    ch = make_channel(f"127.0.0.1:{server.port}", default_timeout=10.0)
+    ch = callers.channel_as_each_caller(f"127.0.0.1:{server.port}", default_timeout=10.0)
     yield ch
     ch.close()
 
@@ -414,7 +416,7 @@ def test_s23_a_call_in_flight_during_stop_completes_and_health_goes_not_serving(
     settings = _settings(identity_database, redis_url, tmp_path / "mail")
     hasher = SlowHasher()
     srv = build(settings, hasher=hasher).start()
-    channel = make_channel(f"127.0.0.1:{srv.port}", default_timeout=10.0)
+    channel = callers.channel_as_each_caller(f"127.0.0.1:{srv.port}", default_timeout=10.0)
     try:
         stub = identity_pb2_grpc.IdentityServiceStub(channel)
         login = unique("stopper")

@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common.clock import FakeClock
-from billing_common.grpc_client import error_field, make_channel
+from billing_common.grpc_client import error_field
 from services.identity.config import IdentitySettings
 from services.identity.entrypoints.grpc_server import build
+from tests import callers
 
 text = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
@@ -57,9 +58,9 @@ def fuzz_stub(identity_database, redis_url, tmp_path_factory, drop_redis_prefix)
                          maildir=tmp_path_factory.mktemp("fuzzmail"), argon2_memory_cost=1024, argon2_time_cost=1,
                          # No mail delivery during the run: delivery (email.utils.make_msgid) draws
                          # from the global `random`, which Hypothesis rightly flags mid-example.
-                         outbox_poll_interval=3600)
+                         outbox_poll_interval=3600, **callers.ENV)
     server = build(s, clock=FakeClock()).start()
-    channel = make_channel(f"127.0.0.1:{server.port}", default_timeout=10.0)
+    channel = callers.channel_as_each_caller(f"127.0.0.1:{server.port}", default_timeout=10.0)
     yield identity_pb2_grpc.IdentityServiceStub(channel)
     channel.close()
     server.stop()

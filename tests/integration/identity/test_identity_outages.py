@@ -16,11 +16,12 @@ import pytest
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common.embedded_redis import EmbeddedRedis
-from billing_common.grpc_client import health_status, make_channel, retry_after
+from billing_common.grpc_client import health_status, retry_after
 from billing_common.grpc_server import GrpcServer
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.config import IdentitySettings
 from services.identity.entrypoints.grpc_server import SERVICE_NAME, build
+from tests import callers
 from tests.faults import refusing_url, throwaway_redis, wait_until
 from tests.unit.web import fakes
 from tests.unit.web.helpers import sign_in
@@ -35,7 +36,7 @@ def _settings(database_url: str, redis_url: str, tmp_path, prefix: str | None = 
         env="test", database_url=database_url, redis_url=redis_url,
         redis_prefix=prefix or f"test-outage-{uuid.uuid4().hex[:12]}:", grpc_bind="127.0.0.1:0",
         maildir=tmp_path / "mail", smtp_url=None, outbox_poll_interval=0.2, shutdown_grace=2.0,
-        health_check_interval=0.1, argon2_memory_cost=1024, argon2_time_cost=1,
+        health_check_interval=0.1, argon2_memory_cost=1024, argon2_time_cost=1, **callers.ENV,
     )
 
 
@@ -62,13 +63,13 @@ def _portal(identity: GrpcServer, online: GrpcServer):  # type: ignore[no-untype
         BILLING_ENV="test", SECRET_KEY="test-secret-key-for-the-outage-tests-0123456789",
         IDENTITY_TARGET=f"127.0.0.1:{identity.port}", ONLINE_BILLING_TARGET=f"127.0.0.1:{online.port}",
         ENTERPRISE_PORTAL_TARGET="127.0.0.1:1", BILLING_CENTER_URL="http://bc.localtest:8080",
-        ENTERPRISE_PORTAL_URL="http://ebp.localtest:8081", COOKIE_SECURE=False, RPC_TIMEOUT=3.0))
+        ENTERPRISE_PORTAL_URL="http://ebp.localtest:8081", COOKIE_SECURE=False, RPC_TIMEOUT=3.0, **callers.ENV))
 
 
 def _billing_contact(identity: GrpcServer) -> str:
     """A billing contact of a new online account, with PASSWORD; returns the user ID."""
     login = f"olivia-{uuid.uuid4().hex[:8]}@acme.test"
-    with make_channel(f"127.0.0.1:{identity.port}", default_timeout=10) as channel:
+    with callers.channel_as_each_caller(f"127.0.0.1:{identity.port}", default_timeout=10) as channel:
         stub = identity_pb2_grpc.IdentityServiceStub(channel)
         account = stub.CreateAccount(pb.CreateAccountRequest(
             name="Acme Online", kind=pb.ACCOUNT_KIND_ONLINE, currency="USD", locale="en")).account
@@ -123,7 +124,7 @@ def test_every_call_answers_unavailable_without_retry_after_while_the_database_r
     try:
         assert _status(identity) == "NOT_SERVING"
         assert _status(identity, "") == "SERVING"
-        with make_channel(f"127.0.0.1:{identity.port}", default_timeout=10) as channel:
+        with callers.channel_as_each_caller(f"127.0.0.1:{identity.port}", default_timeout=10) as channel:
             stub = identity_pb2_grpc.IdentityServiceStub(channel)
             for call, request in (
                 (stub.Authenticate, pb.AuthenticateRequest(login="olivia@acme.test", password=PASSWORD,
@@ -192,7 +193,7 @@ def test_sign_ins_whose_callers_gave_up_while_queued_for_a_hash_are_never_hashed
 
         hasher.ph = Counting()
         request = pb.AuthenticateRequest(login=login, password=PASSWORD, portal=pb.PORTAL_BILLING_CENTER)
-        with make_channel(f"127.0.0.1:{identity.port}", default_timeout=10) as channel:
+        with callers.channel_as_each_caller(f"127.0.0.1:{identity.port}", default_timeout=10) as channel:
             stub = identity_pb2_grpc.IdentityServiceStub(channel)
             first = stub.Authenticate.future(request, timeout=20)
             assert inside.wait(10)

@@ -19,6 +19,7 @@ from services.identity.config import IdentitySettings
 from services.identity.domain.model import AccountKind, Portal, Role
 from services.identity.entrypoints.grpc_server import build
 from services.identity.service_layer import passwords, provisioning
+from tests import callers
 from tests.faults import throwaway_redis, wait_until
 
 
@@ -30,7 +31,7 @@ def settings(database_url, tmp_path) -> IdentitySettings:
         env="test", database_url=url, redis_url="unix:///nowhere", redis_prefix=f"test-reset-{uuid.uuid4().hex[:8]}:",
         grpc_bind="127.0.0.1:0", maildir=tmp_path / "mail", smtp_url=None, outbox_poll_interval=0.05,
         reset_poll_interval=0.1, health_check_interval=0.1, shutdown_grace=2.0, argon2_memory_cost=1024,
-        argon2_time_cost=1, billing_center_url="https://billing.example")
+        argon2_time_cost=1, billing_center_url="https://billing.example", **callers.ENV)
 
 
 @pytest.fixture
@@ -41,10 +42,10 @@ def redis(tmp_path):
 
 
 def _olivia(deps) -> str:  # type: ignore[no-untyped-def]
-    account = provisioning.create_account(deps, "Acme", AccountKind.ONLINE, "USD", "en")
+    account = provisioning.create_account(deps, "Acme", AccountKind.ONLINE, "USD", "en", by="tests")
     login = f"olivia-{uuid.uuid4().hex[:8]}@acme.test"
-    user = provisioning.create_user(deps, login, login, "Olivia", "en", "Online-demo-2026!")
-    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
+    user = provisioning.create_user(deps, login, login, "Olivia", "en", "Online-demo-2026!", by="tests")
+    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT, by="tests")
     return login
 
 
@@ -75,7 +76,7 @@ def test_a_reset_accepted_while_redis_was_down_is_mailed_after_a_restart(setting
 
     first = build(live).start()
     redis.stop()
-    with make_channel(f"127.0.0.1:{first.port}", default_timeout=10) as channel:
+    with make_channel(f"127.0.0.1:{first.port}", default_timeout=10, credentials=callers.BILLING_CENTER) as channel:
         identity_pb2_grpc.IdentityServiceStub(channel).RequestPasswordReset(pb.RequestPasswordResetRequest(
             login=login, portal=pb.PORTAL_BILLING_CENTER, client_address="192.0.2.10"))  # "sent"
     first.stop()  # SIGTERM's path: what was accepted and not yet done must not be lost

@@ -18,10 +18,10 @@ BC, ENT = Portal.BILLING_CENTER, Portal.ENTERPRISE
 
 @pytest.fixture
 def olivia(deps, unique):
-    account = provisioning.create_account(deps, unique("Acme"), AccountKind.ONLINE, "USD", "en")
+    account = provisioning.create_account(deps, unique("Acme"), AccountKind.ONLINE, "USD", "en", by="tests")
     login = unique("olivia") + "@acme.test"
-    user = provisioning.create_user(deps, login, login, "Olivia", "en", "Online-demo-2026!")
-    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
+    user = provisioning.create_user(deps, login, login, "Olivia", "en", "Online-demo-2026!", by="tests")
+    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT, by="tests")
     return login, user.id
 
 
@@ -123,10 +123,11 @@ def test_reset_links_expire_are_single_use_and_end_sessions_on_real_backends(dep
 
 
 def test_a_handoff_ticket_expires_by_the_injected_clock(deps, clock, unique):
-    account = provisioning.create_account(deps, unique("Globex"), AccountKind.ENTERPRISE, "USD", "en")
+    account = provisioning.create_account(deps, unique("Globex"), AccountKind.ENTERPRISE, "USD", "en", by="tests")
     login = unique("globex-billing")
-    user = provisioning.create_user(deps, login, f"{login}@globex.test", "AP", "en", "Enterprise-demo-2026!")
-    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
+    user = provisioning.create_user(deps, login, f"{login}@globex.test", "AP", "en", "Enterprise-demo-2026!",
+                                    by="tests")
+    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT, by="tests")
     ticket = authentication.authenticate(deps, login, "Enterprise-demo-2026!", BC).handoff_ticket
     clock.advance(61)
     with pytest.raises(Unauthenticated):

@@ -16,10 +16,10 @@ PASSWORD, WRONG = "Online-demo-2026!", "Wrong-password-1"
 
 @pytest.fixture
 def olivia(deps, unique):
-    account = provisioning.create_account(deps, unique("Acme"), AccountKind.ONLINE, "USD", "en")
+    account = provisioning.create_account(deps, unique("Acme"), AccountKind.ONLINE, "USD", "en", by="tests")
     login = unique("olivia") + "@acme.test"
-    user = provisioning.create_user(deps, login, login, "Olivia", "en", PASSWORD)
-    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
+    user = provisioning.create_user(deps, login, login, "Olivia", "en", PASSWORD, by="tests")
+    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT, by="tests")
     return login, user.id
 
 

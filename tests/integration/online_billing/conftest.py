@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from billing_common.db import make_engine
 from services.online_billing import bootstrap
 from services.online_billing.config import OnlineBillingSettings
+from tests import callers
 
 
 @pytest.fixture
@@ -20,6 +21,7 @@ def settings(database_url: Callable[[str], str], tmp_path: Path) -> OnlineBillin
         maildir=tmp_path / "mail",
         env="test",
         shutdown_grace=1.0,
+        **callers.ENV,
     )
     bootstrap.migrate(s)
     return s

@@ -13,6 +13,7 @@ from billing.online_billing.v1 import online_billing_pb2_grpc
 from billing_common.grpc_client import health_status, make_channel, retry_after
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import SERVICE_NAME, build
+from tests import callers
 from tests.conftest import TEST_DATABASE_URL
 from tests.faults import TcpProxy, refusing_url, wait_until
 
@@ -22,7 +23,7 @@ def _status(port: int, service: str = SERVICE_NAME) -> str:
 
 
 def _summary(port: int) -> grpc.RpcError | pb.GetSubscriptionSummaryResponse:
-    with make_channel(f"127.0.0.1:{port}", default_timeout=10) as channel:
+    with make_channel(f"127.0.0.1:{port}", default_timeout=10, credentials=callers.BILLING_CENTER) as channel:
         stub = online_billing_pb2_grpc.OnlineBillingServiceStub(channel)
         try:
             return stub.GetSubscriptionSummary(pb.GetSubscriptionSummaryRequest(account_id="acc-none"))
@@ -32,7 +33,8 @@ def _summary(port: int) -> grpc.RpcError | pb.GetSubscriptionSummaryResponse:
 
 def test_a_backend_whose_database_refuses_answers_unavailable_and_is_not_ready(tmp_path):
     settings = OnlineBillingSettings(database_url=refusing_url(), grpc_bind="127.0.0.1:0", env="test",
-                                     maildir=tmp_path / "mail", shutdown_grace=1.0, health_check_interval=0.1)
+                                     maildir=tmp_path / "mail", shutdown_grace=1.0, health_check_interval=0.1,
+                                     **callers.ENV)
     server = build(settings).start()
     try:
         assert _status(server.port) == "NOT_SERVING"

@@ -14,6 +14,7 @@ from billing_common.grpc_client import error_field, make_channel
 from services.devstack import demo_backends
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import SERVICE_NAME, build
+from tests import callers
 
 NOV_26_2026 = 1_795_700_000.0
 
@@ -23,7 +24,7 @@ def channel(settings: OnlineBillingSettings) -> Iterator[grpc.Channel]:
     accounts = {"acme": "acct-acme", "padaria": "acct-padaria"}
     demo_backends.seed_online_billing(settings, accounts, clock=FakeClock(NOV_26_2026))
     server = build(settings).start()
-    channel = make_channel(f"127.0.0.1:{server.port}", default_timeout=5.0)
+    channel = make_channel(f"127.0.0.1:{server.port}", credentials=callers.BILLING_CENTER, default_timeout=5.0)
     try:
         yield channel
     finally:

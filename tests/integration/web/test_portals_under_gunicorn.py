@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from billing_common.service_auth import BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, secret_variable
+from tests import callers
 from tests.pages import text_of
 from tests.unit.web import fakes
 from tests.unit.web.helpers import csrf_from, form_action, hidden
@@ -93,7 +95,7 @@ def portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portals]:
     bc_port, ebp_port = _free_port(), _free_port()
     bc_url, ebp_url = f"http://127.0.0.1:{bc_port}", f"http://127.0.0.1:{ebp_port}"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("CALLER_SECRET_")},
         "BILLING_ENV": "test",
         "SECRET_KEY": "integration-secret-key-0123456789abcdef",
         "COOKIE_SECURE": "false",
@@ -110,13 +112,16 @@ def portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portals]:
     logs_dir = tmp_path_factory.mktemp("gunicorn")
     processes, logs = [], {}
     for name, door, url in (("bc", "billing_center", bc_url), ("ebp", "enterprise_portal", ebp_url)):
+        # Each door holds its own caller secret only, as in the Kubernetes manifests.
+        caller = BILLING_CENTER_WEB if door == "billing_center" else ENTERPRISE_PORTAL_WEB
+        door_env = {**env, secret_variable(caller): callers.SECRETS[caller]}
         log = logs_dir / f"{name}.log"
         logs[name] = log
         handle = log.open("wb")
         processes.append((subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", f"web/{door}/gunicorn.conf.py",
              f"web.{door}.wsgi:app"],
-            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT), handle, url, log))
+            cwd=ROOT, env=door_env, stdout=handle, stderr=subprocess.STDOUT), handle, url, log))
     try:
         for process, _handle, url, log in processes:
             _wait_ready(url, process, log)

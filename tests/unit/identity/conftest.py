@@ -74,14 +74,15 @@ PASSWORDS = {
 
 @pytest.fixture
 def world(deps) -> World:
-    online = provisioning.create_account(deps, "Acme Online", AccountKind.ONLINE, "USD", "en")
-    enterprise = provisioning.create_account(deps, "Globex Corporation", AccountKind.ENTERPRISE, "USD", "en")
+    online = provisioning.create_account(deps, "Acme Online", AccountKind.ONLINE, "USD", "en", by="tests")
+    enterprise = provisioning.create_account(deps, "Globex Corporation", AccountKind.ENTERPRISE, "USD", "en",
+                                             by="tests")
 
     def user(login, email, name, role=None, account=None, password=None, staff=False, locale="en"):
         u = provisioning.create_user(deps, login, email, name, locale,
-                                 password if password is not None else PASSWORDS.get(login, ""), staff)
+                                 password if password is not None else PASSWORDS.get(login, ""), staff, by="tests")
         if role:
-            provisioning.add_membership(deps, u.id, account.id, role)
+            provisioning.add_membership(deps, u.id, account.id, role, by="tests")
         return u.id
 
     w = World(
@@ -95,7 +96,7 @@ def world(deps) -> World:
         erin=user("erin@globex.test", "erin@globex.test", "Erin Member", Role.MEMBER, enterprise),
         rita=user("rita.rep", "rita@meetings.example", "Rita Rep", staff=True),
     )
-    provisioning.assign_rep(deps, w.rita, enterprise.id)
+    provisioning.assign_rep(deps, w.rita, enterprise.id, by="tests")
     return w
 
 

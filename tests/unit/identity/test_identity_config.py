@@ -67,10 +67,10 @@ def test_hash_bounds_that_cannot_work_are_refused_naming_the_setting(monkeypatch
 
 
 def test_in_prod_identity_does_not_start_without_a_real_device_secret(monkeypatch, tmp_path):
+    from billing_common.config import DEV_SECRET_KEY, ConfigurationError
     from services.identity import bootstrap
     from services.identity.adapters.hashing import FakeHasher
     from services.identity.adapters.memory import InMemoryStore
-    from billing_common.config import DEV_SECRET_KEY, ConfigurationError
 
     monkeypatch.delenv("IDENTITY_DEVICE_SECRET", raising=False)
     assert IdentitySettings(env="dev").device_key() == DEV_SECRET_KEY.encode()

@@ -31,9 +31,10 @@ def test_the_default_settings_hash_with_argon2id_at_owasp_parameters_or_more(set
 
 def test_a_stored_hash_is_upgraded_at_sign_in_when_the_parameters_change(deps, settings):
     deps.hasher = Argon2Hasher(memory_cost=1024, time_cost=1, parallelism=1)
-    user = provisioning.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Olivia", "en", "Correct-horse-2026")
-    account = provisioning.create_account(deps, "Acme", AccountKind.ONLINE, "USD", "en")
-    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT)
+    user = provisioning.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Olivia", "en", "Correct-horse-2026",
+                                    by="tests")
+    account = provisioning.create_account(deps, "Acme", AccountKind.ONLINE, "USD", "en", by="tests")
+    provisioning.add_membership(deps, user.id, account.id, Role.BILLING_CONTACT, by="tests")
     with deps.uow() as uow:
         assert _parameters(uow.users.get(user.id).password_hash)[1] == {"m": 1024, "t": 1, "p": 1}
 

@@ -284,7 +284,7 @@ def test_a_session_is_bound_to_the_portal_that_issued_it(deps, world, sign_in):
 
 def test_a_removed_member_loses_their_session(deps, world, sign_in):
     token = sign_in("mark@acme.test").session.token
-    provisioning.remove_membership(deps, world.mark, world.online_id)
+    provisioning.remove_membership(deps, world.mark, world.online_id, by="tests")
     with pytest.raises(Unauthenticated):
         sessions.validate_session(deps, token, BC)
 
@@ -367,7 +367,7 @@ def flaky(deps, store):
 
 def test_a_member_promoted_to_enterprise_billing_contact_loses_the_billing_center_session(deps, world, sign_in):
     token = sign_in("erin@globex.test", BC).session.token
-    provisioning.add_membership(deps, world.erin, world.enterprise_id, Role.BILLING_CONTACT)
+    provisioning.add_membership(deps, world.erin, world.enterprise_id, Role.BILLING_CONTACT, by="tests")
     with pytest.raises(Unauthenticated):
         sessions.validate_session(deps, token, BC)
     again = sign_in("erin@globex.test", BC)
@@ -377,7 +377,7 @@ def test_a_member_promoted_to_enterprise_billing_contact_loses_the_billing_cente
 
 def test_a_billing_contact_made_member_loses_the_session_at_the_same_portal(deps, world, sign_in):
     token = sign_in("olivia@acme.test", BC).session.token
-    provisioning.add_membership(deps, world.olivia, world.online_id, Role.MEMBER)
+    provisioning.add_membership(deps, world.olivia, world.online_id, Role.MEMBER, by="tests")
     with pytest.raises(Unauthenticated):
         sessions.validate_session(deps, token, BC)
     assert sign_in("olivia@acme.test", BC).principal.role is Role.MEMBER
@@ -385,8 +385,8 @@ def test_a_billing_contact_made_member_loses_the_session_at_the_same_portal(deps
 
 def test_a_role_changed_and_changed_back_does_not_bring_the_old_session_back(deps, world, sign_in):
     token = sign_in("olivia@acme.test", BC).session.token
-    provisioning.add_membership(deps, world.olivia, world.online_id, Role.MEMBER)
-    provisioning.add_membership(deps, world.olivia, world.online_id, Role.BILLING_CONTACT)
+    provisioning.add_membership(deps, world.olivia, world.online_id, Role.MEMBER, by="tests")
+    provisioning.add_membership(deps, world.olivia, world.online_id, Role.BILLING_CONTACT, by="tests")
     with pytest.raises(Unauthenticated):
         sessions.validate_session(deps, token, BC)
 
@@ -394,9 +394,9 @@ def test_a_role_changed_and_changed_back_does_not_bring_the_old_session_back(dep
 def test_a_removed_member_added_again_does_not_get_the_old_session_back(flaky, world, sign_in):
     token = sign_in("mark@acme.test", BC).session.token
     flaky.store.down = True  # the clean-up after the removal fails
-    provisioning.remove_membership(flaky, world.mark, world.online_id)
+    provisioning.remove_membership(flaky, world.mark, world.online_id, by="tests")
     flaky.store.down = False
-    provisioning.add_membership(flaky, world.mark, world.online_id, Role.MEMBER)
+    provisioning.add_membership(flaky, world.mark, world.online_id, Role.MEMBER, by="tests")
     with pytest.raises(Unauthenticated):
         sessions.validate_session(flaky, token, BC)
 
@@ -444,8 +444,8 @@ def test_a_handoff_ticket_issued_before_a_reset_is_refused_after_it(deps, world,
 
 def test_a_handoff_ticket_issued_before_a_role_change_is_refused_after_it(deps, world, sign_in):
     ticket = sign_in("globex-billing", BC).handoff_ticket
-    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.MEMBER)
-    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.BILLING_CONTACT)
+    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.MEMBER, by="tests")
+    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.BILLING_CONTACT, by="tests")
     with pytest.raises(Unauthenticated):
         sessions.redeem_handoff_ticket(deps, ticket, ENT)
 
@@ -484,7 +484,7 @@ def test_a_session_written_without_a_generation_is_refused(deps, world, store, s
 
 def test_a_contact_demoted_to_member_loses_their_enterprise_session(deps, world, sign_in):
     token = sign_in("globex-billing", ENT).session.token
-    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.MEMBER)
+    provisioning.add_membership(deps, world.globex, world.enterprise_id, Role.MEMBER, by="tests")
     with pytest.raises(Unauthenticated):
         sessions.validate_session(deps, token, ENT)
 
@@ -728,10 +728,10 @@ def test_password_policy_applies_when_changing(deps, world, sign_in, new, accept
                                                     ("w" * 128, True), ("iloveyou", False)])
 def test_password_policy_applies_when_creating_and_resetting(deps, world, data, password, accepted):
     if accepted:
-        provisioning.create_user(deps, "new.user", "new@acme.test", "New User", "en", password)
+        provisioning.create_user(deps, "new.user", "new@acme.test", "New User", "en", password, by="tests")
     else:
         with pytest.raises(InvalidArgument) as err:
-            provisioning.create_user(deps, "new.user", "new@acme.test", "New User", "en", password)
+            provisioning.create_user(deps, "new.user", "new@acme.test", "New User", "en", password, by="tests")
         assert err.value.field == "password"
     passwords.request_password_reset(deps, "olivia@acme.test", BC)
     token = _token(_reset_link(data, "olivia@acme.test"))
@@ -816,8 +816,8 @@ def test_customer_care_takes_a_name_of_100_and_a_subject_of_150_characters_as_th
 
 
 @pytest.mark.parametrize("make", [
-    lambda deps: provisioning.create_account(deps, "n" * 101, AccountKind.ONLINE, "USD", "en"),
-    lambda deps: provisioning.create_user(deps, "long.name", "long@example.test", "n" * 101, "en"),
+    lambda deps: provisioning.create_account(deps, "n" * 101, AccountKind.ONLINE, "USD", "en", by="tests"),
+    lambda deps: provisioning.create_user(deps, "long.name", "long@example.test", "n" * 101, "en", by="tests"),
 ], ids=["account", "user"])
 def test_names_longer_than_100_characters_are_refused_naming_the_field(deps, make):
     with pytest.raises(InvalidArgument) as err:
@@ -845,8 +845,8 @@ def test_provisioning_is_audited(deps, world, data):
 
 def test_provisioned_accounts_users_and_their_audit_rows_carry_the_clock_s_time_in_utc(deps, data, clock):
     clock.advance(0.25)
-    account = provisioning.create_account(deps, "Initech", AccountKind.ONLINE, "USD", "en")
-    user = provisioning.create_user(deps, "peter@initech.test", "peter@initech.test", "Peter", "en")
+    account = provisioning.create_account(deps, "Initech", AccountKind.ONLINE, "USD", "en", by="tests")
+    user = provisioning.create_user(deps, "peter@initech.test", "peter@initech.test", "Peter", "en", by="tests")
     assert account.created_at == user.created_at == data.audit[-1]["at"] == utc(clock.now())
     assert account.created_at.utcoffset() == dt.timedelta(0)
 
@@ -860,7 +860,7 @@ def test_audit_rows_never_hold_passwords(deps, world, data):
                                                        ("ap@globex.test", "x@acme.test", "login")])
 def test_a_taken_user_id_or_email_is_already_exists(deps, world, login, email, field):
     with pytest.raises(AlreadyExists) as err:
-        provisioning.create_user(deps, login, email, "Someone", "en")
+        provisioning.create_user(deps, login, email, "Someone", "en", by="tests")
     assert err.value.field == field
 
 
@@ -872,40 +872,41 @@ def test_a_taken_user_id_or_email_is_already_exists(deps, world, login, email, f
 ])
 def test_accounts_need_a_name_a_known_currency_and_a_supported_locale(deps, args, field):
     with pytest.raises(InvalidArgument) as err:
-        provisioning.create_account(deps, *args)
+        provisioning.create_account(deps, *args, by="tests")
     assert err.value.field == field
 
 
 def test_a_user_belongs_to_at_most_one_account(deps, world):
     with pytest.raises(FailedPrecondition):
-        provisioning.add_membership(deps, world.mark, world.enterprise_id, Role.MEMBER)
+        provisioning.add_membership(deps, world.mark, world.enterprise_id, Role.MEMBER, by="tests")
 
 
 def test_membership_roles_change_and_memberships_are_removed(deps, world, data):
-    provisioning.add_membership(deps, world.mark, world.online_id, Role.BILLING_CONTACT)
+    provisioning.add_membership(deps, world.mark, world.online_id, Role.BILLING_CONTACT, by="tests")
     assert data.memberships[world.mark].role is Role.BILLING_CONTACT
-    provisioning.remove_membership(deps, world.mark, world.online_id)
+    provisioning.remove_membership(deps, world.mark, world.online_id, by="tests")
     assert world.mark not in data.memberships
     with pytest.raises(NotFound):
-        provisioning.remove_membership(deps, world.mark, world.online_id)
+        provisioning.remove_membership(deps, world.mark, world.online_id, by="tests")
     assert [a["action"] for a in data.audit][-2:] == ["membership.role_changed", "membership.removed"]
 
 
 def test_reps_are_staff_and_serve_enterprise_accounts_only(deps, world):
     with pytest.raises(FailedPrecondition):
-        provisioning.assign_rep(deps, world.olivia, world.enterprise_id)
+        provisioning.assign_rep(deps, world.olivia, world.enterprise_id, by="tests")
     with pytest.raises(FailedPrecondition):
-        provisioning.assign_rep(deps, world.rita, world.online_id)
+        provisioning.assign_rep(deps, world.rita, world.online_id, by="tests")
     with pytest.raises(InvalidArgument):
-        provisioning.add_membership(deps, world.mark, world.online_id, Role.REP)
+        provisioning.add_membership(deps, world.mark, world.online_id, Role.REP, by="tests")
     with pytest.raises(FailedPrecondition):
-        provisioning.add_membership(deps, world.rita, world.online_id, Role.MEMBER)
+        provisioning.add_membership(deps, world.rita, world.online_id, Role.MEMBER, by="tests")
 
 
 def test_a_failed_use_case_writes_nothing(deps, world, data):
     before = (dict(data.users), list(data.audit))
     with pytest.raises(AlreadyExists):
-        provisioning.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Dup", "en", "Fine-password-2026")
+        provisioning.create_user(deps, "olivia@acme.test", "olivia@acme.test", "Dup", "en", "Fine-password-2026",
+                                 by="tests")
     assert (dict(data.users), list(data.audit)) == before
 
 
@@ -916,4 +917,4 @@ def test_control_characters_in_user_ids_and_ids_match_nobody(deps, world, hasher
     with pytest.raises(NotFound):
         accounts.get_account(deps, world.online_id + "\x00")
     with pytest.raises(NotFound):
-        provisioning.add_membership(deps, "\x00", world.online_id, Role.MEMBER)
+        provisioning.add_membership(deps, "\x00", world.online_id, Role.MEMBER, by="tests")

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from billing_common.grpc_server import GrpcServer
+from tests import callers
 from tests.unit.web import fakes
 from web.billing_center import create_app as create_billing_center_app
 from web.common.settings import PortalSettings
@@ -38,6 +39,7 @@ class World:
             "ENTERPRISE_PORTAL_URL": EBP_URL,
             "COOKIE_SECURE": False,
             "RPC_TIMEOUT": 1.0,
+            **callers.ENV,
         }
         values.update(overrides)
         return PortalSettings(**values)

@@ -1,8 +1,9 @@
 """In-memory twins of identity and the two backends, served as REAL gRPC servers in-process.
 
 They are servicer subclasses of the generated code, run with billing_common.grpc_server's
-build_server (so the real DomainError interceptor maps errors, trailers included), and the
-portals talk to them through their real gRPC adapters. The data mirrors the demo accounts of
+build_server (so the real DomainError interceptor maps errors, trailers included, and the real
+services' allow-lists admit callers with the test secrets of tests/callers.py), and the portals
+talk to them through their real gRPC adapters. The data mirrors the demo accounts of
 issue 2. FakeIdentity answers as the real identity does (statuses, error fields, who goes to
 which portal): tests/contract/test_identity_contract.py runs the same tests against both.
 """
@@ -30,7 +31,11 @@ from billing_common.errors import (
     Unavailable,
 )
 from billing_common.grpc_server import GrpcServer, build_server, request_id_var
+from services.enterprise_portal.entrypoints.grpc_server import ALLOWED_CALLERS as ENTERPRISE_PORTAL_CALLERS
 from services.identity.domain.model import validate_email, validate_text
+from services.identity.entrypoints.grpc_server import ALLOWED_CALLERS as IDENTITY_CALLERS
+from services.online_billing.entrypoints.grpc_server import ALLOWED_CALLERS as ONLINE_BILLING_CALLERS
+from tests import callers
 
 BC = identity_pb2.PORTAL_BILLING_CENTER
 EBP = identity_pb2.PORTAL_ENTERPRISE
@@ -414,17 +419,20 @@ def demo_enterprise_portal() -> FakeEnterprisePortal:
 
 def serve_identity(servicer: FakeIdentity) -> GrpcServer:
     return build_server("127.0.0.1:0", lambda s: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, s),
-                        ["billing.identity.v1.IdentityService"], workers=8, grace=0).start()
+                        ["billing.identity.v1.IdentityService"], workers=8, grace=0,
+                        gate=callers.gate(IDENTITY_CALLERS)).start()
 
 
 def serve_online_billing(servicer: FakeOnlineBilling) -> GrpcServer:
     return build_server(
         "127.0.0.1:0", lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
-        ["billing.online_billing.v1.OnlineBillingService"], workers=4, grace=0).start()
+        ["billing.online_billing.v1.OnlineBillingService"], workers=4, grace=0,
+        gate=callers.gate(ONLINE_BILLING_CALLERS)).start()
 
 
 def serve_enterprise_portal(servicer: FakeEnterprisePortal) -> GrpcServer:
     return build_server(
         "127.0.0.1:0",
         lambda s: enterprise_portal_pb2_grpc.add_EnterprisePortalServiceServicer_to_server(servicer, s),
-        ["billing.enterprise_portal.v1.EnterprisePortalService"], workers=4, grace=0).start()
+        ["billing.enterprise_portal.v1.EnterprisePortalService"], workers=4, grace=0,
+        gate=callers.gate(ENTERPRISE_PORTAL_CALLERS)).start()

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
+from tests import callers
 from tests.unit.web.helpers import sign_in
 from web.billing_center import create_app as create_billing_center_app
 from web.common.gunicorn_config import RedactingLogger, redact_url
@@ -52,10 +53,36 @@ def test_a_portal_url_must_be_absolute():
         PortalSettings(BILLING_ENV="dev", ENTERPRISE_PORTAL_URL="ebp.example")
 
 
+def test_a_door_is_not_built_without_its_own_caller_secret():
+    for factory, variable, other in ((create_billing_center_app, "CALLER_SECRET_BILLING_CENTER_WEB",
+                                      "CALLER_SECRET_ENTERPRISE_PORTAL_WEB"),
+                                     (create_enterprise_app, "CALLER_SECRET_ENTERPRISE_PORTAL_WEB",
+                                      "CALLER_SECRET_BILLING_CENTER_WEB")):
+        # The other door's secret does not do: each door is its own caller.
+        settings = PortalSettings(BILLING_ENV="test", **{other: callers.ENV[other]})
+        with pytest.raises(ValueError, match=variable):
+            factory(settings)
+
+
+def test_prod_refuses_a_short_caller_secret_naming_the_variable():
+    with pytest.raises(ValidationError, match="CALLER_SECRET_BILLING_CENTER_WEB"):
+        PortalSettings(BILLING_ENV="prod", SECRET_KEY="k" * 40, CALLER_SECRET_BILLING_CENTER_WEB="short")
+    with pytest.raises(ValidationError, match="CALLER_SECRET_OPERATOR"):
+        PortalSettings(BILLING_ENV="dev", CALLER_SECRET_OPERATOR="has spaces in it")
+
+
+def test_the_caller_secrets_never_show_in_the_settings_or_credentials_repr():
+    settings = PortalSettings(BILLING_ENV="test", **callers.ENV)
+    credentials = settings.credentials("billing-center-web")
+    for text in (repr(settings), str(settings), repr(credentials), str(credentials)):
+        assert not any(secret in text for secret in callers.SECRETS.values())
+
+
 def test_building_the_apps_opens_no_grpc_channel():
     # Targets that do not exist: building must not even try to connect.
     settings = PortalSettings(BILLING_ENV="test", IDENTITY_TARGET="127.0.0.1:1",
-                              ONLINE_BILLING_TARGET="127.0.0.1:1", ENTERPRISE_PORTAL_TARGET="127.0.0.1:1")
+                              ONLINE_BILLING_TARGET="127.0.0.1:1", ENTERPRISE_PORTAL_TARGET="127.0.0.1:1",
+                              **callers.ENV)
     for factory in (create_billing_center_app, create_enterprise_app):
         app = factory(settings)
         runtime = app.extensions["portal"]
@@ -141,14 +168,14 @@ def test_a_front_door_without_a_landing_page_is_refused_when_built(tmp_path):
     from web.common.app import create_portal_app
     from web.common.portals import BILLING_CENTER
 
-    settings = PortalSettings(BILLING_ENV="test")
+    settings = PortalSettings(BILLING_ENV="test", **callers.ENV)
     with pytest.raises(ValueError, match="home.landing"):
-        create_portal_app(BILLING_CENTER, settings, backend=OnlineBilling("127.0.0.1:1", 1.0),
+        create_portal_app(BILLING_CENTER, settings, backend=OnlineBilling("127.0.0.1:1", 1.0, callers.BILLING_CENTER),
                           templates=tmp_path, blueprints=[Blueprint("elsewhere", __name__)])
 
 
 def test_each_door_registers_its_own_areas_on_the_shared_pages():
-    settings = PortalSettings(BILLING_ENV="test")
+    settings = PortalSettings(BILLING_ENV="test", **callers.ENV)
     shared = {"auth.sign_in", "auth.handoff", "auth.sign_out", "password.reset_request",
               "password.reset_password", "password.change_password", "help.help_page",
               "help.customer_care", "contacts.billing_contacts", "site.language", "site.healthz",
