@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections import Counter
 
 import pytest
 from sqlalchemy import MetaData, create_engine, select, text
 
-from billing_common.clock import FakeClock, utc
+from billing_common.clock import FakeClock, SystemClock, utc
+from billing_common.config import ServiceSettings
 from billing_common.db import make_engine
 from billing_common.mail import SmtpTransport
 from billing_common.outbox import OutboxDispatcher, OutgoingMail, enqueue, outbox_table
+from billing_common.service import build_service
 from tests.smtp_server import SmtpServer
 
 SENDER = "Billing <billing@example.test>"
@@ -272,3 +275,44 @@ def test_a_relay_that_hangs_in_the_middle_of_a_message_times_out_and_the_retry_a
     assert dispatcher.dispatch_once() == 1
     # The relay may also take the stalled copy once released: it carries the same Message-ID.
     assert set(smtp.message_ids()) == {f"<{message_id}@example.test>"}
+
+
+def test_a_service_s_dispatcher_takes_the_relay_its_timeouts_and_its_retry_window_from_the_settings(
+    db, silent_server, unique
+):
+    """build_service (what each service's server runs) with a relay that never answers, a short
+    connect timeout and no retry window: the message is given up on after its first attempt."""
+    engine, table, _ = db
+    to = unique("configured") + "@example.test"
+    write(engine, table, to, SystemClock())
+    settings = ServiceSettings(smtp_url=silent_server, smtp_connect_timeout=0.2, smtp_timeout=0.2,
+                               outbox_give_up_after=0, outbox_poll_interval=0.05, shutdown_grace=1.0)
+    server = build_service(settings, service_name="test.Outbox", register=lambda s: None, engine=engine,
+                           outbox=table, on_stop=lambda: None)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _row(engine, table, to).failed_at:
+            time.sleep(0.05)
+    finally:
+        server.stop()
+    row = _row(engine, table, to)
+    assert row.failed_at is not None and row.attempts == 1 and "timed out" in row.last_error and row.body == ""
+
+
+def _row(engine, table, to):
+    with engine.connect() as conn:
+        return conn.execute(select(table).where(table.c.to_addrs == to)).one()
+
+
+def test_the_outbox_and_relay_settings_come_from_the_environment(monkeypatch):
+    for name, value in {"SMTP_CONNECT_TIMEOUT": "2", "SMTP_TIMEOUT": "4", "OUTBOX_MAX_DELAY": "120",
+                        "OUTBOX_GIVE_UP_AFTER": "172800", "OUTBOX_CLAIM_LEASE": "900",
+                        "OUTBOX_STATUS_INTERVAL": "30"}.items():
+        monkeypatch.setenv(name, value)
+    s = ServiceSettings()
+    assert (s.smtp_connect_timeout, s.smtp_timeout, s.outbox_max_delay, s.outbox_give_up_after,
+            s.outbox_claim_lease, s.outbox_status_interval) == (2, 4, 120, 172800, 900, 30)
+    monkeypatch.delenv("SMTP_CONNECT_TIMEOUT")
+    monkeypatch.delenv("OUTBOX_GIVE_UP_AFTER")
+    defaults = ServiceSettings()
+    assert (defaults.smtp_connect_timeout, defaults.outbox_give_up_after) == (5, 24 * 60 * 60)
