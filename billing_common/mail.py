@@ -43,9 +43,8 @@ class SmtpTransport:
         u = self.url
         cls = smtplib.SMTP_SSL if u.scheme == "smtps" else smtplib.SMTP
         port = u.port or (465 if u.scheme == "smtps" else 25)
-        # Built without a host, so that connect() runs here under the connect timeout.
-        with cls(timeout=self.connect_timeout) as smtp:
-            smtp.connect(u.hostname or "localhost", port)
+        # Connecting (and reading the greeting) happens here, under the connect timeout.
+        with cls(u.hostname or "localhost", port, timeout=self.connect_timeout) as smtp:
             smtp.timeout = self.timeout
             if smtp.sock is not None:
                 smtp.sock.settimeout(self.timeout)

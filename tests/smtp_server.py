@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections import Counter
 from email import policy
@@ -26,7 +27,9 @@ class SmtpServer:
     failure (451) and keeps them in `refused`; `hang_at(k)` holds the k-th message's DATA
     (counting from 1 over the server's life) without an answer until `release()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """With `tls`, the server offers STARTTLS and refuses mail sent without it."""
+        self.tls = tls
         self.port = free_port()
         self.received: list[EmailMessage] = []
         self.refused: list[EmailMessage] = []
@@ -43,7 +46,8 @@ class SmtpServer:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        tls: dict[str, Any] = {"tls_context": self.tls, "require_starttls": True} if self.tls else {}
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **tls)
         self._controller.start()
         return self
 

@@ -3,7 +3,10 @@ refuses, hangs and comes back, on a real database (SQLite or PostgreSQL). Messag
 by their Message-ID: each must arrive, and only once."""
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -316,3 +319,28 @@ def test_the_outbox_and_relay_settings_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("OUTBOX_GIVE_UP_AFTER")
     defaults = ServiceSettings()
     assert (defaults.smtp_connect_timeout, defaults.outbox_give_up_after) == (5, 24 * 60 * 60)
+
+
+@pytest.fixture
+def tls_relay(tmp_path):
+    """A relay that requires STARTTLS, with a throwaway self-signed certificate."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = SmtpServer(tls=context).start()
+    yield server
+    server.stop()
+
+
+def test_mail_goes_over_starttls_when_the_relay_offers_it(db, tls_relay, unique):
+    engine, table, _ = db
+    clock = FakeClock(START)
+    [message_id] = write(engine, table, unique("tls") + "@example.test", clock)
+    dispatcher = OutboxDispatcher(engine, table, SmtpTransport(tls_relay.url), SENDER, clock=clock)
+
+    assert dispatcher.dispatch_once() == 1
+    assert tls_relay.message_ids() == Counter({f"<{message_id}@example.test>": 1})
