@@ -188,6 +188,7 @@ class OutboxDispatcher:
         self.lease = lease
         self.status_interval = status_interval
         self._last_status: float | None = None
+        self._stopping = threading.Event()
 
     def _due(self, now: dt.datetime) -> ColumnElement[bool]:
         t = self.table
@@ -201,9 +202,10 @@ class OutboxDispatcher:
         untried = list(claimed)
         try:
             while untried:
-                if self.clock.now() - started > self.lease / 2:
+                if self.clock.now() - started > self.lease / 2 or self._stopping.is_set():
                     # Running late (a slow relay): what is left goes back before the lease
-                    # ends, so another dispatcher cannot send it while this one does.
+                    # ends, so another dispatcher cannot send it while this one does. Shutting
+                    # down: it goes back now rather than wait out the lease.
                     break
                 row = untried.pop(0)
                 try:
@@ -310,7 +312,9 @@ class OutboxDispatcher:
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:
         """Poll until `stop` is set, logging the operator's view every `status_interval`
-        seconds; a failing poll (database down) is logged, not fatal."""
+        seconds; a failing poll (database down) is logged, not fatal. Once `stop` is set, the
+        poll in progress finishes the message it is sending and hands the rest of its batch back."""
+        self._stopping = stop
         while not stop.is_set():
             try:
                 self.dispatch_once()

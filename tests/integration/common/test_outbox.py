@@ -226,3 +226,50 @@ def test_a_delivered_message_leaves_no_reset_link_in_the_database(db, tmp_path, 
     with engine.connect() as conn:
         row = conn.execute(select(table).where(table.c.to_addrs == to)).one()
     assert row.sent_at is not None and "reset" not in row.body
+
+
+def test_a_dispatcher_stopped_in_the_middle_of_a_batch_hands_back_what_it_has_not_tried(db, unique):
+    engine, table = db
+    to = unique("shutdown") + "@example.test"
+    clock = FakeClock(1_800_000_000.0)
+    with engine.begin() as conn:
+        for _ in range(5):
+            enqueue(conn, table, mail(to), utc(clock.now()))
+    stop = threading.Event()
+
+    class StopsAfterTheFirst(Flaky):
+        def send(self, message):
+            super().send(message)
+            stop.set()  # SIGTERM arrives while the first message is being sent
+
+    transport = StopsAfterTheFirst(failures=0)
+    OutboxDispatcher(engine, table, transport, "b@example.test", clock=clock).run(stop, interval=0)
+
+    assert len(transport.sent) == 1
+    # The other four are due at once for the next replica, their attempt not counted.
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).where(table.c.to_addrs == to, table.c.sent_at.is_(None))).all()
+    assert len(rows) == 4
+    assert all(r.attempts == 0 and aware_utc(r.next_attempt_at).timestamp() <= clock.now() for r in rows)
+
+
+def test_a_batch_still_sending_after_half_its_lease_hands_the_rest_back_before_another_dispatcher_may_take_it(
+    db, unique
+):
+    engine, table = db
+    to = unique("slow") + "@example.test"
+    clock = FakeClock(1_800_000_000.0)
+    with engine.begin() as conn:
+        for _ in range(3):
+            enqueue(conn, table, mail(to), utc(clock.now()))
+
+    class Slow(Flaky):
+        def send(self, message):
+            super().send(message)
+            clock.advance(301)  # a relay taking five minutes a message
+
+    transport = Slow(failures=0)
+    assert OutboxDispatcher(engine, table, transport, "b@example.test", clock=clock, lease=600).dispatch_once() == 1
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).where(table.c.to_addrs == to, table.c.sent_at.is_(None))).all()
+    assert len(rows) == 2 and all(r.attempts == 0 for r in rows)
