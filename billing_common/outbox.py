@@ -189,6 +189,7 @@ class OutboxDispatcher:
         self.status_interval = status_interval
         self._last_status: float | None = None
         self._stopping = threading.Event()
+        self._given_up_seen = 0
 
     def _due(self, now: dt.datetime) -> ColumnElement[bool]:
         t = self.table
@@ -304,10 +305,12 @@ class OutboxDispatcher:
 
     def log_status(self) -> OutboxStatus:
         """One structured line with the operator's view ("outbox status"): a warning while any
-        message waits after a failure or was given up, else info."""
+        message waits after a failure, or when messages were given up since the last line (the
+        first line since the start counts every one), else info."""
         figures = self.status()
-        level = log.warning if figures.retrying or figures.given_up else log.info
-        level("outbox status", **figures.as_fields())
+        warn = figures.retrying or figures.given_up > self._given_up_seen
+        self._given_up_seen = figures.given_up
+        (log.warning if warn else log.info)("outbox status", **figures.as_fields())
         return figures
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:

@@ -89,3 +89,19 @@ def test_the_dispatcher_logs_the_operator_view_as_one_structured_line(db, capsys
     assert "warning" in line
     for field in ("waiting=2", "retrying=2", "oldest_waiting_seconds=100.0", "given_up=1"):
         assert field in line
+
+
+def test_the_status_line_warns_about_a_given_up_message_once_not_every_time(db, capsys):
+    engine, table = db
+    clock = FakeClock(START)
+    write(engine, table, "given-up@example.test", clock)
+    dispatcher = OutboxDispatcher(engine, table, Down(), "b@example.test", clock=clock, give_up_after=0)
+    dispatcher.dispatch_once()
+    capsys.readouterr()
+
+    dispatcher.log_status()
+    dispatcher.log_status()
+
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if "outbox status" in ln]
+    assert len(lines) == 2 and "warning" in lines[0] and "info" in lines[1]
+    assert all("given_up=1" in ln and "waiting=0" in ln for ln in lines)
