@@ -100,6 +100,19 @@ class MailSettings(BaseSettings):
     smtp_url: str | None = Field(None, validation_alias="SMTP_URL")
     maildir: Path = Field(VAR / "mail", validation_alias="MAILDIR")
     mail_from: str = Field("Billing <billing@meetings.example>", validation_alias="MAIL_FROM")
+    # Seconds to reach the relay (and read its greeting), and for each later step of a message's
+    # conversation: a relay that hangs is given up on for that attempt, and the message retried.
+    smtp_connect_timeout: float = Field(5.0, gt=0, validation_alias="SMTP_CONNECT_TIMEOUT")
+    smtp_timeout: float = Field(10.0, gt=0, validation_alias="SMTP_TIMEOUT")
+    # The outbox's retries (billing_common.outbox): the delay doubles from 2 s up to
+    # OUTBOX_MAX_DELAY seconds; a message is given up on at its first failure once it has
+    # waited OUTBOX_GIVE_UP_AFTER seconds. A dispatcher's claim on a batch lasts
+    # OUTBOX_CLAIM_LEASE seconds (a dispatcher that dies holding it: its mail is retried then).
+    outbox_max_delay: float = Field(5 * 60.0, gt=0, validation_alias="OUTBOX_MAX_DELAY")
+    outbox_give_up_after: float = Field(24 * 60 * 60.0, ge=0, validation_alias="OUTBOX_GIVE_UP_AFTER")
+    outbox_claim_lease: float = Field(10 * 60.0, gt=0, validation_alias="OUTBOX_CLAIM_LEASE")
+    # Seconds between the dispatcher's "outbox status" log lines (waiting, oldest, given up).
+    outbox_status_interval: float = Field(60.0, gt=0, validation_alias="OUTBOX_STATUS_INTERVAL")
 
 
 class ServiceSettings(CallerSecretSettings, MailSettings):

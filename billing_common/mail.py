@@ -27,17 +27,29 @@ class MaildirTransport:
 
 
 class SmtpTransport:
-    """smtp://[user:pass@]host[:port] (STARTTLS when the server offers it), smtps:// for TLS."""
+    """smtp://[user:pass@]host[:port] (STARTTLS when the server offers it), smtps:// for TLS.
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    `connect_timeout` bounds reaching the server and its greeting, `timeout` each later step of
+    the conversation (each command and its reply): a relay that hangs costs the dispatcher at
+    most a few seconds per step, never its thread (the dispatcher holds no transaction then).
+    """
+
+    def __init__(self, url: str, connect_timeout: float = 5.0, timeout: float = 10.0) -> None:
         self.url = urlparse(url)
+        self.connect_timeout = connect_timeout
         self.timeout = timeout
 
     def send(self, message: EmailMessage) -> None:
         u = self.url
         cls = smtplib.SMTP_SSL if u.scheme == "smtps" else smtplib.SMTP
         port = u.port or (465 if u.scheme == "smtps" else 25)
-        with cls(u.hostname or "localhost", port, timeout=self.timeout) as smtp:
+        # Connecting (and reading the greeting) happens here, under the connect timeout.
+        with cls(u.hostname or "localhost", port, timeout=self.connect_timeout) as smtp:
+            smtp.timeout = self.timeout
+            if smtp.sock is not None:
+                smtp.sock.settimeout(self.timeout)
+            # The extensions are known only after EHLO: without it STARTTLS was never offered.
+            smtp.ehlo_or_helo_if_needed()
             if u.scheme == "smtp" and smtp.has_extn("starttls"):
                 smtp.starttls()
             if u.username:
@@ -45,8 +57,12 @@ class SmtpTransport:
             smtp.send_message(message)
 
 
-def transport_from_settings(smtp_url: str | None, maildir: Path) -> MailTransport:
-    return SmtpTransport(smtp_url) if smtp_url else MaildirTransport(maildir)
+def transport_from_settings(
+    smtp_url: str | None, maildir: Path, *, connect_timeout: float = 5.0, timeout: float = 10.0
+) -> MailTransport:
+    if smtp_url:
+        return SmtpTransport(smtp_url, connect_timeout=connect_timeout, timeout=timeout)
+    return MaildirTransport(maildir)
 
 
 def read_maildir(path: Path, newest: int = 5) -> list[EmailMessage]:

@@ -57,8 +57,12 @@ def build_service(
     server.readiness = ReadinessChecker(
         server.health, [service_name], {"database": sql_check(engine), **(dependencies or {})},
         settings.health_check_interval)
+    transport = transport_from_settings(settings.smtp_url, settings.maildir,
+                                        connect_timeout=settings.smtp_connect_timeout, timeout=settings.smtp_timeout)
     dispatcher = OutboxDispatcher(
-        engine, outbox, transport_from_settings(settings.smtp_url, settings.maildir), settings.mail_from, clock
+        engine, outbox, transport, settings.mail_from, clock,
+        max_delay=settings.outbox_max_delay, give_up_after=settings.outbox_give_up_after,
+        lease=settings.outbox_claim_lease, status_interval=settings.outbox_status_interval,
     )
     dispatcher.start_thread(settings.outbox_poll_interval)
     # After the server: mail written by the last calls still gets its next poll.

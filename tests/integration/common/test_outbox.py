@@ -6,16 +6,20 @@ import pytest
 from sqlalchemy import MetaData, func, select
 
 from billing_common.clock import FakeClock, utc
-from billing_common.db import make_engine
+from billing_common.db import aware_utc, make_engine
 from billing_common.mail import MaildirTransport, read_maildir
-from billing_common.outbox import MAX_ATTEMPTS, OutboxDispatcher, OutgoingMail, enqueue, outbox_table
+from billing_common.outbox import OutboxDispatcher, OutgoingMail, enqueue, outbox_table
+
+DAY = 24 * 60 * 60
 
 
-@pytest.fixture(scope="module")
-def db(database_url):
+@pytest.fixture
+def db(database_url, unique):
+    """A fresh outbox per test: each test moves its own clock, and another test's rows would
+    become due under it."""
     metadata = MetaData()
     table = outbox_table(metadata)
-    engine = make_engine(database_url("outbox"))
+    engine = make_engine(database_url(unique("outbox").replace("-", "_")))
     metadata.create_all(engine)
     yield engine, table
     engine.dispose()
@@ -77,19 +81,112 @@ def test_a_failed_delivery_is_retried_later_with_backoff(db, unique):
     assert [m for m in transport.sent if m["To"] == to]
 
 
-def test_a_message_that_keeps_failing_is_parked_not_retried_forever(db, unique):
+def _row(engine, table, to):
+    with engine.connect() as conn:
+        return conn.execute(select(table).where(table.c.to_addrs == to)).one()
+
+
+def _fail_until(engine, table, to, dispatcher, clock, deadline):
+    """Polls each time the message is due, up to `deadline` (epoch seconds); returns the
+    delays the dispatcher chose after each failure."""
+    delays = []
+    while True:
+        row = _row(engine, table, to)
+        due = aware_utc(row.next_attempt_at).timestamp()
+        if row.sent_at is not None or row.failed_at is not None or due >= deadline:
+            return delays
+        clock.t = max(clock.t, due)
+        dispatcher.dispatch_once()
+        after = _row(engine, table, to)
+        if after.failed_at is None:
+            delays.append(aware_utc(after.next_attempt_at).timestamp() - clock.now())
+
+
+def test_a_failed_delivery_is_retried_with_a_delay_that_doubles_up_to_five_minutes(db, unique):
     engine, table = db
-    to = unique("dead") + "@example.test"
-    clock = FakeClock(time.time())
+    to = unique("backoff") + "@example.test"
+    clock = FakeClock(1_800_000_000.0)
     with engine.begin() as conn:
         enqueue(conn, table, mail(to), utc(clock.now()))
     dispatcher = OutboxDispatcher(engine, table, Flaky(failures=10**6), "b@example.test", clock=clock)
-    for _ in range(MAX_ATTEMPTS + 2):
-        dispatcher.dispatch_once()
-        clock.advance(3600)
-    with engine.connect() as conn:
-        row = conn.execute(select(table).where(table.c.to_addrs == to)).one()
-    assert row.attempts == MAX_ATTEMPTS and row.failed_at is not None and row.sent_at is None
+
+    delays = _fail_until(engine, table, to, dispatcher, clock, deadline=clock.now() + 30 * 60)
+
+    assert delays[:12] == [2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300]
+    assert set(delays[8:]) == {300}
+
+
+def test_a_message_that_keeps_failing_is_retried_for_a_day_with_its_body_then_given_up_and_blanked(db, unique):
+    engine, table = db
+    to = unique("dead") + "@example.test"
+    start = 1_800_000_000.0
+    clock = FakeClock(start)
+    with engine.begin() as conn:
+        enqueue(conn, table, mail(to), utc(clock.now()))
+    dispatcher = OutboxDispatcher(engine, table, Flaky(failures=10**6), "b@example.test", clock=clock)
+
+    # Every retry due within the first 24 hours fails, and the message still waits, link and all.
+    _fail_until(engine, table, to, dispatcher, clock, deadline=start + DAY)
+    row = _row(engine, table, to)
+    assert clock.now() < start + DAY
+    assert row.failed_at is None and row.sent_at is None and "/reset/1" in row.body
+    assert row.attempts > 250  # about one every 5 minutes
+
+    # The first failure after a day gives it up, and the body goes with it.
+    _fail_until(engine, table, to, dispatcher, clock, deadline=start + 2 * DAY)
+    row = _row(engine, table, to)
+    assert row.failed_at is not None and row.sent_at is None and row.body == ""
+    assert clock.now() >= start + DAY and "smtp down" in row.last_error
+
+
+def test_the_retry_cap_and_the_time_before_giving_up_are_configurable(db, unique):
+    engine, table = db
+    to = unique("configured") + "@example.test"
+    start = 1_800_000_000.0
+    clock = FakeClock(start)
+    with engine.begin() as conn:
+        enqueue(conn, table, mail(to), utc(clock.now()))
+    dispatcher = OutboxDispatcher(engine, table, Flaky(failures=10**6), "b@example.test", clock=clock,
+                                  max_delay=60, give_up_after=10 * 60)
+
+    delays = _fail_until(engine, table, to, dispatcher, clock, deadline=start + DAY)
+
+    assert delays[:8] == [2, 4, 8, 16, 32, 60, 60, 60]
+    row = _row(engine, table, to)
+    assert row.failed_at is not None and start + 10 * 60 <= clock.now() < start + 11 * 60
+
+
+class Died(BaseException):
+    """The process dying in the middle of a send (not an error the dispatcher may catch)."""
+
+
+class DiesWhileSending:
+    def send(self, message):
+        raise Died()
+
+
+def test_a_message_claimed_by_a_dispatcher_that_died_is_sent_by_another_once_the_claim_runs_out(db, unique):
+    engine, table = db
+    to = unique("lease") + "@example.test"
+    clock = FakeClock(1_800_000_000.0)
+    with engine.begin() as conn:
+        enqueue(conn, table, mail(to), utc(clock.now()))
+    with pytest.raises(Died):
+        OutboxDispatcher(engine, table, DiesWhileSending(), "b@example.test", clock=clock, lease=600).dispatch_once()
+    survivor = Flaky(failures=0)
+    other = OutboxDispatcher(engine, table, survivor, "b@example.test", clock=clock, lease=600)
+
+    # It may have gone out before the death: nobody sends it again while the claim lasts...
+    assert other.dispatch_once() == 0
+    clock.advance(599)
+    assert other.dispatch_once() == 0
+    # ...and once it has run out, it is sent, with the Message-ID it was written with.
+    clock.advance(1)
+    assert other.dispatch_once() == 1
+    [message] = survivor.sent
+    row = _row(engine, table, to)
+    assert message["Message-ID"] == f"<{row.message_id}@example.test>"
+    assert row.sent_at is not None and row.attempts == 2
 
 
 def test_two_dispatchers_never_send_the_same_message_twice(db, tmp_path, unique):
@@ -129,3 +226,50 @@ def test_a_delivered_message_leaves_no_reset_link_in_the_database(db, tmp_path, 
     with engine.connect() as conn:
         row = conn.execute(select(table).where(table.c.to_addrs == to)).one()
     assert row.sent_at is not None and "reset" not in row.body
+
+
+def test_a_dispatcher_stopped_in_the_middle_of_a_batch_hands_back_what_it_has_not_tried(db, unique):
+    engine, table = db
+    to = unique("shutdown") + "@example.test"
+    clock = FakeClock(1_800_000_000.0)
+    with engine.begin() as conn:
+        for _ in range(5):
+            enqueue(conn, table, mail(to), utc(clock.now()))
+    stop = threading.Event()
+
+    class StopsAfterTheFirst(Flaky):
+        def send(self, message):
+            super().send(message)
+            stop.set()  # SIGTERM arrives while the first message is being sent
+
+    transport = StopsAfterTheFirst(failures=0)
+    OutboxDispatcher(engine, table, transport, "b@example.test", clock=clock).run(stop, interval=0)
+
+    assert len(transport.sent) == 1
+    # The other four are due at once for the next replica, their attempt not counted.
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).where(table.c.to_addrs == to, table.c.sent_at.is_(None))).all()
+    assert len(rows) == 4
+    assert all(r.attempts == 0 and aware_utc(r.next_attempt_at).timestamp() <= clock.now() for r in rows)
+
+
+def test_a_batch_still_sending_after_half_its_lease_hands_the_rest_back_before_another_dispatcher_may_take_it(
+    db, unique
+):
+    engine, table = db
+    to = unique("slow") + "@example.test"
+    clock = FakeClock(1_800_000_000.0)
+    with engine.begin() as conn:
+        for _ in range(3):
+            enqueue(conn, table, mail(to), utc(clock.now()))
+
+    class Slow(Flaky):
+        def send(self, message):
+            super().send(message)
+            clock.advance(301)  # a relay taking five minutes a message
+
+    transport = Slow(failures=0)
+    assert OutboxDispatcher(engine, table, transport, "b@example.test", clock=clock, lease=600).dispatch_once() == 1
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).where(table.c.to_addrs == to, table.c.sent_at.is_(None))).all()
+    assert len(rows) == 2 and all(r.attempts == 0 for r in rows)
