@@ -3,7 +3,7 @@ invoice recipients; every refusal names its field."""
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing_common.errors import InvalidArgument
@@ -151,6 +151,7 @@ def test_recipients_must_be_a_list_not_one_string():
         validate_invoice_emails("ap@acme.test")
 
 
+@settings(deadline=None)  # no timing: a loaded machine must not fail a correct example
 @given(st.text(max_size=MAX_COMPANY_NAME + 5), st.text(max_size=20), st.text(max_size=30), st.text(max_size=45),
        st.lists(st.text(max_size=30), max_size=7))
 def test_any_input_gives_a_profile_or_a_refusal_naming_a_field(name, country, postal_code, tax_id, emails):
@@ -170,9 +171,18 @@ printable = st.characters(blacklist_categories=("Cc", "Cs"),
                           blacklist_characters="\ufffd\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+@settings(deadline=None)  # no timing: a loaded machine must not fail a correct example
 @given(st.text(min_size=1, max_size=MAX_COMPANY_NAME, alphabet=printable))
 def test_any_printable_company_name_within_the_limit_is_kept(name):
     normalised = unicodedata.normalize("NFC", name.strip())
     if not normalised or len(normalised) > MAX_COMPANY_NAME:
         return
     assert validate_billing_profile(**{**PADARIA, "company_name": name}).company_name == normalised
+
+
+def test_the_invoicing_package_is_plain_python_with_no_web_or_grpc_import():
+    # The portals' forms may import the profile rules; the services import all of it.
+    from tests.unit.common.test_package_boundaries import offenders
+
+    assert offenders("billing_common/invoicing", ("grpc", "flask", "flask_babel", "flask_wtf", "werkzeug", "jinja2",
+                                                  "wtforms", "web", "services")) == {}
