@@ -92,7 +92,7 @@ LABELS: dict[Locale, dict[str, str]] = {
         "tax_id.other": "Identificação fiscal",
         "status.draft": "Rascunho",
         "status.open": "Em aberto",
-        "status.partially_paid": "Paga em parte",
+        "status.partially_paid": "Parcialmente paga",
         "status.paid": "Paga",
         "status.overdue": "Vencida",
         "status.void": "Cancelada",
