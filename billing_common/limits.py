@@ -31,6 +31,17 @@ MAX_SUBJECT = 150
 MAX_MESSAGE = 5000
 MAX_NOTE = 500
 
+# A billing profile (billing_common.invoicing.profile): a company's legal name (Brazil's
+# register allows 150), address lines, city, state or region, postal code, a tax ID in any
+# country's notation, and the extra addresses every invoice mail also goes to.
+MAX_COMPANY_NAME = 150
+MAX_ADDRESS_LINE = 100
+MAX_CITY = 100
+MAX_REGION = 100
+MAX_POSTAL_CODE = 16
+MAX_TAX_ID = 40
+MAX_INVOICE_EMAILS = 5
+
 # Ids one service hands another (identity's account and user ids are UUIDs).
 MAX_ID = 64
 
