@@ -1,0 +1,66 @@
+"""Which payment gateway a process uses, from the environment, and building it.
+
+The web tier builds only the tokenizer (`build_tokenizer`: the signing secret, no store); the
+services build the gateway (`build_gateway`: the secret and the sandbox's store). Both read the
+same variables, so a token made by a portal is charged by any service.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from billing_common.clock import Clock
+from billing_common.config import CommonSettings, sqlite_url
+from billing_common.payments.sandbox import SandboxGateway, SandboxTokenizer, parse_latency
+
+# Only ever used when BILLING_ENV is dev or test; prod refuses to start without a secret.
+DEV_SANDBOX_SECRET = "dev-only-sandbox-gateway-secret-not-for-production"
+
+
+class GatewaySettings(CommonSettings):
+    # The only adapter so far; a real one (Stripe) would add its name and its keys.
+    payment_gateway: Literal["sandbox"] = Field("sandbox", validation_alias="PAYMENT_GATEWAY")
+    # Signs the sandbox's card tokens; the same value in every web and service process.
+    sandbox_gateway_secret: str | None = Field(None, validation_alias="SANDBOX_GATEWAY_SECRET")
+    # The sandbox's own record of charges and idempotency keys, shared by every process.
+    sandbox_gateway_database_url: str = Field(
+        default_factory=lambda: sqlite_url("sandbox_gateway"), validation_alias="SANDBOX_GATEWAY_DATABASE_URL"
+    )
+    # Milliseconds each sandbox call takes: "0" (default), "80", or a range "50-200".
+    sandbox_gateway_latency_ms: tuple[int, int] = Field((0, 0), validation_alias="SANDBOX_GATEWAY_LATENCY_MS")
+
+    @field_validator("sandbox_gateway_latency_ms", mode="before")
+    @classmethod
+    def _latency(cls, value: object) -> object:
+        return parse_latency(value) if isinstance(value, str | int) else value
+
+    @model_validator(mode="after")
+    def _secret_by_environment(self) -> GatewaySettings:
+        if not self.sandbox_gateway_secret:
+            if self.env == "prod":
+                raise ValueError("SANDBOX_GATEWAY_SECRET must be set when BILLING_ENV=prod")
+            self.sandbox_gateway_secret = DEV_SANDBOX_SECRET
+        elif self.env == "prod" and (
+            self.sandbox_gateway_secret == DEV_SANDBOX_SECRET or len(self.sandbox_gateway_secret) < 32
+        ):
+            raise ValueError("SANDBOX_GATEWAY_SECRET must be a random value of at least 32 characters in prod")
+        return self
+
+    @property
+    def secret(self) -> str:
+        assert self.sandbox_gateway_secret is not None  # set by the validator
+        return self.sandbox_gateway_secret
+
+
+def build_tokenizer(settings: GatewaySettings, clock: Clock | None = None) -> SandboxTokenizer:
+    """The web tier's half (CardTokenizer)."""
+    return SandboxTokenizer(settings.secret, clock=clock, latency_ms=settings.sandbox_gateway_latency_ms)
+
+
+def build_gateway(settings: GatewaySettings, clock: Clock | None = None) -> SandboxGateway:
+    """The services' half (PaymentGateway), with its store (the table made if missing)."""
+    from billing_common.payments.sandbox_sql import SqlChargeStore  # SQL only where a store is needed
+
+    store = SqlChargeStore.from_url(settings.sandbox_gateway_database_url)
+    return SandboxGateway(settings.secret, store, clock=clock, latency_ms=settings.sandbox_gateway_latency_ms)
