@@ -17,8 +17,10 @@ from billing_common.payments import messages
 _SEPARATORS = re.compile(r"[ -]")
 _NUMBER = re.compile(r"\d{12,19}")
 _CVC = re.compile(r"\d{3,4}")
-# A run of digits, single spaces or dashes between them allowed, as a card number is written.
-_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,}(?!\d)")
+# A run of digits, single spaces or dashes between them allowed, as a card number is written,
+# and not inside a longer word: hex digests and UUIDs hold long digit runs (a 64-digit hex hash
+# has one of 13 or more about once in 100), a tenth of which pass the Luhn check by chance.
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){11,}(?![0-9A-Za-z])")
 # How far ahead an expiry date may be: cards are issued for at most a few years; 50 only stops
 # nonsense.
 MAX_YEARS_AHEAD = 50

@@ -85,3 +85,10 @@ def test_the_scan_finds_card_numbers_however_they_are_written_and_only_those():
     # Not Luhn-valid, too short, or a timestamp: nothing.
     assert card_numbers_in("4242424242424241 1800000000 2027-05-10T10:00:00 amount=1999") == []
     assert passes_luhn("4000000000000408")
+
+
+def test_the_scan_reads_numbers_between_punctuation_but_not_digit_runs_inside_hex_ids():
+    assert card_numbers_in('{"number":"4242424242424242"} card=5555555555554444;') == [
+        "4242424242424242", "5555555555554444"]
+    # A sha256 digest holding a Luhn-valid run of 19 digits, seen in a stored request hash.
+    assert card_numbers_in("9f2c0786107923417212692ab41c") == []

@@ -1,6 +1,8 @@
 """The sandbox gateway with its in-memory store: every test number, idempotency (S19), lost
 answers (S20), signed tokens. The SQL store, several processes and the S18 scan of stored rows
 are in tests/integration/common/test_sandbox_gateway_store.py."""
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -279,3 +281,17 @@ def test_a_latency_that_is_not_a_range_of_milliseconds_is_refused(text):
 
 def test_token_contents_hold_brand_last_4_expiry_and_behaviour_only():
     assert set(TokenContents.__dataclass_fields__) == {"brand", "last4", "exp_month", "exp_year", "behaviour"}
+
+
+def test_the_web_tier_builds_the_tokenizer_without_loading_any_database_or_redis_client():
+    # The front doors hold no database connection (test_package_boundaries); the tokenizer is
+    # their half of the gateway, so building and using it must not need one.
+    code = (
+        "import sys\n"
+        "from billing_common.payments.gateway import CardDetails\n"
+        "from billing_common.payments.settings import GatewaySettings, build_tokenizer\n"
+        "build_tokenizer(GatewaySettings()).tokenize(CardDetails('4242424242424242', 12, 2031, '123', 'O'))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'psycopg', 'redis', 'alembic'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
