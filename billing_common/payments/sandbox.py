@@ -125,7 +125,8 @@ class SandboxTokens:
         if not token.startswith(TOKEN_PREFIX) or token.count(".") != 1:
             raise InvalidToken()
         payload, signature = token[len(TOKEN_PREFIX):].split(".")
-        if not hmac.compare_digest(signature, self._signature(payload)):
+        # As bytes: compare_digest refuses str holding anything but ASCII (a forged token might).
+        if not hmac.compare_digest(signature.encode(), self._signature(payload).encode()):
             raise InvalidToken()
         try:
             version, brand, last4, month, year, behaviour, _nonce = _unb64(payload).decode().split("|")
@@ -305,8 +306,9 @@ class SandboxGateway:
         description: str = "",
         metadata: Mapping[str, str] | None = None,
     ) -> ChargeResult:
-        metadata = dict(metadata or {})
+        metadata = {} if metadata is None else metadata
         check_charge(token, amount, idempotency_key, description, metadata)
+        metadata = dict(metadata)
         self._remote.call("charge")
         card, behaviour, expired = self._card(token)
         code = messages.EXPIRED_CARD if expired else behaviour.on_charge

@@ -6,9 +6,10 @@ same variables, so a token made by a portal is charged by any service.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from billing_common.clock import Clock
 from billing_common.config import CommonSettings, sqlite_url
@@ -27,8 +28,11 @@ class GatewaySettings(CommonSettings):
     sandbox_gateway_database_url: str = Field(
         default_factory=lambda: sqlite_url("sandbox_gateway"), validation_alias="SANDBOX_GATEWAY_DATABASE_URL"
     )
-    # Milliseconds each sandbox call takes: "0" (default), "80", or a range "50-200".
-    sandbox_gateway_latency_ms: tuple[int, int] = Field((0, 0), validation_alias="SANDBOX_GATEWAY_LATENCY_MS")
+    # Milliseconds each sandbox call takes: "0" (default), "80", or a range "50-200" (NoDecode:
+    # the variable is that text, not the JSON pydantic-settings expects of a tuple).
+    sandbox_gateway_latency_ms: Annotated[tuple[int, int], NoDecode] = Field(
+        (0, 0), validation_alias="SANDBOX_GATEWAY_LATENCY_MS"
+    )
 
     @field_validator("sandbox_gateway_latency_ms", mode="before")
     @classmethod

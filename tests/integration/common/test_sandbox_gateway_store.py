@@ -232,13 +232,16 @@ def test_no_token_stored_row_or_log_line_holds_a_card_number(settings, store_url
     assert [n for n in [*TEST_CARDS, "4111111111111111", "4242424242424241"] if n in everything] == []
 
 
-def test_settings_refuse_a_missing_or_weak_secret_in_prod_and_read_the_latency():
+def test_settings_refuse_a_missing_or_weak_secret_in_prod_and_read_the_latency(monkeypatch):
     with pytest.raises(ValueError, match="SANDBOX_GATEWAY_SECRET"):
         GatewaySettings(BILLING_ENV="prod")
     with pytest.raises(ValueError, match="at least 32"):
         GatewaySettings(BILLING_ENV="prod", SANDBOX_GATEWAY_SECRET="short")
     assert GatewaySettings(BILLING_ENV="prod", SANDBOX_GATEWAY_SECRET="s" * 40).secret == "s" * 40
     assert GatewaySettings(BILLING_ENV="dev").secret  # a development default
-    assert GatewaySettings(SANDBOX_GATEWAY_LATENCY_MS="50-200").sandbox_gateway_latency_ms == (50, 200)
-    with pytest.raises(ValueError):
-        GatewaySettings(SANDBOX_GATEWAY_LATENCY_MS="fast")
+    for text, bounds in (("50-200", (50, 200)), ("80", (80, 80))):
+        monkeypatch.setenv("SANDBOX_GATEWAY_LATENCY_MS", text)  # as the processes read it
+        assert GatewaySettings().sandbox_gateway_latency_ms == bounds
+    monkeypatch.setenv("SANDBOX_GATEWAY_LATENCY_MS", "fast")
+    with pytest.raises(ValueError, match="latency"):
+        GatewaySettings()

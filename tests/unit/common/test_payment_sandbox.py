@@ -148,7 +148,8 @@ def test_a_token_tampered_with_or_signed_with_another_secret_is_refused_and_noth
     fields[5] = "ok"  # make it a card that pays
     forged = "tok_sandbox_" + _b64("|".join(fields).encode()) + "." + signature
     stranger = SandboxTokenizer("another-secret").tokenize(details()).token
-    for bad in (forged, stranger, token[:-2], token + "x", "tok_sandbox_", "pm_card_visa"):
+    for bad in (forged, stranger, token[:-2], token + "x", "tok_sandbox_", "pm_card_visa", token[:-1] + "é",
+                "tok_sandbox_é.é"):
         with pytest.raises(InvalidToken) as refused:
             gateway.charge(token=bad, amount=USD, idempotency_key=unique("k"))
         assert refused.value.field == "token"
@@ -247,6 +248,8 @@ def test_a_card_that_expired_after_it_was_added_is_declined_as_expired(tokenizer
     ({"description": "x" * 501}, "description"),
     ({"metadata": {"card": "4242424242424242"}}, "metadata"),
     ({"metadata": {"n": 7}}, "metadata"),
+    ({"metadata": [("invoice", "7")]}, "metadata"),
+    ({"description": None}, "description"),
     ({"metadata": {f"k{i}": "v" for i in range(51)}}, "metadata"),
     ({"token": ""}, "token"),
     ({"token": "t" * 513}, "token"),
