@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from billing_common.limits import MAX_NAME, has_disallowed_characters
 from billing_common.payments import messages
 
-# Card numbers are 12 to 19 digits (ISO/IEC 7812); people type them with spaces or dashes.
+# Card numbers are 12 to 19 digits (ISO/IEC 7812), ASCII ones (\d would take any script's
+# digits); people type them with spaces or dashes.
 _SEPARATORS = re.compile(r"[ -]")
-_NUMBER = re.compile(r"\d{12,19}")
-_CVC = re.compile(r"\d{3,4}")
+_NUMBER = re.compile(r"[0-9]{12,19}")
+_CVC = re.compile(r"[0-9]{3,4}")
 # A run of digits, single spaces or dashes between them allowed, as a card number is written,
 # and not inside a longer word: hex digests and UUIDs hold long digit runs (a 64-digit hex hash
 # has one of 13 or more about once in 100), a tenth of which pass the Luhn check by chance.
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){11,}(?![0-9A-Za-z])")
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ -]?[0-9]){11,}(?![0-9A-Za-z])")
 # How far ahead an expiry date may be: cards are issued for at most a few years; 50 only stops
 # nonsense.
 MAX_YEARS_AHEAD = 50
@@ -45,7 +46,7 @@ def digits_of(number: str) -> str:
 
 def passes_luhn(digits: str) -> bool:
     """The Luhn (mod 10) check digit every card number carries."""
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):  # "٤" is a digit to Python, not on a card
         return False
     total = 0
     for position, char in enumerate(reversed(digits)):

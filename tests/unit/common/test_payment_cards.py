@@ -20,7 +20,7 @@ def test_a_well_formed_card_has_no_problem_and_spaces_or_dashes_in_the_number_ar
 
 
 @pytest.mark.parametrize("number", ["4242424242424241", "1234567812345678", "4242", "4242x42424242424",
-                                    "42424242424242424242", ""])
+                                    "42424242424242424242", "", "٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢", "４２４２４２４２４２４２４２４２"])
 def test_a_number_that_fails_the_luhn_check_or_has_no_card_shape_is_invalid(number):
     assert problems(number) == [CardProblem("number", messages.INVALID_NUMBER)]
 
@@ -48,6 +48,7 @@ def test_a_month_or_year_that_cannot_be_an_expiry_names_its_field(month, year, f
     ("4242424242424242", "1234", False),
     ("4242424242424242", "12", False),
     ("4242424242424242", "12a", False),
+    ("4242424242424242", "١٢٣", False),
     ("5555555555554444", "999", True),
     ("378282246310005", "1234", True),
     ("378282246310005", "123", False),

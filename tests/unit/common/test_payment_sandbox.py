@@ -6,6 +6,8 @@ import sys
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing_common.clock import FakeClock
 from billing_common.errors import InvalidArgument
@@ -298,3 +300,33 @@ def test_the_web_tier_builds_the_tokenizer_without_loading_any_database_or_redis
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=st.one_of(st.text(max_size=25), st.sampled_from(sorted(EXPECTED)),
+                        st.from_regex(r"[0-9]{12,19}", fullmatch=True)),
+       month=st.one_of(st.integers(-5, 20), st.none(), st.text(max_size=3)),
+       year=st.one_of(st.integers(1990, 2200), st.none()),
+       cvc=st.one_of(st.text(max_size=6), st.from_regex(r"[0-9]{3,4}", fullmatch=True), st.none()),
+       holder=st.one_of(st.text(max_size=120), st.none()))
+def test_any_card_form_input_is_tokenized_or_refused_naming_a_field_never_a_crash(number, month, year, cvc, holder):
+    tokenizer = SandboxTokenizer(SECRET, clock=FakeClock())
+    try:
+        card = tokenizer.tokenize(CardDetails(number, month, year, cvc, holder))
+    except InvalidCard as refused:
+        assert refused.field in {"number", "exp_month", "exp_year", "cvc", "holder_name"}
+        assert refused.message == messages.message(refused.reason)
+    else:
+        assert card.token.startswith("tok_sandbox_")
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.text(max_size=300), description=st.one_of(st.text(max_size=600), st.none()),
+       metadata=st.one_of(st.dictionaries(st.text(max_size=50), st.text(max_size=20), max_size=3), st.none()),
+       token=st.text(max_size=40))
+def test_any_charge_input_is_answered_or_refused_naming_a_field_never_a_crash(key, description, metadata, token):
+    gateway = SandboxGateway(SECRET, InMemoryChargeStore(), clock=FakeClock())
+    try:
+        gateway.charge(token=token, amount=USD, idempotency_key=key, description=description, metadata=metadata)
+    except InvalidArgument as refused:
+        assert refused.field in {"token", "idempotency_key", "description", "metadata"}
