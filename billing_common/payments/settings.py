@@ -12,11 +12,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from billing_common.clock import Clock
-from billing_common.config import CommonSettings, sqlite_url
+from billing_common.config import CommonSettings, ConfigurationError, secret_key_for, sqlite_url
 from billing_common.payments.sandbox import SandboxGateway, SandboxTokenizer, parse_latency
-
-# Only ever used when BILLING_ENV is dev or test; prod refuses to start without a secret.
-DEV_SANDBOX_SECRET = "dev-only-sandbox-gateway-secret-not-for-production"
 
 
 class GatewaySettings(CommonSettings):
@@ -41,15 +38,17 @@ class GatewaySettings(CommonSettings):
 
     @model_validator(mode="after")
     def _secret_by_environment(self) -> GatewaySettings:
-        if not self.sandbox_gateway_secret:
-            if self.env == "prod":
-                raise ValueError("SANDBOX_GATEWAY_SECRET must be set when BILLING_ENV=prod")
-            self.sandbox_gateway_secret = DEV_SANDBOX_SECRET
-        elif self.env == "prod" and (
-            self.sandbox_gateway_secret == DEV_SANDBOX_SECRET or len(self.sandbox_gateway_secret) < 32
-        ):
-            raise ValueError("SANDBOX_GATEWAY_SECRET must be a random value of at least 32 characters in prod")
+        # The shared rule: the public dev key in dev and test, a real one of 32+ characters in prod.
+        self.sandbox_gateway_secret = secret_key_for(self.env, self.sandbox_gateway_secret, "SANDBOX_GATEWAY_SECRET")
         return self
+
+    def check_can_charge(self) -> None:
+        """Raises ConfigurationError naming what charging lacks beyond what tokenizing needs: in
+        prod, the store's URL (else each container would keep its own SQLite file, and a charge
+        made by one replica would be unknown to the others)."""
+        if self.env == "prod" and "sandbox_gateway_database_url" not in self.model_fields_set:
+            raise ConfigurationError("SANDBOX_GATEWAY_DATABASE_URL must be set when BILLING_ENV=prod (else the "
+                                     "sandbox gateway would record charges in a local SQLite file)")
 
     @property
     def secret(self) -> str:
@@ -65,6 +64,8 @@ def build_tokenizer(settings: GatewaySettings, clock: Clock | None = None) -> Sa
 def build_gateway(settings: GatewaySettings, clock: Clock | None = None) -> SandboxGateway:
     """The services' half (PaymentGateway), with its store (the table made if missing)."""
     from billing_common.payments.sandbox_sql import SqlChargeStore  # SQL only where a store is needed
+
+    settings.check_can_charge()
 
     store = SqlChargeStore.from_url(settings.sandbox_gateway_database_url)
     return SandboxGateway(settings.secret, store, clock=clock, latency_ms=settings.sandbox_gateway_latency_ms)

@@ -14,6 +14,7 @@ import pytest
 import structlog
 from sqlalchemy import select
 
+from billing_common.config import DEV_SECRET_KEY, ConfigurationError
 from billing_common.db import make_engine
 from billing_common.money import Money
 from billing_common.payments.cards import card_numbers_in
@@ -235,10 +236,15 @@ def test_no_token_stored_row_or_log_line_holds_a_card_number(settings, store_url
 def test_settings_refuse_a_missing_or_weak_secret_in_prod_and_read_the_latency(monkeypatch):
     with pytest.raises(ValueError, match="SANDBOX_GATEWAY_SECRET"):
         GatewaySettings(BILLING_ENV="prod")
-    with pytest.raises(ValueError, match="at least 32"):
-        GatewaySettings(BILLING_ENV="prod", SANDBOX_GATEWAY_SECRET="short")
-    assert GatewaySettings(BILLING_ENV="prod", SANDBOX_GATEWAY_SECRET="s" * 40).secret == "s" * 40
-    assert GatewaySettings(BILLING_ENV="dev").secret  # a development default
+    for weak in ("short", DEV_SECRET_KEY):
+        with pytest.raises(ValueError, match="at least 32"):
+            GatewaySettings(BILLING_ENV="prod", SANDBOX_GATEWAY_SECRET=weak)
+    prod = GatewaySettings(BILLING_ENV="prod", SANDBOX_GATEWAY_SECRET="s" * 40)
+    assert prod.secret == "s" * 40
+    assert build_tokenizer(prod)  # the web tier needs no store
+    with pytest.raises(ConfigurationError, match="SANDBOX_GATEWAY_DATABASE_URL"):
+        build_gateway(prod)  # a service would record charges in its own local file
+    assert GatewaySettings(BILLING_ENV="dev").secret == DEV_SECRET_KEY  # the public development default
     for text, bounds in (("50-200", (50, 200)), ("80", (80, 80))):
         monkeypatch.setenv("SANDBOX_GATEWAY_LATENCY_MS", text)  # as the processes read it
         assert GatewaySettings().sandbox_gateway_latency_ms == bounds
