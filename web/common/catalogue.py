@@ -18,9 +18,10 @@ from babel.messages.pofile import read_po
 
 WEB = Path(__file__).resolve().parents[1]
 ROOT = WEB.parent
-# One catalogue for both doors, from the sources of both: their pages share most messages.
+# One catalogue for both doors, from the sources of both: their pages share most messages; and
+# the payment gateway's decline and card messages, which the doors show (N_ marks them there).
 CATALOGUE = WEB / "common" / "translations"
-SOURCES = [WEB]
+SOURCES = [WEB, ROOT / "billing_common" / "payments"]
 MAPPING = WEB / "common" / "babel.cfg"
 
 
