@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common.config import ROOT
 from billing_common.grpc_client import make_channel
-from billing_common.service_auth import BILLING_CENTER_WEB, CallerCredentials
+from billing_common.service_auth import BILLING_CENTER_WEB, OPERATOR, CallerCredentials
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.bootstrap import password_hasher
 from services.identity.config import IdentitySettings
@@ -116,9 +117,24 @@ def paired_throughput(
     return rounds * n / calls, rounds * n / base, ratios
 
 
-def _auth() -> pb.AuthenticateRequest:
-    return pb.AuthenticateRequest(login=LOGIN, password=PASSWORD, portal=pb.PORTAL_BILLING_CENTER,
+def _auth(login: str = LOGIN) -> pb.AuthenticateRequest:
+    return pb.AuthenticateRequest(login=login, password=PASSWORD, portal=pb.PORTAL_BILLING_CENTER,
                                   client_address="127.0.0.1")
+
+
+def flood_users(target: str, operator: CallerCredentials, account_id: str, count: int) -> list[str]:
+    """`count` members of the account with PASSWORD, one per flooding caller: identity lets one
+    user have only 10 sign-ins under way at once (S4's budget), and a flood of one user would
+    mostly be refused before any hash, which is not the load this measures."""
+    logins = [f"flood-{i}-{uuid.uuid4().hex[:6]}@acme.test" for i in range(count)]
+    with make_channel(target, credentials=operator, default_timeout=30) as channel:
+        stub = identity_pb2_grpc.IdentityServiceStub(channel)
+        for login in logins:
+            user = stub.CreateUser(pb.CreateUserRequest(login=login, email=login, name="Flood", locale="en",
+                                                        password=PASSWORD)).user
+            stub.AddMembership(pb.AddMembershipRequest(user_id=user.user_id, account_id=account_id,
+                                                       role=pb.ROLE_MEMBER))
+    return logins
 
 
 def latency(
@@ -146,17 +162,17 @@ def latency(
     return _p50_p99([s for ours, _ in parts for s in ours]), _p50_p99([s for _, base in parts for s in base])
 
 
-def _sign_in_loop(target: str, credentials: CallerCredentials, callers: int, stop: Any, signed_in: Any,
+def _sign_in_loop(target: str, credentials: CallerCredentials, logins: list[str], stop: Any, signed_in: Any,
                   shed: Any) -> None:
-    """Sign-ins, `callers` at a time, until `stop` is set (run in a process of its own);
-    counts those that succeeded and those identity shed as UNAVAILABLE."""
+    """Sign-ins, one caller per login at a time, until `stop` is set (run in a process of its
+    own); counts those that succeeded and those identity shed as UNAVAILABLE."""
     with make_channel(target, credentials=credentials, default_timeout=30) as channel:
         stub = identity_pb2_grpc.IdentityServiceStub(channel)
 
-        def loop() -> None:
+        def loop(login: str) -> None:
             while not stop.is_set():
                 try:
-                    stub.Authenticate(_auth(), timeout=30)
+                    stub.Authenticate(_auth(login), timeout=30)
                     with signed_in.get_lock():
                         signed_in.value += 1
                 except grpc.RpcError as exc:
@@ -166,7 +182,7 @@ def _sign_in_loop(target: str, credentials: CallerCredentials, callers: int, sto
                         shed.value += 1
                     time.sleep(0.1)  # come back, as a person would
 
-        threads = [threading.Thread(target=loop) for _ in range(callers)]
+        threads = [threading.Thread(target=loop, args=(login,)) for login in logins]
         for t in threads:
             t.start()
         for t in threads:
@@ -174,14 +190,14 @@ def _sign_in_loop(target: str, credentials: CallerCredentials, callers: int, sto
 
 
 def latency_during_sign_ins(
-    call: Callable[[], object], target: str, credentials: CallerCredentials, callers: int, n: int
+    call: Callable[[], object], target: str, credentials: CallerCredentials, logins: list[str], n: int
 ) -> tuple[tuple[float, float], float, float]:
-    """p50 and p99 in milliseconds of `call`, one in flight, while another process keeps
-    `callers` sign-ins in flight (its own process, so its threads do not share our GIL); and
+    """p50 and p99 in milliseconds of `call`, one in flight, while another process keeps one
+    sign-in of each of `logins` in flight (its own process, so its threads do not share our GIL); and
     the sign-ins per second that succeeded and that identity shed meanwhile."""
     spawn = multiprocessing.get_context("spawn")  # no fork: grpc is already running here
     stop, signed_in, shed = spawn.Event(), spawn.Value("i", 0), spawn.Value("i", 0)
-    flood = spawn.Process(target=_sign_in_loop, args=(target, credentials, callers, stop, signed_in, shed))
+    flood = spawn.Process(target=_sign_in_loop, args=(target, credentials, logins, stop, signed_in, shed))
     flood.start()
     try:
         time.sleep(2)  # the process started and every caller under way
@@ -341,7 +357,8 @@ def main() -> None:
                 chain_loaded, raw_loaded, capacity_ratios = paired_throughput(
                     lambda: stub.Authenticate(_auth(), timeout=10), lambda: hasher.verify(stored, PASSWORD),
                     2 * cores, n_login, rounds=4)
-                token = stub.Authenticate(_auth(), timeout=10).session.token
+                signed = stub.Authenticate(_auth(), timeout=10)
+                token, account_id = signed.session.token, signed.principal.account.account_id
                 validate = pb.ValidateSessionRequest(token=token, portal=pb.PORTAL_BILLING_CENTER)
                 lat1, base1 = latency(lambda: stub.ValidateSession(validate, timeout=5),
                                       lambda: health.Check(CHECK, timeout=5), 1, 3000)
@@ -370,8 +387,9 @@ def main() -> None:
             with make_channel(stack.identity_target, credentials=portal, default_timeout=30) as channel:
                 stub = identity_pb2_grpc.IdentityServiceStub(channel)
                 # Twice identity's 16 gRPC workers: more sign-ins than it has threads for.
+                logins = flood_users(stack.identity_target, stack.credentials(OPERATOR), account_id, 32)
                 flood, flood_ok, flood_shed = latency_during_sign_ins(
-                    lambda: stub.ValidateSession(validate, timeout=10), stack.identity_target, portal, 32, 400)
+                    lambda: stub.ValidateSession(validate, timeout=10), stack.identity_target, portal, logins, 400)
         finally:
             stack.stop()
     raw_ms, chain_ms = 1000 / raw, 1000 / chain

@@ -5,7 +5,7 @@
   (PostgreSQL with TEST_DATABASE_URL, else SQLite) and a real Redis (TEST_REDIS_URL, else the
   embedded one), built as tests/integration/identity builds it.
 
-`stub` calls as the Billing Center does (its caller credentials, tests/callers.py); the real
+`stub` calls as the portal each request names (its caller credentials, tests/callers.py); the real
 side is seeded through its provisioning calls as an operator command.
 """
 
@@ -176,8 +176,7 @@ class FakeSide(Side):
     def __init__(self) -> None:
         self.fake = fakes.FakeIdentity()
         self.server = fakes.serve_identity(self.fake)
-        self.channel = make_channel(f"127.0.0.1:{self.server.port}", credentials=callers.BILLING_CENTER,
-                                    default_timeout=10.0)
+        self.channel = callers.channel_as_the_portal(f"127.0.0.1:{self.server.port}", default_timeout=10.0)
         self.stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
 
     def seed(self, cast: Cast) -> Cast:
@@ -210,8 +209,7 @@ class RealSide(Side):
     def __init__(self, settings: IdentitySettings) -> None:
         self.settings = settings
         self.server = build(settings, clock=FakeClock()).start()
-        self.channel = make_channel(f"127.0.0.1:{self.server.port}", credentials=callers.BILLING_CENTER,
-                                    default_timeout=10.0)
+        self.channel = callers.channel_as_the_portal(f"127.0.0.1:{self.server.port}", default_timeout=10.0)
         self.stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
         self.operator_channel = make_channel(f"127.0.0.1:{self.server.port}", credentials=callers.OPERATOR_TESTS,
                                              default_timeout=10.0)

@@ -679,3 +679,16 @@ def test_a_portal_calling_provisioning_is_permission_denied(identity, cast):
     error = _call_as(identity, callers.ENTERPRISE, "AssignRep", pb.AssignRepRequest(
         rep_user_id=cast.user_ids["rita"], account_id=cast.account_ids["acme"]))
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(("caller", "other"), [(callers.BILLING_CENTER, pb.PORTAL_ENTERPRISE),
+                                               (callers.ENTERPRISE, pb.PORTAL_BILLING_CENTER)],
+                         ids=["billing-center-web", "enterprise-portal-web"])
+def test_a_portal_acting_for_the_other_portal_is_permission_denied(identity, cast, addr, caller, other):
+    globex = cast["globex"]
+    error = _call_as(identity, caller, "Authenticate", pb.AuthenticateRequest(
+        login=globex.login, password=globex.password, portal=other, client_address=addr))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    error = _call_as(identity, caller, "RequestPasswordReset", pb.RequestPasswordResetRequest(
+        login=globex.login, portal=other, client_address=addr))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED

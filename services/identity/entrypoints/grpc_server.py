@@ -16,10 +16,19 @@ from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common import limits
 from billing_common.clock import Clock, SystemClock
-from billing_common.errors import InvalidArgument
+from billing_common.errors import InvalidArgument, PermissionDenied
 from billing_common.grpc_server import GrpcServer
 from billing_common.service import build_service
-from billing_common.service_auth import ACTING_PERSON_HEADER, OPERATOR, PORTALS, acting_person, allow_list
+from billing_common.service_auth import (
+    ACTING_PERSON_HEADER,
+    BILLING_CENTER_WEB,
+    ENTERPRISE_PORTAL_WEB,
+    OPERATOR,
+    PORTALS,
+    acting_person,
+    allow_list,
+    caller_var,
+)
 from services.identity import bootstrap
 from services.identity.adapters import orm
 from services.identity.config import IdentitySettings
@@ -80,8 +89,22 @@ def _enum(table: Mapping[Any, T], value: int, field: str) -> T:
     return table[value]
 
 
+# A portal acts for its own door only: the Billing Center's secret opens no Enterprise session,
+# redeems no Enterprise ticket and sends no Enterprise reset link (S11, S14).
+PORTAL_OF_CALLER = {BILLING_CENTER_WEB: pb.PORTAL_BILLING_CENTER, ENTERPRISE_PORTAL_WEB: pb.PORTAL_ENTERPRISE}
+
+
+def check_own_portal(value: int, field: str = "portal") -> None:
+    """PermissionDenied when the calling portal names the other portal."""
+    own = PORTAL_OF_CALLER.get(caller_var.get())
+    if own is not None and value != own:
+        raise PermissionDenied("A portal may act only for itself.", field=field)
+
+
 def _portal(value: int, field: str = "portal") -> Portal:
-    return _enum(_PORTALS, value, field)
+    portal = _enum(_PORTALS, value, field)
+    check_own_portal(value, field)
+    return portal
 
 
 def _ts(seconds: float) -> Timestamp:

@@ -34,6 +34,7 @@ from billing_common.grpc_server import GrpcServer, build_server, request_id_var
 from services.enterprise_portal.entrypoints.grpc_server import ALLOWED_CALLERS as ENTERPRISE_PORTAL_CALLERS
 from services.identity.domain.model import validate_email, validate_text
 from services.identity.entrypoints.grpc_server import ALLOWED_CALLERS as IDENTITY_CALLERS
+from services.identity.entrypoints.grpc_server import check_own_portal
 from services.online_billing.entrypoints.grpc_server import ALLOWED_CALLERS as ONLINE_BILLING_CALLERS
 from tests import callers
 
@@ -177,6 +178,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     def _portal(portal: int) -> int:
         if portal not in (BC, EBP):
             raise InvalidArgument("The field portal must be set to a known value.", field="portal")
+        check_own_portal(portal)
         return portal
 
     def _limit(self, rpc: str) -> None:
