@@ -130,9 +130,9 @@ def flood_users(target: str, operator: CallerCredentials, account_id: str, count
     with make_channel(target, credentials=operator, default_timeout=30) as channel:
         stub = identity_pb2_grpc.IdentityServiceStub(channel)
         for login in logins:
-            user = stub.CreateUser(pb.CreateUserRequest(login=login, email=login, name="Flood", locale="en",
-                                                        password=PASSWORD)).user
-            stub.AddMembership(pb.AddMembershipRequest(user_id=user.user_id, account_id=account_id,
+            user_id = stub.CreateUser(pb.CreateUserRequest(login=login, email=login, name="Flood", locale="en",
+                                                           password=PASSWORD)).user_id
+            stub.AddMembership(pb.AddMembershipRequest(user_id=user_id, account_id=account_id,
                                                        role=pb.ROLE_MEMBER))
     return logins
 
