@@ -62,6 +62,9 @@ def test_every_topic_a_door_serves_answers_with_its_title_in_english_and_portugu
         assert text(page).count("<h1") == 1
         assert f"<title>{english} · " in text(page)
         assert page.headers["Cache-Control"] == "no-store"
+        # The pages' security headers, the same as every page's; and no inline script under them.
+        assert page.headers["Content-Security-Policy"] == client.get("/help").headers["Content-Security-Policy"]
+        assert "<script" not in text(page) and " style=" not in text(page)
         pt_page = client.get(f"/help/{slug}", headers=PT)
         assert pt_page.status_code == 200, slug
         assert text_of(pt_page, "page-title") == portuguese
