@@ -17,7 +17,8 @@ bp = Blueprint("help", __name__)
 def help_topic_url(slug: str) -> str:
     """Where a topic is read: here, or at the other door for a topic only it serves.
 
-    Pages link topics through this, so an unknown slug fails the render (in tests), not a reader.
+    Pages link topics through this: a slug that is no topic is a KeyError when the page renders,
+    a template bug that any test rendering the page finds, never a dead link.
     """
     topic = help_topics.BY_SLUG[slug]
     path = url_for("help.topic", slug=topic.slug)
