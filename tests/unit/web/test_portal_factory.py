@@ -177,7 +177,7 @@ def test_a_front_door_without_a_landing_page_is_refused_when_built(tmp_path):
 def test_each_door_registers_its_own_areas_on_the_shared_pages():
     settings = PortalSettings(BILLING_ENV="test", **callers.ENV)
     shared = {"auth.sign_in", "auth.handoff", "auth.sign_out", "password.reset_request",
-              "password.reset_password", "password.change_password", "help.help_page",
+              "password.reset_password", "password.change_password", "help.help_page", "help.topic",
               "help.customer_care", "contacts.billing_contacts", "site.language", "site.healthz",
               "site.readyz", "home.landing", "static"}
     bc = set(create_billing_center_app(settings).view_functions)
