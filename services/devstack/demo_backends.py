@@ -22,14 +22,7 @@ from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment, due_date
 from services.online_billing import bootstrap as online_billing
 from services.online_billing.config import OnlineBillingSettings
-from services.online_billing.domain.billing import (
-    ChargeLine,
-    Invoice,
-    InvoiceKind,
-    InvoiceStatus,
-    LineKind,
-    PaymentMethod,
-)
+from services.online_billing.domain import billing as online
 from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import (
     BillingInterval,
@@ -93,7 +86,7 @@ def seed_online_billing(
                 profile = validate_billing_profile(**DEMO_PROFILES[key])
                 uow.billing_profiles.put(account_id, profile, now)
                 card = tokenizer.tokenize(DEMO_CARD)
-                uow.payment_methods.add(PaymentMethod(
+                uow.payment_methods.add(online.PaymentMethod(
                     id=str(uuid.uuid4()), account_id=account_id, token=card.token, brand=card.brand,
                     last4=card.last4, exp_month=card.exp_month, exp_year=card.exp_year, is_default=True,
                     created_at=add_months(period_start, -months)))
@@ -103,15 +96,15 @@ def seed_online_billing(
                     start = add_months(start, -interval.months)
             # Numbered in the order they were issued, each in its year's series, as renewals would.
             for issued, subscription, profile in sorted(history, key=lambda h: (h[0], h[1].account_id)):
-                line = ChargeLine(
-                    kind=LineKind.PERIOD, plan_code=subscription.plan.code, plan_name=subscription.plan.name,
+                line = online.ChargeLine(
+                    kind=online.LineKind.PERIOD, plan_code=subscription.plan.code, plan_name=subscription.plan.name,
                     seats=subscription.seats, interval=subscription.interval, period_start=issued,
                     period_end=subscription.interval.period_end(issued), unit_price=subscription.unit_price,
                     amount=subscription.renewal_amount())
-                uow.invoices.add(Invoice(
+                uow.invoices.add(online.Invoice(
                     id=str(uuid.uuid4()), account_id=subscription.account_id, subscription_id=subscription.id,
                     number=uow.invoices.next_number(yearly_series(deps.invoice_prefix, issued.year)),
-                    kind=InvoiceKind.RENEWAL, status=InvoiceStatus.PAID, currency=subscription.currency,
+                    kind=online.InvoiceKind.RENEWAL, status=online.InvoiceStatus.PAID, currency=subscription.currency,
                     issued_at=issued, lines=(line,), buyer=profile, paid_at=issued))
             uow.commit()
     finally:

@@ -7,15 +7,16 @@ dunning) comes in a later issue.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
-from billing_common.grpc_server import GrpcServer
 from billing_common.clock import Clock
 from billing_common.config import settings_or_exit
+from billing_common.grpc_server import GrpcServer
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.money import Money
 from billing_common.money_proto import to_proto
@@ -122,8 +123,10 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
         c = request.change
         outcome = subscriptions.apply_change(self.deps, c.account_id, c.subscription_id, c.plan_code, c.seats,
                                              _FROM_INTERVAL.get(c.interval), request.idempotency_key)
-        return pb.ApplyChangeResponse(**self._outcome(outcome), **(
-            {"preview": preview_message(outcome.preview, self._catalogue())} if outcome.preview else {}))
+        response = pb.ApplyChangeResponse(**self._outcome(outcome))
+        if outcome.preview is not None:
+            response.preview.CopyFrom(preview_message(outcome.preview, self._catalogue()))
+        return response
 
     def UndoScheduledChange(self, request: pb.UndoScheduledChangeRequest, context: grpc.ServicerContext
                             ) -> pb.UndoScheduledChangeResponse:
@@ -205,8 +208,8 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
         default = d.default_payment_method
         return subscription_message(s, d.catalogue, d.now, default)
 
-    def _outcome(self, outcome: Outcome, *, invoice: bool = True) -> dict[str, object]:
-        fields: dict[str, object] = {"outcome": _OUTCOMES[outcome.result],
+    def _outcome(self, outcome: Outcome, *, invoice: bool = True) -> dict[str, Any]:
+        fields: dict[str, Any] = {"outcome": _OUTCOMES[outcome.result],
                                      "subscription": self._subscription(outcome.subscription)}
         if invoice and outcome.invoice is not None:
             fields["invoice"] = invoice_message(outcome.invoice)
@@ -219,7 +222,7 @@ def _ts(moment: dt.datetime) -> Timestamp:
     return stamp
 
 
-def _money(amount: Money | None) -> object:
+def _money(amount: Money | None) -> Any:
     return to_proto(amount) if amount is not None else None
 
 
@@ -265,7 +268,8 @@ def preview_message(p: Preview, catalogue: Catalogue) -> pb.ChangePreview:
     return pb.ChangePreview(
         timing=_TIMINGS[p.timing], effective_at=_ts(p.effective_at), lines=[line_message(x) for x in p.lines],
         amount_due=to_proto(p.amount_due), current=selection_message(p.current, catalogue, p.currency),
-        target=selection_message(p.target, catalogue, p.currency), new_recurring_amount=to_proto(p.new_recurring_amount),
+        target=selection_message(p.target, catalogue, p.currency),
+        new_recurring_amount=to_proto(p.new_recurring_amount),
         next_renewal_at=_ts(p.next_renewal_at), at=_ts(p.at))
 
 

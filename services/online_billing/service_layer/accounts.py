@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from billing_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from billing_common.invoicing.pdf import InvoiceLine, InvoiceView, render_invoice_pdf
@@ -51,11 +51,7 @@ def add_payment_method(deps: Dependencies, account_id: str, token: str, make_def
         if first or make_default:
             uow.payment_methods.set_default(account_id, method.id)
         uow.commit()
-    return PaymentMethod(**{**_fields(method), "is_default": first or make_default})
-
-
-def _fields(method: PaymentMethod) -> dict[str, object]:
-    return {name: getattr(method, name) for name in method.__slots__}
+    return replace(method, is_default=first or make_default)
 
 
 def set_default_payment_method(deps: Dependencies, account_id: str, method_id: str) -> list[PaymentMethod]:

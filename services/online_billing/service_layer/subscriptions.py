@@ -210,7 +210,8 @@ def _new_payment(uow: UnitOfWork, account_id: str, key: str, fingerprint: str, c
     if card is None:
         raise FailedPrecondition("Add a card before making a change that is charged now.", field="payment_method_id")
     payment_id = str(uuid.uuid4())
-    return Payment(id=payment_id, account_id=account_id, idempotency_key=key, gateway_key=f"online-billing-{payment_id}",
+    return Payment(id=payment_id, account_id=account_id, idempotency_key=key,
+                   gateway_key=f"online-billing-{payment_id}",
                    fingerprint=fingerprint, preview=change, payment_method_id=card.id, token=card.token,
                    status=PaymentStatus.PENDING, created_at=now)
 

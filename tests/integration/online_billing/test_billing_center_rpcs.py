@@ -183,7 +183,8 @@ def test_cancel_undo_and_a_scheduled_downgrade_over_grpc(stub) -> None:  # type:
 def test_payment_methods_list_set_default_and_never_remove_the_last(stub, gateway_settings) -> None:  # type: ignore[no-untyped-def]
     [demo] = stub.ListPaymentMethods(pb.ListPaymentMethodsRequest(account_id="acct-acme")).payment_methods
     with pytest.raises(grpc.RpcError) as caught:
-        stub.RemovePaymentMethod(pb.RemovePaymentMethodRequest(account_id="acct-acme", payment_method_id=demo.payment_method_id))
+        stub.RemovePaymentMethod(pb.RemovePaymentMethodRequest(account_id="acct-acme",
+                                                               payment_method_id=demo.payment_method_id))
     assert caught.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     added = stub.AddPaymentMethod(pb.AddPaymentMethodRequest(
         account_id="acct-acme", token=_token(gateway_settings, "5555555555554444"))).payment_method
@@ -231,7 +232,8 @@ def test_invoices_page_newest_first_and_bad_input_names_the_field(stub) -> None:
     first = stub.ListInvoices(pb.ListInvoicesRequest(account_id="acct-acme", page_size=4))
     second = stub.ListInvoices(pb.ListInvoicesRequest(account_id="acct-acme", page_size=4,
                                                       page_token=first.next_page_token))
-    assert len(first.invoices) == 4 and first.invoices[-1].issued_at.ToDatetime() > second.invoices[0].issued_at.ToDatetime()
+    assert len(first.invoices) == 4
+    assert first.invoices[-1].issued_at.ToDatetime() > second.invoices[0].issued_at.ToDatetime()
     for request, field in [(pb.ListInvoicesRequest(account_id="acct-acme", page_size=101), "page_size"),
                            (pb.ListInvoicesRequest(account_id="acct-acme", page_token="garbage!"), "page_token")]:
         with pytest.raises(grpc.RpcError) as caught:

@@ -5,8 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, inspect, select
 
-from billing_common.clock import FakeClock
 from billing_common import db
+from billing_common.clock import FakeClock
 from billing_common.db import make_engine
 from billing_common.money import Money
 from services.devstack import demo_backends

@@ -16,7 +16,7 @@ from billing_common.payments.gateway import CardDetails, IdempotencyKeyReused, P
 from billing_common.payments.sandbox import InMemoryChargeStore, SandboxGateway, SandboxTokenizer
 from services.online_billing.adapters.memory import InMemoryUnitOfWork
 from services.online_billing.domain.billing import LineKind, PaymentStatus, Timing
-from services.online_billing.domain.catalogue import Catalogue, LAUNCH_PLANS, launch_prices
+from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, launch_prices
 from services.online_billing.domain.changes import preview_change
 from services.online_billing.domain.model import BillingInterval, Selection, SubscriptionStatus
 from services.online_billing.service_layer import accounts, subscriptions
@@ -60,7 +60,8 @@ def test_more_seats_are_charged_now_for_the_rest_of_the_period_with_a_credit_for
     assert (credit.kind, credit.amount) == (LineKind.CREDIT, Money(-8_000, "USD"))  # half of 10 x 16.00
     assert (charge.kind, charge.amount) == (LineKind.PRORATED_CHARGE, Money(9_600, "USD"))  # half of 12 x 16.00
     assert p.amount_due == Money(1_600, "USD")
-    assert p.new_recurring_amount == Money(19_200, "USD") and p.next_renewal_at == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    assert p.new_recurring_amount == Money(19_200, "USD")
+    assert p.next_renewal_at == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
 def test_fewer_seats_and_a_lower_plan_are_scheduled_for_the_renewal_and_charge_nothing() -> None:
@@ -80,8 +81,10 @@ def test_a_mixed_change_that_costs_more_per_period_is_immediate() -> None:
 
 def test_monthly_to_annual_starts_a_new_annual_period_now_with_a_credit_for_the_rest_of_the_month() -> None:
     p = preview_change(subscription(start=START), Selection("business", 10, ANNUAL), CATALOGUE, MID)
-    assert p.timing is Timing.IMMEDIATE and (p.period_start, p.period_end) == (MID, dt.datetime(2027, 11, 16, tzinfo=dt.UTC))
-    assert [(line.kind, line.amount.amount_minor) for line in p.lines] == [(LineKind.CREDIT, -8_000), (LineKind.PERIOD, 160_000)]
+    assert p.timing is Timing.IMMEDIATE
+    assert (p.period_start, p.period_end) == (MID, dt.datetime(2027, 11, 16, tzinfo=dt.UTC))
+    assert [(line.kind, line.amount.amount_minor) for line in p.lines] == [
+        (LineKind.CREDIT, -8_000), (LineKind.PERIOD, 160_000)]
     assert p.amount_due == Money(152_000, "USD")
 
 
@@ -172,7 +175,8 @@ def test_a_lost_answer_leaves_the_change_unapplied_until_reconcile_settles_it() 
     assert (w.current().plan.code, w.current().seats) == ("enterprise", 12)
     [invoice] = accounts.list_invoices(w.deps, "acct-a").invoices
     assert invoice.lines == outcome.preview.lines  # type: ignore[union-attr]
-    assert w.gateway.calls["charge"] == 1 and [p.status for p in w.uow.data.payments.values()] == [PaymentStatus.SUCCEEDED]
+    assert w.gateway.calls["charge"] == 1
+    assert [p.status for p in w.uow.data.payments.values()] == [PaymentStatus.SUCCEEDED]
 
 
 def test_a_scheduled_downgrade_can_be_undone_until_the_renewal() -> None:
