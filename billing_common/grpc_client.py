@@ -114,6 +114,14 @@ def error_field(error: grpc.RpcError) -> str | None:
     return None
 
 
+def error_reason(error: grpc.RpcError) -> str | None:
+    """The stable code a server gave for a refusal (a card decline's, e.g. "insufficient_funds")."""
+    for key, value in getattr(error, "trailing_metadata", lambda: ())() or ():
+        if key == "x-error-reason":
+            return value
+    return None
+
+
 def retry_after(error: grpc.RpcError) -> int | None:
     for key, value in getattr(error, "trailing_metadata", lambda: ())() or ():
         if key == "retry-after":

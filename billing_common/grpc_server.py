@@ -77,7 +77,8 @@ def observed(
       S15); a request that does not parse is INVALID_ARGUMENT (S24);
     - the caller's deadline is known to the work below it (billing_common.deadlines), and a
       call whose deadline passed before it got a worker is answered DEADLINE_EXCEEDED undone.
-      The field a bad argument concerns travels in trailing metadata `x-error-field`, and the
+      The field a bad argument concerns travels in trailing metadata `x-error-field`, an
+      error's stable code when it has one (a card decline's) in `x-error-reason`, and the
       wait of a rate limit or of shed load in `retry-after`, so the web tier can name them.
 
     It wraps each method once, when the service registers, instead of being grpc
@@ -126,6 +127,9 @@ def observed(
             trailers = []
             if exc.field:
                 trailers.append(("x-error-field", exc.field))
+            reason = getattr(exc, "reason", None)
+            if isinstance(reason, str) and reason:
+                trailers.append(("x-error-reason", reason))
             if isinstance(exc, (RateLimited, Unavailable)):
                 trailers.append(("retry-after", str(exc.retry_after)))
             if trailers:

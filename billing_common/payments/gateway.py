@@ -188,6 +188,16 @@ class IdempotencyKeyReused(FailedPrecondition):
         )
 
 
+class PaymentDeclined(FailedPrecondition):
+    """A card the gateway declined (when added, or charged): FAILED_PRECONDITION with the
+    people-facing message; `reason` is the stable code of messages.py, sent in the trailing
+    metadata `x-error-reason` (billing_common.grpc_server) for the web tier to translate."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(messages.message(code))
+        self.reason = code
+
+
 class GatewayUnavailable(Unavailable):
     """The gateway did not answer a call that charges nothing (verify, retrieve): try later."""
 

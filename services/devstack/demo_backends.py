@@ -7,54 +7,56 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 import structlog
 
 from billing_common.clock import Clock, utc
+from billing_common.invoicing.numbering import yearly_series
+from billing_common.invoicing.profile import BillingProfile, validate_billing_profile
 from billing_common.money import Money
+from billing_common.payments.gateway import CardDetails
+from billing_common.payments.settings import GatewaySettings, build_tokenizer
 from services.enterprise_portal import bootstrap as enterprise_portal
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment, due_date
 from services.online_billing import bootstrap as online_billing
 from services.online_billing.config import OnlineBillingSettings
+from services.online_billing.domain import billing as online
+from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import (
     BillingInterval,
-    Plan,
-    PlanPrice,
     Subscription,
     SubscriptionStatus,
+    add_months,
 )
 
 log = structlog.get_logger()
 
-# The demo catalogue: per-seat prices in minor units (annual = 10 months' worth).
-PLANS = (Plan("starter", "Starter"), Plan("business", "Business"), Plan("enterprise", "Enterprise"))
-PRICES: dict[tuple[str, str, BillingInterval], int] = {
-    ("starter", "USD", BillingInterval.MONTHLY): 600,
-    ("starter", "USD", BillingInterval.ANNUAL): 6_000,
-    ("starter", "BRL", BillingInterval.MONTHLY): 5_990,
-    ("starter", "BRL", BillingInterval.ANNUAL): 59_900,
-    ("business", "USD", BillingInterval.MONTHLY): 1_600,
-    ("business", "USD", BillingInterval.ANNUAL): 16_000,
-    ("business", "BRL", BillingInterval.MONTHLY): 7_990,
-    ("business", "BRL", BillingInterval.ANNUAL): 79_900,
-    ("enterprise", "USD", BillingInterval.MONTHLY): 2_400,
-    ("enterprise", "USD", BillingInterval.ANNUAL): 24_000,
-    ("enterprise", "BRL", BillingInterval.MONTHLY): 11_990,
-    ("enterprise", "BRL", BillingInterval.ANNUAL): 119_900,
+# demo key (services.devstack.demo) -> (plan, seats, interval, currency, months of history)
+DEMO_SUBSCRIPTIONS: dict[str, tuple[str, int, BillingInterval, str, int]] = {
+    "acme": ("business", 10, BillingInterval.MONTHLY, "USD", 9),
+    "padaria": ("starter", 3, BillingInterval.ANNUAL, "BRL", 24),
 }
-
-# demo key (services.devstack.demo) -> (plan, seats, interval, currency)
-DEMO_SUBSCRIPTIONS: dict[str, tuple[str, int, BillingInterval, str]] = {
-    "acme": ("business", 10, BillingInterval.MONTHLY, "USD"),
-    "padaria": ("starter", 3, BillingInterval.ANNUAL, "BRL"),
+# Their billing profiles (validated as the Billing Center's form would).
+DEMO_PROFILES: dict[str, dict[str, str]] = {
+    "acme": {"company_name": "Acme Online, Inc.", "address_line1": "100 Main Street", "city": "Springfield",
+             "region": "IL", "postal_code": "62701", "country": "US"},
+    "padaria": {"company_name": "Padaria Pão Quente Ltda.", "address_line1": "Rua Augusta, 1500",
+                "city": "São Paulo", "region": "SP", "postal_code": "01304-001", "country": "BR",
+                "tax_id": "12.ABC.345/01DE-35"},
 }
+# The saved card of every demo account: the sandbox's card that always succeeds.
+DEMO_CARD = CardDetails(number="4242424242424242", exp_month=12, exp_year=2030, cvc="123", holder_name="Demo Card")
 
 
 def seed_online_billing(
-    settings: OnlineBillingSettings, accounts: Mapping[str, str], clock: Clock | None = None
+    settings: OnlineBillingSettings, accounts: Mapping[str, str], clock: Clock | None = None,
+    gateway_settings: GatewaySettings | None = None,
 ) -> bool:
-    """Load the plan catalogue and the demo subscriptions; only into an empty database.
+    """Load the demo subscriptions, their billing profiles, a saved sandbox card each and the
+    paid renewal invoices of their earlier periods (gapless numbers, oldest first); only into
+    an empty database (the plan catalogue is migration 0003's).
 
     `accounts` maps demo keys to identity account ids (services.devstack.demo.load_identity);
     keys this service has no subscription for (e.g. "globex") are ignored. Returns whether
@@ -63,21 +65,47 @@ def seed_online_billing(
     if not online_billing.database_is_empty(settings):
         log.info("online_billing already has data; demo not loaded")
         return False
-    deps = online_billing.build_dependencies(settings, clock=clock)
+    gateway_settings = gateway_settings or GatewaySettings()
+    # The card is tokenized as the web tier would; nothing is charged, so no gateway store is needed.
+    tokenizer = build_tokenizer(gateway_settings, clock=clock)
+    deps = online_billing.build_dependencies(settings, clock=clock, gateway=_NoGateway(), vendor=_NO_VENDOR)
     try:
+        now = utc(deps.clock.now())
         # Periods start on the first of this month, so the monthly one ends next month.
-        period_start = utc(deps.clock.now()).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        period_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        history: list[tuple[dt.datetime, Subscription, BillingProfile]] = []
         with deps.uow() as uow:
-            for plan in PLANS:
-                uow.plans.add(plan)
-            for (code, currency, interval), minor in PRICES.items():
-                uow.plans.add_price(PlanPrice(code, interval, Money(minor, currency)))
-            for key, (code, seats, interval, currency) in DEMO_SUBSCRIPTIONS.items():
+            catalogue = uow.plans.catalogue()
+            for key, (code, seats, interval, currency, months) in DEMO_SUBSCRIPTIONS.items():
                 if key not in accounts:
                     continue
-                uow.subscriptions.add(
-                    _demo_subscription(accounts[key], code, seats, interval, currency, period_start)
-                )
+                account_id = accounts[key]
+                subscription = _demo_subscription(catalogue, account_id, code, seats, interval, currency,
+                                                  period_start)
+                uow.subscriptions.add(subscription)
+                profile = validate_billing_profile(**DEMO_PROFILES[key])
+                uow.billing_profiles.put(account_id, profile, now)
+                card = tokenizer.tokenize(DEMO_CARD)
+                uow.payment_methods.add(online.PaymentMethod(
+                    id=str(uuid.uuid4()), account_id=account_id, token=card.token, brand=card.brand,
+                    last4=card.last4, exp_month=card.exp_month, exp_year=card.exp_year, is_default=True,
+                    created_at=add_months(period_start, -months)))
+                start = period_start
+                while start >= add_months(period_start, -months):
+                    history.append((start, subscription, profile))
+                    start = add_months(start, -interval.months)
+            # Numbered in the order they were issued, each in its year's series, as renewals would.
+            for issued, subscription, profile in sorted(history, key=lambda h: (h[0], h[1].account_id)):
+                line = online.ChargeLine(
+                    kind=online.LineKind.PERIOD, plan_code=subscription.plan.code, plan_name=subscription.plan.name,
+                    seats=subscription.seats, interval=subscription.interval, period_start=issued,
+                    period_end=subscription.interval.period_end(issued), unit_price=subscription.unit_price,
+                    amount=subscription.renewal_amount())
+                uow.invoices.add(online.Invoice(
+                    id=str(uuid.uuid4()), account_id=subscription.account_id, subscription_id=subscription.id,
+                    number=uow.invoices.next_number(yearly_series(deps.invoice_prefix, issued.year)),
+                    kind=online.InvoiceKind.RENEWAL, status=online.InvoiceStatus.PAID, currency=subscription.currency,
+                    issued_at=issued, lines=(line,), buyer=profile, paid_at=issued))
             uow.commit()
     finally:
         deps.close()
@@ -85,20 +113,37 @@ def seed_online_billing(
     return True
 
 
+class _NoGateway:
+    """The demo loader charges nothing; building the real gateway would open its store."""
+
+    def verify(self, token: str) -> Any:
+        raise NotImplementedError
+
+    def charge(self, **_: Any) -> Any:
+        raise NotImplementedError
+
+    def retrieve(self, idempotency_key: str) -> Any:
+        raise NotImplementedError
+
+
+_NO_VENDOR = BillingProfile(company_name="-", address_line1="-", city="-", country="US")
+
+
 def _demo_subscription(
-    account_id: str, code: str, seats: int, interval: BillingInterval, currency: str, start: dt.datetime
+    catalogue: Catalogue, account_id: str, code: str, seats: int, interval: BillingInterval, currency: str,
+    start: dt.datetime,
 ) -> Subscription:
-    plan = next(p for p in PLANS if p.code == code)
     return Subscription(
         id=str(uuid.uuid4()),
         account_id=account_id,
-        plan=plan,
+        plan=catalogue.plan(code),
         seats=seats,
         interval=interval,
         status=SubscriptionStatus.ACTIVE,
-        unit_price=Money(PRICES[(code, currency, interval)], currency),
+        unit_price=catalogue.unit_price(code, currency, interval),
         current_period_start=start,
         current_period_end=interval.period_end(start),
+        created_at=start,
     )
 
 

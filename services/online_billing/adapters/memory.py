@@ -1,39 +1,198 @@
-"""In-memory twins of the SQL repositories and unit of work, for unit tests."""
+"""In-memory twins of the SQL repositories and unit of work, for unit tests.
+
+The unit of work works on a copy of the data and publishes it on commit, so leaving the block
+without commit writes nothing, as a rolled-back transaction; one lock makes units of work take
+turns, as the database's row locks make the use cases' transactions do.
+"""
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import threading
+from dataclasses import dataclass, field, replace
+
+from billing_common.invoicing import numbering
+from billing_common.invoicing.profile import BillingProfile
 from billing_common.memory import BaseInMemoryUnitOfWork
+from services.online_billing.domain.billing import Invoice, Payment, PaymentMethod
+from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, launch_prices
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, Subscription
 
 
+@dataclass
+class Data:
+    plans: dict[str, Plan] = field(default_factory=dict)
+    prices: dict[tuple[str, str, BillingInterval], PlanPrice] = field(default_factory=dict)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    payment_methods: dict[str, PaymentMethod] = field(default_factory=dict)
+    payments: dict[str, Payment] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    profiles: dict[str, BillingProfile] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+
 class InMemoryPlanRepository:
-    def __init__(self) -> None:
-        self.plans: dict[str, Plan] = {}
-        self.prices: dict[tuple[str, str, BillingInterval], PlanPrice] = {}
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    @property
+    def plans(self) -> dict[str, Plan]:
+        return self.data.plans
+
+    @property
+    def prices(self) -> dict[tuple[str, str, BillingInterval], PlanPrice]:
+        return self.data.prices
 
     def add(self, plan: Plan) -> None:
-        if plan.code in self.plans:
+        if plan.code in self.data.plans:
             raise ValueError(f"plan {plan.code} exists")
-        self.plans[plan.code] = plan
+        self.data.plans[plan.code] = plan
 
     def add_price(self, price: PlanPrice) -> None:
-        if price.plan_code not in self.plans:
+        if price.plan_code not in self.data.plans:
             raise ValueError(f"no plan {price.plan_code}")
-        self.prices[(price.plan_code, price.unit_price.currency, price.interval)] = price
+        self.data.prices[(price.plan_code, price.unit_price.currency, price.interval)] = price
+
+    def catalogue(self) -> Catalogue:
+        return Catalogue.of(self.data.plans.values(), self.data.prices.values())
 
 
 class InMemorySubscriptionRepository:
-    def __init__(self, subscriptions: list[Subscription] | None = None) -> None:
-        self.subscriptions: list[Subscription] = list(subscriptions or ())
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return self.data.subscriptions
 
     def add(self, subscription: Subscription) -> None:
-        self.subscriptions.append(subscription)
+        self.data.subscriptions.append(subscription)
 
     def for_account(self, account_id: str) -> list[Subscription]:
-        return [s for s in self.subscriptions if s.account_id == account_id]
+        return [s for s in self.data.subscriptions if s.account_id == account_id]
+
+    def get(self, account_id: str, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
+        return next((s for s in self.data.subscriptions if s.id == subscription_id and s.account_id == account_id),
+                    None)
+
+    def update(self, subscription: Subscription) -> None:
+        self.data.subscriptions = [subscription if s.id == subscription.id else s for s in self.data.subscriptions]
+
+
+class InMemoryPaymentMethodRepository:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def add(self, method: PaymentMethod) -> None:
+        self.data.payment_methods[method.id] = method
+
+    def for_account(self, account_id: str) -> list[PaymentMethod]:
+        return sorted((m for m in self.data.payment_methods.values() if m.account_id == account_id),
+                      key=lambda m: (m.created_at, m.id))
+
+    def set_default(self, account_id: str, method_id: str) -> None:
+        for m in self.for_account(account_id):
+            self.data.payment_methods[m.id] = replace(m, is_default=m.id == method_id)
+
+    def remove(self, account_id: str, method_id: str) -> None:
+        if method_id in {m.id for m in self.for_account(account_id)}:
+            del self.data.payment_methods[method_id]
+
+
+class InMemoryPaymentRepository:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def add(self, payment: Payment) -> None:
+        if any(p.account_id == payment.account_id and p.idempotency_key == payment.idempotency_key
+               for p in self.data.payments.values()):
+            raise ValueError("duplicate idempotency key")
+        self.data.payments[payment.id] = payment
+
+    def by_key(self, account_id: str, idempotency_key: str) -> Payment | None:
+        return next((p for p in self.data.payments.values()
+                     if p.account_id == account_id and p.idempotency_key == idempotency_key), None)
+
+    def get(self, payment_id: str, *, for_update: bool = False) -> Payment | None:
+        return self.data.payments.get(payment_id)
+
+    def update(self, payment: Payment) -> None:
+        self.data.payments[payment.id] = payment
+
+    def in_flight(self, subscription_id: str) -> list[Payment]:
+        return [p for p in self.data.payments.values() if p.preview.subscription_id == subscription_id and p.in_flight]
+
+    def unsettled(self, created_before: dt.datetime) -> list[Payment]:
+        return sorted((p for p in self.data.payments.values() if p.in_flight and p.created_at <= created_before),
+                      key=lambda p: (p.created_at, p.id))
+
+
+class InMemoryInvoiceRepository:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def next_number(self, series: str) -> str:
+        self.data.counters[series] = self.data.counters.get(series, 0) + 1
+        return numbering.format_number(numbering.require_series(series), self.data.counters[series])
+
+    def add(self, invoice: Invoice) -> None:
+        self.data.invoices[invoice.id] = invoice
+
+    def get(self, account_id: str, invoice_id: str) -> Invoice | None:
+        invoice = self.data.invoices.get(invoice_id)
+        return invoice if invoice and invoice.account_id == account_id else None
+
+    def page(self, account_id: str, limit: int, after: tuple[dt.datetime, str] | None) -> list[Invoice]:
+        mine = sorted((i for i in self.data.invoices.values() if i.account_id == account_id),
+                      key=lambda i: (i.issued_at, i.id), reverse=True)
+        if after is not None:
+            mine = [i for i in mine if (i.issued_at, i.id) < after]
+        return mine[:limit]
+
+
+class InMemoryBillingProfileRepository:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def get(self, account_id: str) -> BillingProfile | None:
+        return self.data.profiles.get(account_id)
+
+    def put(self, account_id: str, profile: BillingProfile, at: dt.datetime) -> None:
+        self.data.profiles[account_id] = profile
 
 
 class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
-    def __init__(self, subscriptions: list[Subscription] | None = None) -> None:
+    """`InMemoryUnitOfWork(subscriptions, catalogue=True)` starts with the launch catalogue."""
+
+    def __init__(self, subscriptions: list[Subscription] | None = None, *, catalogue: bool = False) -> None:
         super().__init__()
-        self.plans = InMemoryPlanRepository()
-        self.subscriptions = InMemorySubscriptionRepository(subscriptions)
+        self.data = Data(subscriptions=list(subscriptions or ()))
+        self._lock = threading.RLock()
+        self._bind(self.data)
+        if catalogue:
+            for plan in LAUNCH_PLANS:
+                self.plans.add(plan)
+            for price in launch_prices():
+                self.plans.add_price(price)
+
+    def _bind(self, data: Data) -> None:
+        self.plans = InMemoryPlanRepository(data)
+        self.subscriptions = InMemorySubscriptionRepository(data)
+        self.payment_methods = InMemoryPaymentMethodRepository(data)
+        self.payments = InMemoryPaymentRepository(data)
+        self.invoices = InMemoryInvoiceRepository(data)
+        self.billing_profiles = InMemoryBillingProfileRepository(data)
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        self._working = copy.deepcopy(self.data)
+        self._bind(self._working)
+
+    def _publish(self) -> None:
+        self.data = self._working
+        self._working = copy.deepcopy(self.data)
+        self._bind(self._working)
+
+    def _end(self) -> None:
+        self._bind(self.data)
+        self._lock.release()

@@ -1,20 +1,50 @@
 """SQL repositories: rows of adapters.orm in, domain objects out."""
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import json
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
 
 from billing_common.db import aware_utc, to_utc
+from billing_common.invoicing import numbering
+from billing_common.invoicing.profile import BillingProfile
+from billing_common.invoicing.taxid import TaxId, TaxIdKind
 from billing_common.money import Money
 from services.online_billing.adapters import orm
+from services.online_billing.adapters.serialization import preview_json, preview_of, profile_json, profile_of
+from services.online_billing.domain.billing import (
+    ChargeLine,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    LineKind,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
+from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import (
     BillingInterval,
     Plan,
     PlanPrice,
+    Selection,
     Subscription,
     SubscriptionStatus,
 )
+
+
+def _lock(connection: Connection, table: Table, key: str, value: str) -> None:
+    """Takes the row's write lock until the transaction ends. PostgreSQL: SELECT ... FOR UPDATE.
+    SQLite has no row locks: a no-op UPDATE as the transaction's first statement takes the
+    database's write lock at once (waiting out busy_timeout), where a read first would fail to
+    upgrade later if another writer committed in between."""
+    column = table.c[key]
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(column).where(column == value).with_for_update())
+    else:
+        connection.execute(update(table).where(column == value).values({key: column}))
 
 
 class SqlPlanRepository:
@@ -22,7 +52,15 @@ class SqlPlanRepository:
         self.connection = connection
 
     def add(self, plan: Plan) -> None:
-        self.connection.execute(insert(orm.plans).values(code=plan.code, name=plan.name))
+        self.connection.execute(insert(orm.plans).values(code=plan.code, name=plan.name, min_seats=plan.min_seats,
+                                                         max_seats=plan.max_seats, rank=plan.rank))
+
+    def catalogue(self) -> Catalogue:
+        plans = [Plan(r.code, r.name, r.min_seats, r.max_seats, r.rank)
+                 for r in self.connection.execute(select(orm.plans))]
+        prices = [PlanPrice(r.plan_code, BillingInterval(r.interval), Money(int(r.unit_amount_minor), r.currency))
+                  for r in self.connection.execute(select(orm.plan_prices))]
+        return Catalogue.of(plans, prices)
 
     def add_price(self, price: PlanPrice) -> None:
         self.connection.execute(
@@ -52,31 +90,59 @@ class SqlSubscriptionRepository:
                 current_period_start=to_utc(s.current_period_start),
                 current_period_end=to_utc(s.current_period_end),
                 cancel_at_period_end=s.cancel_at_period_end,
+                **_mutable(s),
             )
         )
 
     def for_account(self, account_id: str) -> list[Subscription]:
         return [_subscription(row) for row in self.connection.execute(_FOR_ACCOUNT, {"account_id": account_id})]
 
+    def get(self, account_id: str, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
+        if for_update:
+            _lock(self.connection, orm.subscriptions, "id", subscription_id)
+        row = self.connection.execute(
+            _SELECT.where(_s.c.account_id == account_id, _s.c.id == subscription_id)).first()
+        return _subscription(row) if row else None
+
+    def update(self, subscription: Subscription) -> None:
+        s = subscription
+        self.connection.execute(
+            update(orm.subscriptions).where(orm.subscriptions.c.id == s.id).values(
+                plan_code=s.plan.code, seats=s.seats, interval=s.interval.value, status=s.status.value,
+                current_period_start=to_utc(s.current_period_start), current_period_end=to_utc(s.current_period_end),
+                cancel_at_period_end=s.cancel_at_period_end, **_mutable(s)))
+
+
+def _mutable(s: Subscription) -> dict[str, Any]:
+    scheduled = s.scheduled_change
+    return {
+        "scheduled_plan_code": scheduled.plan_code if scheduled else None,
+        "scheduled_seats": scheduled.seats if scheduled else None,
+        "scheduled_interval": scheduled.interval.value if scheduled else None,
+        "cancel_reason": s.cancel_reason,
+        "canceled_at": to_utc(s.canceled_at) if s.canceled_at else None,
+        "created_at": to_utc(s.created_at) if s.created_at else None,
+    }
+
 
 # Built once: it runs on every Billing Center landing page, and building a statement costs
 # more than executing it (about 60 microseconds here).
 _s, _p, _pp = orm.subscriptions, orm.plans, orm.plan_prices
-_FOR_ACCOUNT = (
-    select(_s, _p.c.name.label("plan_name"), _pp.c.unit_amount_minor)
+_SELECT = (
+    select(_s, _p.c.name.label("plan_name"), _p.c.min_seats, _p.c.max_seats, _p.c.rank, _pp.c.unit_amount_minor)
     .join(_p, _p.c.code == _s.c.plan_code)
     .join(_pp, (_pp.c.plan_code == _s.c.plan_code) & (_pp.c.currency == _s.c.currency)
           & (_pp.c.interval == _s.c.interval))
-    .where(_s.c.account_id == bindparam("account_id"))
-    .order_by(_s.c.current_period_end, _s.c.id)
 )
+_FOR_ACCOUNT = _SELECT.where(_s.c.account_id == bindparam("account_id")).order_by(_s.c.current_period_end, _s.c.id)
 
 
 def _subscription(row: Any) -> Subscription:
     return Subscription(
         id=row.id,
         account_id=row.account_id,
-        plan=Plan(code=row.plan_code, name=row.plan_name),
+        plan=Plan(code=row.plan_code, name=row.plan_name, min_seats=row.min_seats, max_seats=row.max_seats,
+                  rank=row.rank),
         seats=row.seats,
         interval=BillingInterval(row.interval),
         status=SubscriptionStatus(row.status),
@@ -84,4 +150,171 @@ def _subscription(row: Any) -> Subscription:
         current_period_start=aware_utc(row.current_period_start),
         current_period_end=aware_utc(row.current_period_end),
         cancel_at_period_end=bool(row.cancel_at_period_end),
+        scheduled_change=Selection(row.scheduled_plan_code, int(row.scheduled_seats),
+                                   BillingInterval(row.scheduled_interval)) if row.scheduled_plan_code else None,
+        cancel_reason=row.cancel_reason or "",
+        canceled_at=aware_utc(row.canceled_at) if row.canceled_at else None,
+        created_at=aware_utc(row.created_at) if row.created_at else None,
     )
+
+
+class SqlPaymentMethodRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, method: PaymentMethod) -> None:
+        m = method
+        self.connection.execute(insert(orm.payment_methods).values(
+            id=m.id, account_id=m.account_id, token=m.token, brand=m.brand, last4=m.last4, exp_month=m.exp_month,
+            exp_year=m.exp_year, is_default=m.is_default, created_at=to_utc(m.created_at)))
+
+    def for_account(self, account_id: str) -> list[PaymentMethod]:
+        t = orm.payment_methods
+        rows = self.connection.execute(select(t).where(t.c.account_id == account_id).order_by(t.c.created_at, t.c.id))
+        return [PaymentMethod(id=r.id, account_id=r.account_id, token=r.token, brand=r.brand, last4=r.last4,
+                              exp_month=r.exp_month, exp_year=r.exp_year, is_default=bool(r.is_default),
+                              created_at=aware_utc(r.created_at)) for r in rows]
+
+    def set_default(self, account_id: str, method_id: str) -> None:
+        t = orm.payment_methods
+        self.connection.execute(update(t).where(t.c.account_id == account_id).values(is_default=t.c.id == method_id))
+
+    def remove(self, account_id: str, method_id: str) -> None:
+        t = orm.payment_methods
+        self.connection.execute(delete(t).where(t.c.account_id == account_id, t.c.id == method_id))
+
+
+class SqlPaymentRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, payment: Payment) -> None:
+        p = payment
+        self.connection.execute(insert(orm.payments).values(
+            id=p.id, account_id=p.account_id, idempotency_key=p.idempotency_key, gateway_key=p.gateway_key,
+            fingerprint=p.fingerprint, subscription_id=p.preview.subscription_id, purpose=p.preview.purpose.value,
+            amount_minor=p.amount.amount_minor, currency=p.amount.currency, payment_method_id=p.payment_method_id,
+            token=p.token, preview=preview_json(p.preview), created_at=to_utc(p.created_at), **_settlement(p)))
+
+    def by_key(self, account_id: str, idempotency_key: str) -> Payment | None:
+        t = orm.payments
+        row = self.connection.execute(
+            select(t).where(t.c.account_id == account_id, t.c.idempotency_key == idempotency_key)).first()
+        return _payment(row) if row else None
+
+    def get(self, payment_id: str, *, for_update: bool = False) -> Payment | None:
+        if for_update:
+            _lock(self.connection, orm.payments, "id", payment_id)
+        row = self.connection.execute(select(orm.payments).where(orm.payments.c.id == payment_id)).first()
+        return _payment(row) if row else None
+
+    def update(self, payment: Payment) -> None:
+        t = orm.payments
+        self.connection.execute(update(t).where(t.c.id == payment.id).values(**_settlement(payment)))
+
+    def in_flight(self, subscription_id: str) -> list[Payment]:
+        t = orm.payments
+        rows = self.connection.execute(select(t).where(
+            t.c.subscription_id == subscription_id, t.c.status.in_(("pending", "unknown"))))
+        return [_payment(r) for r in rows]
+
+    def unsettled(self, created_before: dt.datetime) -> list[Payment]:
+        t = orm.payments
+        rows = self.connection.execute(
+            select(t).where(t.c.status.in_(("pending", "unknown")), t.c.created_at <= to_utc(created_before))
+            .order_by(t.c.created_at, t.c.id))
+        return [_payment(r) for r in rows]
+
+
+def _settlement(p: Payment) -> dict[str, Any]:
+    return {"status": p.status.value, "settled_at": to_utc(p.settled_at) if p.settled_at else None,
+            "charge_id": p.charge_id, "decline_code": p.decline_code, "invoice_id": p.invoice_id}
+
+
+def _payment(r: Any) -> Payment:
+    return Payment(id=r.id, account_id=r.account_id, idempotency_key=r.idempotency_key, gateway_key=r.gateway_key,
+                   fingerprint=r.fingerprint, preview=preview_of(r.preview), payment_method_id=r.payment_method_id,
+                   token=r.token, status=PaymentStatus(r.status), created_at=aware_utc(r.created_at),
+                   settled_at=aware_utc(r.settled_at) if r.settled_at else None, charge_id=r.charge_id,
+                   decline_code=r.decline_code, invoice_id=r.invoice_id)
+
+
+class SqlInvoiceRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def next_number(self, series: str) -> str:
+        return numbering.next_number(self.connection, series)
+
+    def add(self, invoice: Invoice) -> None:
+        i = invoice
+        self.connection.execute(insert(orm.invoices).values(
+            id=i.id, account_id=i.account_id, subscription_id=i.subscription_id, number=i.number, kind=i.kind.value,
+            status=i.status.value, currency=i.currency, total_minor=i.total.amount_minor,
+            issued_at=to_utc(i.issued_at), paid_at=to_utc(i.paid_at) if i.paid_at else None,
+            buyer=profile_json(i.buyer)))
+        if i.lines:
+            self.connection.execute(insert(orm.invoice_lines), [
+                {"invoice_id": i.id, "position": n, "kind": x.kind.value, "plan_code": x.plan_code,
+                 "plan_name": x.plan_name, "seats": x.seats, "interval": x.interval.value,
+                 "period_start": to_utc(x.period_start), "period_end": to_utc(x.period_end),
+                 "unit_amount_minor": x.unit_price.amount_minor, "amount_minor": x.amount.amount_minor}
+                for n, x in enumerate(i.lines)])
+
+    def get(self, account_id: str, invoice_id: str) -> Invoice | None:
+        t = orm.invoices
+        row = self.connection.execute(select(t).where(t.c.account_id == account_id, t.c.id == invoice_id)).first()
+        return self._with_lines([row])[0] if row else None
+
+    def page(self, account_id: str, limit: int, after: tuple[dt.datetime, str] | None) -> list[Invoice]:
+        t = orm.invoices
+        query = select(t).where(t.c.account_id == account_id)
+        if after is not None:
+            issued, invoice_id = to_utc(after[0]), after[1]
+            query = query.where(or_(t.c.issued_at < issued, (t.c.issued_at == issued) & (t.c.id < invoice_id)))
+        rows = list(self.connection.execute(query.order_by(t.c.issued_at.desc(), t.c.id.desc()).limit(limit)))
+        return self._with_lines(rows)
+
+    def _with_lines(self, rows: list[Any]) -> list[Invoice]:
+        if not rows:
+            return []
+        t = orm.invoice_lines
+        lines: dict[str, list[ChargeLine]] = {r.id: [] for r in rows}
+        for x in self.connection.execute(select(t).where(t.c.invoice_id.in_(list(lines))).order_by(
+                t.c.invoice_id, t.c.position)):
+            currency = next(r.currency for r in rows if r.id == x.invoice_id)
+            lines[x.invoice_id].append(ChargeLine(
+                kind=LineKind(x.kind), plan_code=x.plan_code, plan_name=x.plan_name, seats=x.seats,
+                interval=BillingInterval(x.interval), period_start=aware_utc(x.period_start),
+                period_end=aware_utc(x.period_end), unit_price=Money(int(x.unit_amount_minor), currency),
+                amount=Money(int(x.amount_minor), currency)))
+        return [Invoice(id=r.id, account_id=r.account_id, subscription_id=r.subscription_id, number=r.number,
+                        kind=InvoiceKind(r.kind), status=InvoiceStatus(r.status), currency=r.currency,
+                        issued_at=aware_utc(r.issued_at), lines=tuple(lines[r.id]), buyer=profile_of(r.buyer),
+                        paid_at=aware_utc(r.paid_at) if r.paid_at else None) for r in rows]
+
+
+class SqlBillingProfileRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, account_id: str) -> BillingProfile | None:
+        t = orm.billing_profiles
+        r = self.connection.execute(select(t).where(t.c.account_id == account_id)).first()
+        if r is None:
+            return None
+        return BillingProfile(
+            company_name=r.company_name, address_line1=r.address_line1, address_line2=r.address_line2, city=r.city,
+            region=r.region, postal_code=r.postal_code, country=r.country,
+            tax_id=TaxId(r.country, cast(TaxIdKind, r.tax_id_kind), r.tax_id) if r.tax_id else None,
+            invoice_emails=tuple(json.loads(r.invoice_emails)))
+
+    def put(self, account_id: str, profile: BillingProfile, at: dt.datetime) -> None:
+        t = orm.billing_profiles
+        p = profile
+        values = {"company_name": p.company_name, "address_line1": p.address_line1, "address_line2": p.address_line2,
+                  "city": p.city, "region": p.region, "postal_code": p.postal_code, "country": p.country,
+                  "tax_id_kind": p.tax_id.kind if p.tax_id else None, "tax_id": p.tax_id.value if p.tax_id else None,
+                  "invoice_emails": json.dumps(list(p.invoice_emails)), "updated_at": to_utc(at)}
+        if self.connection.execute(update(t).where(t.c.account_id == account_id).values(values)).rowcount == 0:
+            self.connection.execute(insert(t).values(account_id=account_id, **values))

@@ -4,13 +4,28 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from billing_common.db import SqlUnitOfWork
-from services.online_billing.adapters.repository import SqlPlanRepository, SqlSubscriptionRepository
+from services.online_billing.adapters.repository import (
+    SqlBillingProfileRepository,
+    SqlInvoiceRepository,
+    SqlPaymentMethodRepository,
+    SqlPaymentRepository,
+    SqlPlanRepository,
+    SqlSubscriptionRepository,
+)
 
 
 class SqlOnlineBillingUnitOfWork(SqlUnitOfWork):
     plans: SqlPlanRepository
     subscriptions: SqlSubscriptionRepository
+    payment_methods: SqlPaymentMethodRepository
+    payments: SqlPaymentRepository
+    invoices: SqlInvoiceRepository
+    billing_profiles: SqlBillingProfileRepository
 
     def _open(self, connection: Connection) -> None:
         self.plans = SqlPlanRepository(connection)
         self.subscriptions = SqlSubscriptionRepository(connection)
+        self.payment_methods = SqlPaymentMethodRepository(connection)
+        self.payments = SqlPaymentRepository(connection)
+        self.invoices = SqlInvoiceRepository(connection)
+        self.billing_profiles = SqlBillingProfileRepository(connection)

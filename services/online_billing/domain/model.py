@@ -27,9 +27,30 @@ class BillingInterval(StrEnum):
 
 
 class SubscriptionStatus(StrEnum):
+    """What is stored. "Pending cancellation" is ACTIVE with cancel_at_period_end (see
+    Subscription.display_status), so the renewal run needs no second kind of live status."""
+
     ACTIVE = "active"
     PAST_DUE = "past_due"
     CANCELED = "canceled"
+
+
+class DisplayStatus(StrEnum):
+    """What a person is shown: the four states of the subscription page."""
+
+    ACTIVE = "active"
+    PENDING_CANCELLATION = "pending_cancellation"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What a subscription is on, or asked to be on: a plan, a number of seats, an interval."""
+
+    plan_code: str
+    seats: int
+    interval: BillingInterval
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -42,8 +63,14 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """A tier of the meeting product. `rank` orders the tiers (higher is more); seats are
+    bought between `min_seats` and `max_seats` (both included)."""
+
     code: str
     name: str
+    min_seats: int = 1
+    max_seats: int = 1000
+    rank: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +100,12 @@ class Subscription:
     current_period_start: dt.datetime
     current_period_end: dt.datetime
     cancel_at_period_end: bool = False
+    # A downgrade, fewer seats or annual -> monthly, taking effect at current_period_end (the
+    # renewal applies it); None when nothing is scheduled.
+    scheduled_change: Selection | None = None
+    cancel_reason: str = ""
+    canceled_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         if self.seats < 1:
@@ -83,6 +116,25 @@ class Subscription:
     @property
     def currency(self) -> str:
         return self.unit_price.currency
+
+    @property
+    def selection(self) -> Selection:
+        return Selection(self.plan.code, self.seats, self.interval)
+
+    def has_lapsed(self, now: dt.datetime) -> bool:
+        """Canceled, or set to cancel at a period end that has passed (until the renewal run
+        marks it canceled, it reads as canceled all the same)."""
+        return self.status is SubscriptionStatus.CANCELED or (
+            self.cancel_at_period_end and now >= self.current_period_end)
+
+    def display_status(self, now: dt.datetime) -> DisplayStatus:
+        if self.has_lapsed(now):
+            return DisplayStatus.CANCELED
+        if self.status is SubscriptionStatus.PAST_DUE:
+            return DisplayStatus.PAST_DUE
+        if self.cancel_at_period_end:
+            return DisplayStatus.PENDING_CANCELLATION
+        return DisplayStatus.ACTIVE
 
     def renewal_amount(self) -> Money:
         """What the next renewal charges: the plan's per-seat price x seats."""

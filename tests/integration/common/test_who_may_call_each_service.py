@@ -122,7 +122,9 @@ GATE_PASSED = grpc.StatusCode.OK
 ALLOWED = {
     "identity": {m.name: ({OPERATOR} if m.name in PROVISIONING else {BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB})
                  for m in pb.DESCRIPTOR.services_by_name["IdentityService"].methods},
-    "online_billing": {"GetSubscriptionSummary": {BILLING_CENTER_WEB}},
+    # Every online_billing method is the Billing Center's (its subscription, cards, invoices, profile).
+    "online_billing": {m.name: {BILLING_CENTER_WEB}
+                       for m in online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].methods},
     "enterprise_portal": {"GetOpenInvoiceSummary": {ENTERPRISE_PORTAL_WEB}},
 }
 

@@ -51,6 +51,9 @@ def test_the_backend_process_becomes_healthy_and_stops_cleanly_on_sigterm(
     # prod needs an SMTP relay; nothing is mailed here, so nothing needs to listen on it.
     env = {**os.environ, "BILLING_ENV": "prod", "LOG_FORMAT": "json", "SMTP_URL": f"smtp://127.0.0.1:{_free_port()}",
            f"{prefix}_DATABASE_URL": url, f"{prefix}_GRPC_BIND": target, f"{prefix}_SHUTDOWN_GRACE": "2",
+           # online_billing charges cards and prints invoices: the gateway's and the vendor's settings.
+           "SANDBOX_GATEWAY_SECRET": "s" * 40, "SANDBOX_GATEWAY_DATABASE_URL": database_url(f"{name}_gateway"),
+           "VENDOR_NAME": "Meetings Example, Inc.",
            **callers.ENV}
     process = subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

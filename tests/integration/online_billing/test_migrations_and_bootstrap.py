@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, insert, inspect, select
 
+from billing_common import db
 from billing_common.clock import FakeClock
 from billing_common.db import make_engine
 from billing_common.money import Money
 from services.devstack import demo_backends
 from services.online_billing import bootstrap
 from services.online_billing.__main__ import main as service_main
-from services.online_billing.adapters.orm import metadata, plans
+from services.online_billing.adapters.orm import metadata, plan_prices, plans
 from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain.model import BillingInterval, SubscriptionStatus
@@ -27,8 +28,33 @@ def test_migrations_bring_an_empty_database_to_exactly_the_orm_schema(engine: En
         assert context.get_current_revision() is not None
         assert compare_metadata(context, metadata) == []
     assert set(inspect(engine).get_table_names()) == {
-        "plans", "plan_prices", "subscriptions", "outbox", bootstrap.VERSION_TABLE
+        "plans", "plan_prices", "subscriptions", "outbox", bootstrap.VERSION_TABLE, "payment_methods", "payments",
+        "invoices", "invoice_lines", "billing_profiles", "invoice_number_series",
     }
+
+
+def test_migration_0003_writes_the_catalogue_and_keeps_the_prices_a_database_had(database_url) -> None:  # type: ignore[no-untyped-def]
+    url = database_url("online_billing_0002")
+    engine = make_engine(url)
+    try:
+        db.migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, revision="0002_outbox_datetimes")
+        with engine.begin() as conn:  # what the demo loader wrote before 0003, one price changed since
+            conn.execute(insert(plans).values(code="business", name="Business"))
+            conn.execute(insert(plan_prices).values(plan_code="business", currency="USD", interval="monthly",
+                                                    unit_amount_minor=1_500))
+        db.migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
+        with SqlOnlineBillingUnitOfWork(engine) as uow:
+            catalogue = uow.plans.catalogue()
+    finally:
+        engine.dispose()
+    assert [p.code for p in catalogue.plans] == ["starter", "business", "enterprise"]
+    assert catalogue.plan("business").max_seats == 300 and catalogue.plan("enterprise").min_seats == 5
+    assert len(catalogue.prices) == 18  # 3 plans x USD, EUR, BRL x monthly, annual
+    assert catalogue.unit_price("business", "USD", BillingInterval.MONTHLY) == Money(1_500, "USD")  # kept
+    assert catalogue.unit_price("business", "EUR", BillingInterval.ANNUAL) == Money(15_000, "EUR")
+    for (code, currency, interval), price in catalogue.prices.items():
+        if interval is BillingInterval.ANNUAL and (code, currency) != ("business", "USD"):  # two months free
+            assert price == catalogue.unit_price(code, currency, BillingInterval.MONTHLY) * 10
 
 
 def test_migrating_twice_changes_nothing(settings: OnlineBillingSettings) -> None:
