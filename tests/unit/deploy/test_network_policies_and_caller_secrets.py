@@ -1,6 +1,7 @@
 """deploy/k8s's NetworkPolicies allow exactly the arrows of the architecture, on the ports and
-labels the manifests really use, and Prometheus' scrape of each service's /metrics; each process gets exactly the caller secrets it needs, in
-Kubernetes and in docker-compose.yml (billing_common.service_auth)."""
+labels the manifests really use, and Prometheus' scrape of each service's /metrics; each process
+gets exactly the caller secrets it needs, in Kubernetes and in docker-compose.yml
+(billing_common.service_auth)."""
 from __future__ import annotations
 
 import re
