@@ -56,5 +56,5 @@ ENV PATH=/opt/venv/bin:$PATH \
     BILLING_ENV=prod \
     LOG_FORMAT=json
 USER billing:billing
-EXPOSE 50051 50052 50053 8080 8081
+EXPOSE 50051 50052 50053 8080 8081 9100
 CMD ["python", "-m", "services.identity"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from billing_common import service_auth
@@ -46,6 +46,14 @@ def secret_key_for(env: str, secret_key: str | None, variable: str = "SECRET_KEY
         raise ConfigurationError(f"{variable} must be a random value of at least 32 characters in prod "
                                  "(not the public dev key)")
     return secret_key
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """("host", port) of "host:port" or "[v6]:port"; ValueError saying what is wrong."""
+    host, sep, port = bind.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{bind!r} is not host:port (e.g. 127.0.0.1:9151 or 0.0.0.0:9100)")
+    return host.removeprefix("[").removesuffix("]"), int(port)
 
 
 class CommonSettings(BaseSettings):
@@ -132,6 +140,16 @@ class ServiceSettings(CallerSecretSettings, MailSettings):
     # Seconds between readiness checks of the dependencies (SELECT 1, a Redis ping): health
     # turns NOT_SERVING within about this long of an outage, and SERVING after it.
     health_check_interval: float = Field(2.0, gt=0)
+    # host:port of the Prometheus endpoint (/metrics, billing_common.metrics); unset or empty: no
+    # endpoint. `make run` sets 127.0.0.1:9151..9153, compose and Kubernetes 0.0.0.0:9100.
+    metrics_bind: str | None = None
+
+    @field_validator("metrics_bind")
+    @classmethod
+    def _metrics_bind_is_host_and_port(cls, bind: str | None) -> str | None:
+        if bind:
+            parse_bind(bind)
+        return bind or None
 
     @model_validator(mode="after")
     def _database_given_in_prod(self) -> ServiceSettings:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import structlog
@@ -28,6 +28,9 @@ from billing_common.errors import DeadlineExceeded, DomainError, RateLimited, Un
 from billing_common.faults import DEPENDENCY_DOWN, dependency_failure, describe
 from billing_common.readiness import ReadinessChecker
 from billing_common.service_auth import REFUSED_HEADER, Gatekeeper, Refused, caller_var
+
+if TYPE_CHECKING:
+    from billing_common.metrics import MetricsServer
 
 log = structlog.get_logger()
 
@@ -259,6 +262,8 @@ class GrpcServer:
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     # Sets the service names' status from the dependencies (readiness); None: SERVING once started.
     readiness: ReadinessChecker | None = None
+    # Its /metrics endpoint (billing_common.metrics), when the settings ask for one.
+    metrics: MetricsServer | None = None
 
     def start(self) -> GrpcServer:
         """Serve. "" (the process, liveness) is SERVING from now on; the service names
@@ -298,7 +303,8 @@ class GrpcServer:
 
         signal.signal(signal.SIGTERM, _handle)
         signal.signal(signal.SIGINT, _handle)
-        log.info("serving", port=self.port, services=list(self.service_names))
+        log.info("serving", port=self.port, services=list(self.service_names),
+                 **({"metrics": self.metrics.url} if self.metrics else {}))
         done.wait()
         log.info("stopped")
 

@@ -1,4 +1,5 @@
-"""What every gRPC service process is: its server, plus the dispatcher of its mail outbox.
+"""What every gRPC service process is: its server, plus the dispatcher of its mail outbox and,
+when configured, its Prometheus endpoint.
 
 One function instead of the same dozen lines in each service's entrypoint.
 """
@@ -13,6 +14,7 @@ from billing_common.clock import Clock
 from billing_common.config import ConfigurationError, ServiceSettings
 from billing_common.grpc_server import GrpcServer, build_server
 from billing_common.mail import transport_from_settings
+from billing_common.metrics import OutboxCollector, serve_metrics, service_label
 from billing_common.outbox import OutboxDispatcher
 from billing_common.readiness import Check, ReadinessChecker, sql_check
 from billing_common.service_auth import Gatekeeper, secret_variable
@@ -40,6 +42,9 @@ def build_service(
     `dependencies` (name: a check that raises when it cannot be used, e.g. a Redis ping),
     answer; checked every `health_check_interval` seconds (billing_common.readiness).
 
+    With `settings.metrics_bind` set, `server.metrics` serves /metrics there (the outbox's
+    figures, read at each scrape: billing_common.metrics) until the server stops.
+
     `allowed_callers` ("/package.Service/Method" -> caller names, see service_auth.allow_list)
     is declared beside the servicer; the callers' secrets come from `settings`. In prod a
     service refuses to start while a caller it admits has no secret."""
@@ -64,9 +69,20 @@ def build_service(
         max_delay=settings.outbox_max_delay, give_up_after=settings.outbox_give_up_after,
         lease=settings.outbox_claim_lease, status_interval=settings.outbox_status_interval,
     )
+    if settings.metrics_bind:
+        try:
+            server.metrics = serve_metrics(
+                settings.metrics_bind, OutboxCollector(engine, outbox, service_label(service_name), clock))
+        except OSError as exc:  # a port in use: one line naming the variable, not a traceback
+            server.server.stop(None)
+            variable = f"{settings.model_config.get('env_prefix', '')}METRICS_BIND"
+            raise ConfigurationError(f"{variable}: cannot serve metrics on {settings.metrics_bind}: "
+                                     f"{exc.strerror or exc}") from exc
     dispatcher.start_thread(settings.outbox_poll_interval)
     # After the server: mail written by the last calls still gets its next poll.
     server.on_stop.append(lambda: dispatcher.stop_thread(settings.shutdown_grace))
+    if server.metrics is not None:
+        server.on_stop.append(server.metrics.stop)
     server.on_stop.append(on_stop or engine.dispose)
     return server
 

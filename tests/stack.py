@@ -37,7 +37,8 @@ class Stack:
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
-        self.ports = {name: free_port() for name in ("identity", "online", "enterprise", "bc", "ebp")}
+        self.ports = {name: free_port() for name in ("identity", "online", "enterprise", "bc", "ebp",
+                                                     "identity_metrics", "online_metrics", "enterprise_metrics")}
 
     @property
     def billing_center(self) -> str:
@@ -71,6 +72,9 @@ class Stack:
             ENTERPRISE_PORTAL_GRPC_BIND=f"127.0.0.1:{self.ports['enterprise']}",
             BILLING_CENTER_BIND=f"127.0.0.1:{self.ports['bc']}",
             ENTERPRISE_PORTAL_BIND=f"127.0.0.1:{self.ports['ebp']}",
+            IDENTITY_METRICS_BIND=f"127.0.0.1:{self.ports['identity_metrics']}",
+            ONLINE_BILLING_METRICS_BIND=f"127.0.0.1:{self.ports['online_metrics']}",
+            ENTERPRISE_PORTAL_METRICS_BIND=f"127.0.0.1:{self.ports['enterprise_metrics']}",
         )
         env.pop("REDIS_URL", None)
         if self.redis_url:

@@ -46,7 +46,13 @@ DEFAULT_BINDS = {
     "ENTERPRISE_PORTAL_GRPC_BIND": "127.0.0.1:50053",
     "BILLING_CENTER_BIND": "127.0.0.1:8080",
     "ENTERPRISE_PORTAL_BIND": "127.0.0.1:8081",
+    # Each service's Prometheus endpoint (billing_common.metrics); the banner lists them.
+    "IDENTITY_METRICS_BIND": "127.0.0.1:9151",
+    "ONLINE_BILLING_METRICS_BIND": "127.0.0.1:9152",
+    "ENTERPRISE_PORTAL_METRICS_BIND": "127.0.0.1:9153",
 }
+METRICS_BINDS = {"identity": "IDENTITY_METRICS_BIND", "online_billing": "ONLINE_BILLING_METRICS_BIND",
+                 "enterprise_portal": "ENTERPRISE_PORTAL_METRICS_BIND"}
 
 
 # A process may die and be started again this many times in this many seconds; once more and
@@ -259,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     VAR.mkdir(parents=True, exist_ok=True)
 
     # Before migrating: a second `make run` must not touch the databases the first one serves.
-    busy = [f"{name}={env[name]}" for name in DEFAULT_BINDS if not port_free(env[name])]
+    busy = [f"{name}={env[name]}" for name in DEFAULT_BINDS if env[name] and not port_free(env[name])]
     if busy:
         print(f"these addresses are in use (another `make run`?): {', '.join(busy)}", file=sys.stderr)
         return 1
@@ -320,6 +326,10 @@ def banner(env: dict[str, str], demo_loaded: bool) -> str:
         f"  Mail goes to {Path(env.get('MAILDIR', VAR / 'mail'))}: `make mail` shows the newest messages."
         if not env.get("SMTP_URL") else f"  Mail goes to {env['SMTP_URL']}",
     ]
+    metrics = [(name, env[variable]) for name, variable in METRICS_BINDS.items() if env.get(variable)]
+    if metrics:
+        lines.append("  Metrics (Prometheus):")
+        lines += [f"    {name:<18} http://{bind}/metrics" for name, bind in metrics]
     if env["BILLING_ENV"] == "dev":
         lines += ["", "Demo sign-ins" + ("" if demo_loaded else " (loaded earlier)") + ":", sign_ins_table()]
     return "\n".join(lines) + "\n"

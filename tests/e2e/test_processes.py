@@ -17,6 +17,7 @@ from http.cookiejar import CookieJar
 import grpc
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
@@ -163,3 +164,22 @@ def test_make_run_checks_callers_with_secrets_of_its_own_kept_from_other_users(s
     assert status == 200 and text_of(page, "account-name") == "Acme Online"
     for secret in caller_secrets.read(secrets_file).values():
         assert secret not in stack.log()
+
+
+def test_make_run_prints_each_service_s_metrics_address_and_each_answers_with_its_outbox_up(stack):
+    """The banner lists one Prometheus endpoint per service (billing_common.metrics); each
+    answers a scrape with its own outbox's figures, read from its database."""
+    printed = dict(re.findall(r"^ {4}(\w+) +(http://\S+/metrics)$", stack.log(), re.M))
+    assert printed == {
+        "identity": f"http://127.0.0.1:{stack.ports['identity_metrics']}/metrics",
+        "online_billing": f"http://127.0.0.1:{stack.ports['online_metrics']}/metrics",
+        "enterprise_portal": f"http://127.0.0.1:{stack.ports['enterprise_metrics']}/metrics",
+    }
+    for service, url in printed.items():
+        with urllib.request.urlopen(url, timeout=15) as reply:
+            assert reply.status == 200
+            families = {f.name: f for f in text_string_to_metric_families(reply.read().decode())}
+        [up] = families["billing_outbox_up"].samples
+        assert (up.labels, up.value) == ({"service": service}, 1)
+        [waiting] = families["billing_outbox_waiting"].samples
+        assert waiting.labels == {"service": service} and waiting.value >= 0

@@ -1,6 +1,7 @@
 """deploy/k8s's NetworkPolicies allow exactly the arrows of the architecture, on the ports and
-labels the manifests really use; each process gets exactly the caller secrets it needs, in
-Kubernetes and in docker-compose.yml (billing_common.service_auth)."""
+labels the manifests really use, and Prometheus' scrape of each service's /metrics; each process
+gets exactly the caller secrets it needs, in Kubernetes and in docker-compose.yml
+(billing_common.service_auth)."""
 from __future__ import annotations
 
 import re
@@ -18,6 +19,8 @@ COMPOSE = ROOT / "docker-compose.yml"
 BC, EP, OP = (secret_variable(c) for c in (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR))
 OPERATOR_POD = "billing-operator"  # the label an operator's provisioning pod runs with (deploy/README.md)
 INGRESS_NAMESPACE = "ingress-nginx"
+MONITORING_NAMESPACE = "monitoring"  # where Prometheus runs (deploy/README.md, Metrics)
+GRPC_PODS = {"identity", "online-billing", "enterprise-portal"}  # each serves /metrics (billing_common.metrics)
 
 # The architecture diagram: who opens connections to whom inside the cluster (pod names are the
 # app.kubernetes.io/name labels), and the port the target listens on.
@@ -85,16 +88,18 @@ def _ports(rule: dict[str, Any]) -> set[int]:
     return {p["port"] for p in ports}
 
 
-def _container_port(pod: str) -> int:
+def _container_port(pod: str, name: str | None = None) -> int:
+    """The port `pod` serves its traffic on (the one that is not `metrics`), or the one named `name`."""
     [container] = _workloads()[pod]["spec"]["containers"]
-    [port] = container["ports"]
+    [port] = [p for p in container["ports"] if (p["name"] == name if name else p["name"] != "metrics")]
     return int(port["containerPort"])
 
 
-def _edges() -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]], dict[str, set[int]], set[tuple[str, int]]]:
+def _edges() -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]], dict[str, set[int]],
+                      set[tuple[str, str, int]]]:
     """(ingress arrows from pods, egress arrows to pods, egress ports to anywhere per pod,
-    ingress from the ingress controller's namespace)."""
-    ingress, egress, anywhere, from_ingress = set(), set(), {}, set()
+    ingress from other namespaces: (namespace, pod, port))."""
+    ingress, egress, anywhere, from_namespaces = set(), set(), {}, set()
     for policy in _policies():
         spec = policy["spec"]
         pod = _name(spec["podSelector"])
@@ -102,8 +107,8 @@ def _edges() -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]], dict
             for peer in rule["from"]:
                 if "namespaceSelector" in peer:
                     namespace = peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
-                    assert namespace == INGRESS_NAMESPACE and "podSelector" not in peer, peer
-                    from_ingress |= {(pod, port) for port in _ports(rule)}
+                    assert namespace in (INGRESS_NAMESPACE, MONITORING_NAMESPACE) and "podSelector" not in peer, peer
+                    from_namespaces |= {(namespace, pod, port) for port in _ports(rule)}
                 else:
                     ingress |= {(_name(peer["podSelector"]), pod, port) for port in _ports(rule)}
         for rule in spec.get("egress") or []:
@@ -116,7 +121,7 @@ def _edges() -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]], dict
             for peer in rule["to"]:
                 assert set(peer) == {"podSelector"}, f"{pod}: egress to something other than a pod: {peer}"
                 egress |= {(pod, _name(peer["podSelector"]), port) for port in _ports(rule)}
-    return ingress, egress, anywhere, from_ingress
+    return ingress, egress, anywhere, from_namespaces
 
 
 def _is_dns(rule: dict[str, Any]) -> bool:
@@ -158,8 +163,27 @@ def test_the_ports_in_the_policies_are_the_ones_the_services_listen_and_are_publ
 
 
 def test_only_the_ingress_controller_reaches_the_web_pods_and_only_on_their_ports():
-    *_, from_ingress = _edges()
+    *_, from_namespaces = _edges()
+    from_ingress = {(pod, port) for namespace, pod, port in from_namespaces if namespace == INGRESS_NAMESPACE}
     assert from_ingress == {(pod, _container_port(pod)) for pod in FROM_THE_INGRESS}
+
+
+def test_only_prometheus_namespace_reaches_the_services_metrics_ports_and_nothing_else():
+    *_, from_namespaces = _edges()
+    from_monitoring = {(pod, port) for namespace, pod, port in from_namespaces if namespace == MONITORING_NAMESPACE}
+    assert from_monitoring == {(pod, _container_port(pod, "metrics")) for pod in GRPC_PODS}
+
+
+def test_each_service_serves_metrics_on_the_port_its_policy_opens_and_its_annotations_name():
+    for pod in GRPC_PODS:
+        template = _workloads()[pod]
+        [container] = template["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        [bind] = [v for k, v in env.items() if k.endswith("_METRICS_BIND")]
+        port = _container_port(pod, "metrics")
+        assert bind == f"0.0.0.0:{port}", pod
+        assert template["metadata"]["annotations"] == {
+            "prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics"}, pod
 
 
 def test_each_workload_leaves_the_cluster_only_for_its_database_redis_or_smtp():

@@ -122,6 +122,14 @@ def test_each_grpc_service_is_health_checked_through_grpc_health_with_its_own_na
     assert service["environment"]["BILLING_ENV"] == "prod"
 
 
+@pytest.mark.parametrize("name", sorted(GRPC_SERVICES))
+def test_each_grpc_service_serves_metrics_on_9100_published_to_the_host_s_loopback_only(name: str) -> None:
+    service = _services()[name]
+    assert service["environment"][f"{name.upper()}_METRICS_BIND"] == "0.0.0.0:9100"
+    local = {"identity": 9151, "online_billing": 9152, "enterprise_portal": 9153}[name]  # as `make run`
+    assert service["ports"] == [f"127.0.0.1:{local}:9100"]
+
+
 @pytest.mark.parametrize("name", sorted(WEB_SERVICES))
 def test_each_web_process_is_health_checked_on_healthz_of_its_own_port(name: str) -> None:
     service = _services()[name]
