@@ -131,14 +131,15 @@ class AllocationPart:
 class Allocation:
     """How a payment splits over the chosen invoices: what the customer confirms."""
 
+    account_id: str
     amount: Money
     parts: tuple[AllocationPart, ...]
     credit: Money  # the overpayment left on the account (zero for a card payment)
 
     def payments(self, receipt: Receipt, ids: Callable[[], str] = new_id) -> tuple[Payment, ...]:
         """One Payment per invoice the receipt reaches."""
-        if receipt.amount != self.amount:
-            raise ValueError("the receipt is for another amount than the allocation")
+        if receipt.amount != self.amount or receipt.account_id != self.account_id:
+            raise ValueError("the receipt is for another amount or account than the allocation")
         return tuple(
             Payment(ids(), part.invoice_id, part.amount, receipt.received_at, receipt_id=receipt.id)
             for part in self.parts if part.amount.amount_minor > 0
@@ -146,6 +147,8 @@ class Allocation:
 
     def account_credit(self, receipt: Receipt, ids: Callable[[], str] = new_id) -> Credit | None:
         """The credit the overpayment becomes, if any."""
+        if receipt.amount != self.amount or receipt.account_id != self.account_id:
+            raise ValueError("the receipt is for another amount or account than the allocation")
         if self.credit.amount_minor == 0:
             return None
         return Credit(ids(), receipt.account_id, self.credit, receipt.received_at, receipt_id=receipt.id)
@@ -213,7 +216,8 @@ def allocate_payment(
     parts = tuple(
         AllocationPart(i.id, i.number, i.balance(), Money(given[i.id], amount.currency)) for i in ordered
     )
-    return Allocation(amount=amount, parts=parts, credit=Money(left, amount.currency))
+    return Allocation(account_id=invoices[0].account_id, amount=amount, parts=parts,
+                      credit=Money(left, amount.currency))
 
 
 def apply_credits(

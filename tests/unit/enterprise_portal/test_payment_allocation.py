@@ -181,8 +181,12 @@ def test_a_split_adds_up_to_the_payment_exactly_and_no_invoice_goes_below_zero(
     assert sum(p.amount.amount_minor for p in allocation.parts) + allocation.credit.amount_minor == amount
     assert all(0 <= p.amount.amount_minor <= p.balance_before.amount_minor for p in allocation.parts)
     assert all(p.balance_after.amount_minor >= 0 for p in allocation.parts)
-    assert all(allocation.parts[i].amount == a for i, a in
-               ((next(n for n, p in enumerate(allocation.parts) if p.invoice_id == k), a) for k, a in asked.items()))
+    given = {p.invoice_id: p.amount for p in allocation.parts}
+    assert all(given[invoice_id] == asked_amount for invoice_id, asked_amount in asked.items())
+    # The others are paid oldest due first: once one is not paid in full, no later one gets anything.
+    others = [p for p in allocation.parts if p.invoice_id not in asked]
+    for earlier, later in itertools.pairwise(others):
+        assert earlier.balance_after.amount_minor == 0 or later.amount.amount_minor == 0
     # Credit only for what the asked amounts and the other invoices' balances cannot take.
     assert allocation.credit.amount_minor == max(0, amount - reachable)
     # Applying the payments leaves every invoice at its balance after, none below zero.
@@ -210,3 +214,9 @@ def test_an_asked_amount_is_never_raised_and_an_offline_rest_becomes_credit() ->
     assert ([p.amount for p in allocation.parts], allocation.credit) == ([usd(400)], usd(1_100))
     with pytest.raises(InvalidArgument):
         allocate_payment(usd(1_500), [inv], {inv.id: usd(400)})
+
+
+def test_a_receipt_of_another_account_cannot_take_an_allocation() -> None:
+    allocation = allocate_payment(usd(500), [invoice("acct-1", total_minor=1_000)])
+    with pytest.raises(ValueError):
+        allocation.payments(Receipt("r", "acct-2", usd(500), PaymentMethod.CARD, AT))
