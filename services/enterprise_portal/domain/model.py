@@ -153,7 +153,8 @@ class Invoice:
         """What the invoice shows on `as_of` (see the module's docstring)."""
         if self.is_void:
             return InvoiceState.VOID
-        left = self.balance(as_of).amount_minor
+        # Not balance(as_of): before its issue day an invoice owes nothing yet, but it is not paid.
+        left = (self.total - self.amount_paid(as_of)).amount_minor
         if left == 0:
             return InvoiceState.PAID
         if as_of > self.due_on:

@@ -163,3 +163,25 @@ def test_a_void_invoice_cannot_be_paid_and_a_paid_one_cannot_be_voided() -> None
 def test_a_payment_comes_from_a_receipt_or_a_credit_not_both() -> None:
     with pytest.raises(ValueError):
         Payment("p", "i", usd(1), dt.datetime(2026, 3, 1, tzinfo=dt.UTC), receipt_id="r", credit_id="c")
+
+
+def test_before_its_issue_day_an_invoice_owes_nothing_yet_but_is_not_paid() -> None:
+    inv = invoice(total_minor=1_000)
+    day_before = ISSUED - dt.timedelta(days=1)
+    assert (inv.balance(day_before), inv.state(day_before)) == (usd(0), InvoiceState.OPEN)
+
+
+@given(st.integers(0, 10**9), st.lists(st.integers(1, 10**8), max_size=4), st.integers(-40, 400))
+def test_the_state_agrees_with_the_balance_and_the_due_date(total: int, parts: list[int], offset: int) -> None:
+    paid: list[int] = []
+    for part in parts:
+        if sum(paid) + part <= total:
+            paid.append(part)
+    inv = invoice(total_minor=total, paid_minor=tuple(paid))
+    day = ISSUED + dt.timedelta(days=offset)
+    state = inv.state(day)
+    left = total - inv.amount_paid(day).amount_minor
+    assert (state is InvoiceState.PAID) == (left == 0)
+    assert (state is InvoiceState.OVERDUE) == (left > 0 and day > inv.due_on)
+    assert (state is InvoiceState.PARTIALLY_PAID) == (0 < left < total and day <= inv.due_on)
+    assert 0 <= inv.balance(day).amount_minor <= total
