@@ -58,14 +58,20 @@ def test_terms_that_are_not_net_days_are_refused(terms: str) -> None:
         net_days(terms)
 
 
-_invoice_amounts = st.tuples(
-    st.integers(0, 10**12),  # total
-    st.lists(st.integers(1, 10**10), max_size=4),  # payments
-    st.sampled_from(list(InvoiceStatus)),
-)
+@st.composite
+def _invoice_amounts(draw: st.DrawFn) -> tuple[int, list[int], InvoiceStatus]:
+    """A total, payments that never add up to more than it, and a status."""
+    total = draw(st.integers(0, 10**12))
+    payments: list[int] = []
+    for _ in range(draw(st.integers(0, 4))):
+        left = total - sum(payments)
+        if left == 0:
+            break
+        payments.append(draw(st.integers(1, left)))
+    return total, payments, draw(st.sampled_from(list(InvoiceStatus)))
 
 
-@given(st.lists(_invoice_amounts, max_size=12))
+@given(st.lists(_invoice_amounts(), max_size=12))
 def test_the_summary_total_equals_the_sum_of_the_open_invoices_dues_to_the_minor_unit(
     drafts: list[tuple[int, list[int], InvoiceStatus]],
 ) -> None:
