@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from billing_common.clock import FakeClock
 from billing_common.grpc_server import GrpcServer
 from billing_common.payments.settings import GatewaySettings
 from services.devstack import demo_backends
@@ -38,6 +39,8 @@ class BillingWorld:
     online_server: GrpcServer
     gateway: GatewaySettings
     app: Flask
+    # online_billing's clock (now, to start with): advance it to let a period end.
+    clock: FakeClock
 
     def client(self) -> FlaskClient:
         return self.app.test_client()
@@ -60,8 +63,9 @@ def bc_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[Bil
                                      maildir=tmp_path / "mail", env="test", shutdown_grace=1.0, **callers.ENV)
     bootstrap.migrate(settings)
     gateway = GatewaySettings(BILLING_ENV="test", SANDBOX_GATEWAY_DATABASE_URL=database_url("sandbox_gateway"))
-    demo_backends.seed_online_billing(settings, ACCOUNTS, gateway_settings=gateway)
-    online_server = build(settings, gateway_settings=gateway).start()
+    clock = FakeClock(datetime.now(UTC).timestamp())
+    demo_backends.seed_online_billing(settings, ACCOUNTS, clock=clock, gateway_settings=gateway)
+    online_server = build(settings, gateway_settings=gateway, clock=clock).start()
     identity = fakes.demo_identity()
     identity_server = fakes.serve_identity(identity)
     portal = PortalSettings(**{
@@ -73,7 +77,7 @@ def bc_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[Bil
         **callers.ENV})
     app = create_app(portal, gateway)
     try:
-        yield BillingWorld(identity, identity_server, online_server, gateway, app)
+        yield BillingWorld(identity, identity_server, online_server, gateway, app, clock)
     finally:
         app.extensions["portal"].close()
         identity_server.stop()

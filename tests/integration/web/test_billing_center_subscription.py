@@ -165,3 +165,33 @@ def test_a_change_without_the_csrf_token_is_refused_and_changes_nothing(bc_world
     assert client.post("/subscription/cancel", data={"reason": "x"}).status_code == 400
     page = text(client.get("/subscription"))
     assert 'id="seats">10<' in page and ">Active<" in page
+
+
+def test_a_lost_gateway_answer_says_the_payment_is_being_confirmed_and_changes_nothing_yet(
+        bc_world: BillingWorld) -> None:
+    client = bc_world.signed_in()
+    added = post(client, "/payment-methods/add", "/payment-methods/add", {
+        "holder_name": "Olivia Ortega", "number": "4000000000000408", "exp_month": "12", "exp_year": "2031",
+        "cvc": "123", "make_default": "y"})
+    assert added.status_code == 302, text(added)
+    answer = client.post("/subscription/change/confirm", data=_confirm_data(text(_preview(client, "business", "12"))))
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/subscription")
+    page = text(client.get("/subscription"))
+    assert "We're confirming your payment with your bank" in page and "charged twice" in page
+    assert 'id="seats">10<' in page
+
+
+def test_a_lapsed_subscription_is_reactivated_and_charged_once_with_a_reactivation_invoice(
+        bc_world: BillingWorld) -> None:
+    client = bc_world.signed_in()
+    assert post(client, "/subscription", "/subscription/cancel", {"reason": ""}).status_code == 302
+    bc_world.clock.advance(40 * 86_400)  # past the end of the monthly period
+    page = text(client.get("/subscription"))
+    assert ">Canceled<" in page and 'id="reactivate-form"' in page and 'id="cancel-form"' not in page
+    data = {"csrf_token": hidden(page, "csrf_token"), "idempotency_key": hidden(page, "idempotency_key")}
+    first = client.post("/subscription/reactivate", data=data)
+    second = client.post("/subscription/reactivate", data=data)  # a double submit (S19)
+    assert first.status_code == second.status_code == 302
+    page = text(client.get("/subscription"))
+    assert ">Active<" in page and "Your subscription is active again." in page
+    assert text(client.get("/invoices")).count(">Reactivation<") == 1
