@@ -84,6 +84,15 @@ class IdempotencyKey:
             raise StopValidation(_("This form has expired. Start again.")) from None
 
 
+def first_error(form: FlaskForm) -> str:
+    """The first field message of a form whose fields are hidden (a button's form): shown above
+    the page, since there is no field to show it on."""
+    for messages in form.errors.values():
+        for message in messages:
+            return str(message)
+    return _("The form contains an error.")
+
+
 def new_key() -> str:
     """One per confirmation the person sees (S19): a double submit of the form sends the same."""
     return str(uuid.uuid4())

@@ -134,7 +134,7 @@ def test_a_confirm_with_a_forged_idempotency_key_is_400_and_changes_nothing(bc_w
     client = bc_world.signed_in()
     data = _confirm_data(text(_preview(client, "business", "12")))
     answer = client.post("/subscription/change/confirm", data={**data, "idempotency_key": "not-a-uuid"})
-    assert answer.status_code == 400
+    assert answer.status_code == 400 and "This form has expired" in (form_error(text(answer)) or "")
     assert 'id="seats">10<' in text(client.get("/subscription"))
 
 
@@ -195,3 +195,36 @@ def test_a_lapsed_subscription_is_reactivated_and_charged_once_with_a_reactivati
     page = text(client.get("/subscription"))
     assert ">Active<" in page and "Your subscription is active again." in page
     assert text(client.get("/invoices")).count(">Reactivation<") == 1
+
+
+@pytest.mark.parametrize(("page_path", "action", "data", "field"), [
+    ("/subscription", "/subscription/cancel", {"reason": "x" * 501}, "reason"),
+    ("/subscription", "/subscription/cancel", {"reason": "stop\u202e"}, "reason"),
+    ("/confirm-password", "/confirm-password", {"password": "", "next": "/payment-methods"}, "password"),
+])
+def test_bad_input_on_the_other_forms_answers_400_naming_the_field(bc_world: BillingWorld, page_path: str,
+                                                                  action: str, data: dict[str, str],
+                                                                  field: str) -> None:
+    answer = post(bc_world.signed_in(), page_path, action, data)
+    assert answer.status_code == 400, text(answer)
+    assert field_error(text(answer), field)
+
+
+@pytest.mark.parametrize(("action", "data"), [
+    ("/subscription/reactivate", {"idempotency_key": "'; drop table"}),
+    ("/payment-methods/default", {"payment_method_id": ""}),
+    ("/payment-methods/remove", {"payment_method_id": "x" * 65}),
+])
+def test_bad_hidden_fields_answer_400_with_a_message_not_a_500(bc_world: BillingWorld, action: str,
+                                                               data: dict[str, str]) -> None:
+    answer = post(bc_world.signed_in(), "/subscription", action, data)
+    assert answer.status_code == 400, text(answer)
+    assert form_error(text(answer))
+
+
+def test_the_password_page_returns_only_to_a_path_of_this_site(bc_world: BillingWorld) -> None:
+    client = bc_world.signed_in()
+    for target in ("https://evil.test/", "//evil.test/x", "/\\evil.test"):
+        answer = post(client, "/confirm-password", "/confirm-password",
+                      {"password": "Online-demo-2026!", "next": target})
+        assert answer.status_code == 302 and answer.headers["Location"] == "/subscription", target

@@ -33,8 +33,8 @@ def install_tokenizer(app: object, settings: GatewaySettings | None = None) -> N
     app.extensions["card_tokenizer"] = build_tokenizer(settings or GatewaySettings())  # type: ignore[attr-defined]
 
 
-def _list_page() -> FormPage:
-    return FormPage("payment_methods.html", forms.PaymentMethodForm(formdata=None),
+def _list_page(form: forms.PaymentMethodForm | None = None) -> FormPage:
+    return FormPage("payment_methods.html", form or forms.PaymentMethodForm(formdata=None),
                     load_context=lambda: {"cards": online_billing().payment_methods(account_id())})
 
 
@@ -86,9 +86,9 @@ def add_card() -> ResponseReturnValue:
 @billing_contact
 def make_default() -> ResponseReturnValue:
     form = forms.PaymentMethodForm()
-    page = _list_page()
+    page = _list_page(form)
     if not form.validate():
-        return page.render(400)
+        return page.fail(None, forms.first_error(form), 400)
     try:
         online_billing().set_default_payment_method(account_id(), form.payment_method_id.data)
     except grpc.RpcError as error:
@@ -102,9 +102,9 @@ def make_default() -> ResponseReturnValue:
 @billing_contact
 def remove() -> ResponseReturnValue:
     form = forms.PaymentMethodForm()
-    page = _list_page()
+    page = _list_page(form)
     if not form.validate():
-        return page.render(400)
+        return page.fail(None, forms.first_error(form), 400)
     if not signed_in_recently():
         return _reauth(url_for(".list_cards"))
     try:

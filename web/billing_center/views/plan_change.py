@@ -82,8 +82,8 @@ def preview() -> ResponseReturnValue:
 @billing_contact
 def confirm() -> ResponseReturnValue:
     form = forms.ConfirmChangeForm()
-    if not form.validate():
-        return _form_page(form).render(400)
+    if not form.validate():  # only a tampered or truncated post: the fields are hidden
+        return _form_page(form).fail(None, forms.first_error(form), 400)
     current = _subscription_or_none()
     if current is None:
         return _no_subscription()

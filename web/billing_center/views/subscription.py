@@ -91,7 +91,7 @@ def reactivate() -> ResponseReturnValue:
     form = forms.ReactivateForm()
     page = _page()
     if not form.validate():
-        return page.render(400)
+        return page.fail(None, forms.first_error(form), 400)
     current = _current()
     if current is None:
         return redirect(url_for(".subscription_page"))
