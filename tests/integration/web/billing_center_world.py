@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import MetaData
 
 from billing_common.clock import FakeClock
+from billing_common.db import make_engine
 from billing_common.grpc_server import GrpcServer
 from billing_common.payments.settings import GatewaySettings
 from services.devstack import demo_backends
@@ -41,6 +43,23 @@ class BillingWorld:
     app: Flask
     # online_billing's clock (now, to start with): advance it to let a period end.
     clock: FakeClock
+    online_settings: OnlineBillingSettings
+
+    def stored_text(self) -> str:
+        """Every row of every table of online_billing's and the sandbox's databases, as text
+        (for the S18 scan)."""
+        rows = []
+        for url in (self.online_settings.database_url, self.gateway.sandbox_gateway_database_url):
+            engine = make_engine(url)
+            try:
+                meta = MetaData()
+                meta.reflect(engine)
+                with engine.connect() as conn:
+                    for table in meta.sorted_tables:
+                        rows.extend(repr(tuple(row)) for row in conn.execute(table.select()))
+            finally:
+                engine.dispose()
+        return "\n".join(rows)
 
     def client(self) -> FlaskClient:
         return self.app.test_client()
@@ -77,7 +96,7 @@ def bc_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[Bil
         **callers.ENV})
     app = create_app(portal, gateway)
     try:
-        yield BillingWorld(identity, identity_server, online_server, gateway, app, clock)
+        yield BillingWorld(identity, identity_server, online_server, gateway, app, clock, settings)
     finally:
         app.extensions["portal"].close()
         identity_server.stop()

@@ -42,6 +42,8 @@ def test_a_card_added_reaches_the_service_only_as_a_token_and_no_log_line_holds_
     assert card_numbers_in(logged) == []
     with client.session_transaction() as flask_session:
         assert card_numbers_in(repr(dict(flask_session))) == []
+    stored = bc_world.stored_text()
+    assert "4444" in stored and card_numbers_in(stored) == []  # the card is there, its number is not
 
 
 @pytest.mark.parametrize(("changes", "field"), [
