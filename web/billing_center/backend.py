@@ -25,35 +25,29 @@ class SubscriptionView:
 
     @property
     def interval_label(self) -> str:
-        return {
-            online_billing_pb2.BILLING_INTERVAL_MONTHLY: _("Monthly"),
-            online_billing_pb2.BILLING_INTERVAL_ANNUAL: _("Annual"),
-        }.get(self.interval, _("Unknown"))
+        return interval_label(self.interval)
 
     @property
     def status_label(self) -> str:
-        return {
-            online_billing_pb2.SUBSCRIPTION_STATUS_ACTIVE: _("Active"),
-            online_billing_pb2.SUBSCRIPTION_STATUS_PAST_DUE: _("Past due"),
-            online_billing_pb2.SUBSCRIPTION_STATUS_CANCELED: _("Canceled"),
-            online_billing_pb2.SUBSCRIPTION_STATUS_PENDING_CANCELLATION: _("Pending cancellation"),
-        }.get(self.status, _("Unknown"))
+        return status_label(self.status)
 
 
 def interval_label(interval: int) -> str:
-    return {  # type: ignore[call-overload]
+    labels: dict[int, str] = {
         online_billing_pb2.BILLING_INTERVAL_MONTHLY: _("Monthly"),
         online_billing_pb2.BILLING_INTERVAL_ANNUAL: _("Annual"),
-    }.get(interval, _("Unknown"))
+    }
+    return labels.get(interval, _("Unknown"))
 
 
 def status_label(status: int) -> str:
-    return {  # type: ignore[call-overload]
+    labels: dict[int, str] = {
         online_billing_pb2.SUBSCRIPTION_STATUS_ACTIVE: _("Active"),
         online_billing_pb2.SUBSCRIPTION_STATUS_PAST_DUE: _("Past due"),
         online_billing_pb2.SUBSCRIPTION_STATUS_CANCELED: _("Canceled"),
         online_billing_pb2.SUBSCRIPTION_STATUS_PENDING_CANCELLATION: _("Pending cancellation"),
-    }.get(status, _("Unknown"))
+    }
+    return labels.get(status, _("Unknown"))
 
 
 # The interval as the web forms name it, both ways.
@@ -162,11 +156,12 @@ class LineView:
 
     @property
     def kind_label(self) -> str:
-        return {  # type: ignore[call-overload]
+        labels: dict[int, str] = {
             online_billing_pb2.LINE_KIND_CREDIT: _("Credit for the unused time of"),
             online_billing_pb2.LINE_KIND_PRORATED_CHARGE: _("Charge for the remaining time of"),
             online_billing_pb2.LINE_KIND_PERIOD: _("Subscription period of"),
-        }.get(self.kind, "")
+        }
+        return labels.get(self.kind, "")
 
     @property
     def interval_label(self) -> str:
@@ -185,7 +180,7 @@ class PreviewView:
     next_renewal_at: datetime | None
 
 
-INVOICE_STATUS_NAMES = {
+INVOICE_STATUS_NAMES: dict[int, str] = {
     online_billing_pb2.INVOICE_STATUS_OPEN: "open",
     online_billing_pb2.INVOICE_STATUS_PAID: "paid",
     online_billing_pb2.INVOICE_STATUS_VOID: "void",
@@ -219,23 +214,25 @@ class InvoiceView:
 
     @property
     def status_name(self) -> str:
-        return INVOICE_STATUS_NAMES.get(self.status, "unknown")  # type: ignore[call-overload]
+        return INVOICE_STATUS_NAMES.get(self.status, "unknown")
 
     @property
     def status_label(self) -> str:
-        return {  # type: ignore[call-overload]
+        labels: dict[int, str] = {
             online_billing_pb2.INVOICE_STATUS_OPEN: _("Open"),
             online_billing_pb2.INVOICE_STATUS_PAID: _("Paid"),
             online_billing_pb2.INVOICE_STATUS_VOID: _("Void"),
-        }.get(self.status, _("Unknown"))
+        }
+        return labels.get(self.status, _("Unknown"))
 
     @property
     def kind_label(self) -> str:
-        return {  # type: ignore[call-overload]
+        labels: dict[int, str] = {
             online_billing_pb2.INVOICE_KIND_PRORATION: _("Change of subscription"),
             online_billing_pb2.INVOICE_KIND_REACTIVATION: _("Reactivation"),
             online_billing_pb2.INVOICE_KIND_RENEWAL: _("Renewal"),
-        }.get(self.kind, _("Unknown"))
+        }
+        return labels.get(self.kind, _("Unknown"))
 
 
 @dataclass(frozen=True)
