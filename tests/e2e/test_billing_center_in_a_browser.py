@@ -59,3 +59,16 @@ def test_a_declined_card_shows_the_decline_message(page, stack):
     html = page.content()
     assert "Your card was declined." in text_of(html, "form-error")
     assert page.input_value("#number") == ""  # never sent back (S18)
+
+
+def test_cancel_at_the_period_end_then_keep_the_subscription(page, stack):
+    sign_in(page, stack.billing_center, *JOANA)
+    page.goto(f"{stack.billing_center}/subscription")
+    page.fill("#reason", "Closing for the holidays")
+    page.click("#cancel-button")
+    page.wait_for_selector("#pending-cancellation")
+    html = page.content()
+    assert text_of(html, "status") == "Pending cancellation" and text_of(html, "ends-at")
+    page.click("#undo-cancellation")
+    page.wait_for_selector("#cancel-form")
+    assert text_of(page.content(), "status") == "Active"
