@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import grpc
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from billing_common.payments.gateway import CardDetails, InvalidCard
+from billing_common.payments.gateway import CardDetails, CardTokenizer, InvalidCard
 from billing_common.payments.settings import GatewaySettings, build_tokenizer
 from web.billing_center import forms
 from web.billing_center.access import account_id, billing_contact, signed_in_recently
@@ -24,13 +24,14 @@ from web.common.errors import FormPage, answers_failed_calls
 bp = Blueprint("payment_methods", __name__, url_prefix="/payment-methods")
 
 
-def tokenizer() -> object:
+def tokenizer() -> CardTokenizer:
     """The gateway's tokenizer of this app (built once, from GatewaySettings in create_app)."""
-    return current_app.extensions["card_tokenizer"]
+    built: CardTokenizer = current_app.extensions["card_tokenizer"]
+    return built
 
 
-def install_tokenizer(app: object, settings: GatewaySettings | None = None) -> None:
-    app.extensions["card_tokenizer"] = build_tokenizer(settings or GatewaySettings())  # type: ignore[attr-defined]
+def install_tokenizer(app: Flask, settings: GatewaySettings | None = None) -> None:
+    app.extensions["card_tokenizer"] = build_tokenizer(settings or GatewaySettings())
 
 
 def _list_page(form: forms.PaymentMethodForm | None = None) -> FormPage:
@@ -67,12 +68,12 @@ def add_card() -> ResponseReturnValue:
                        form.holder_name.data)
     form.forget_secrets()
     try:
-        token = tokenizer().tokenize(card).token  # type: ignore[attr-defined]
+        token = tokenizer().tokenize(card).token
     except InvalidCard as refused:
         for problem in refused.problems:
             form[problem.field].errors = [*list(form[problem.field].errors or ()), _(problem.message)]
         return page.render(400)
-    del card
+    del card  # nothing after this point holds the number or the CVC
     try:
         added = online_billing().add_payment_method(account_id(), token, bool(form.make_default.data))
     except grpc.RpcError as error:
