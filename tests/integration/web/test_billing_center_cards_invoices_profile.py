@@ -197,3 +197,23 @@ def test_the_service_s_tax_id_message_is_shown_in_pt_br_without_a_500(bc_world: 
     answer = post(client, "/billing-profile", "/billing-profile",
                   {**PROFILE, "country": "BR", "postal_code": "01310-100", "tax_id": "11.222.333/0001-00"})
     assert answer.status_code == 400 and field_error(text(answer), "tax_id")
+
+
+@pytest.mark.parametrize(("number", "english", "portuguese"), [
+    ("4000000000000002", "Your card was declined.", "Seu cartão foi recusado."),
+    ("4000000000009995", "Your card has insufficient funds.", None),
+    ("4000000000000069", "Your card has expired.", None),
+    ("4000000000000127", "Your card's security code is incorrect.", None),
+    ("4000000000000119", "An error occurred while processing your card. Try again in a little bit.", None),
+])
+def test_each_decline_of_a_card_being_added_shows_its_own_translated_message(
+        bc_world: BillingWorld, number: str, english: str, portuguese: str | None) -> None:
+    client = bc_world.signed_in()
+    answer = _add(client, number=number, cvc="123")
+    assert answer.status_code == 409 and english in (form_error(text(answer)) or "")
+    client.set_cookie("lang", "pt_BR")
+    answer = _add(client, number=number, cvc="123")
+    shown = form_error(text(answer)) or ""
+    assert answer.status_code == 409 and shown and english not in shown
+    assert portuguese is None or portuguese in shown
+    assert text(client.get("/payment-methods")).count("card-row") == 1  # nothing added
