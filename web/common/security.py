@@ -64,7 +64,10 @@ def load_principal() -> Any | None:
         g.drop_session_cookie = True
     if token:
         try:
-            g.principal = portal().identity.validate_session(token).principal
+            answer = portal().identity.validate_session(token)
+            g.principal = answer.principal
+            # The session itself too: its authenticated_at says how recent the sign-in is (S17).
+            g.identity_session = answer.session
             g.session_token = token
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.UNAUTHENTICATED:  # type: ignore[attr-defined]

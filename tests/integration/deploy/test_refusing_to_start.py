@@ -84,3 +84,12 @@ def test_a_portal_in_prod_without_a_real_secret_key_refuses_to_start_naming_it(d
     env = _prod(**{f"{door.upper()}_BIND": f"127.0.0.1:{_free_port()}"}, **({"SECRET_KEY": secret} if secret else {}))
     line = _refused([GUNICORN, "-c", f"web/{door}/gunicorn.conf.py", f"web.{door}.wsgi:app"], env)
     assert line.startswith(f"{door.replace('_', '-')}-web: refusing to start: SECRET_KEY must ")
+
+
+def test_the_billing_center_web_in_prod_without_the_gateway_secret_refuses_to_start_naming_it() -> None:
+    # Its card form is tokenized in the web tier (S18), with the secret online_billing verifies.
+    env = _prod(BILLING_CENTER_BIND=f"127.0.0.1:{_free_port()}", SECRET_KEY="s" * 40,
+                CALLER_SECRET_BILLING_CENTER_WEB="c" * 40)
+    env.pop("SANDBOX_GATEWAY_SECRET", None)
+    line = _refused([GUNICORN, "-c", "web/billing_center/gunicorn.conf.py", "web.billing_center.wsgi:app"], env)
+    assert line.startswith("billing-center-web: refusing to start: SANDBOX_GATEWAY_SECRET")

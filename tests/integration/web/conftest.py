@@ -1,0 +1,2 @@
+"""The Billing Center pages' world (billing_center_world.py) as a fixture of this folder."""
+from tests.integration.web.billing_center_world import bc_world  # noqa: F401

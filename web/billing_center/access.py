@@ -1,0 +1,56 @@
+"""Who may use the Billing Center's billing pages: the billing contacts of online accounts.
+
+Members see no change controls (S14: their landing page says why and whom to ask); anyone else
+who reaches a billing page or posts to a change URL gets the 403 page, never a change. The
+account id every call passes is always the signed-in principal's, never one from the request
+(S13: online_billing finds objects only within it).
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import g
+
+from billing.identity.v1 import identity_pb2
+from web.common.errors import forbidden
+from web.common.security import load_principal, signed_in
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# S17: adding or removing a card needs a sign-in within this long.
+RECENT_SIGN_IN = timedelta(minutes=15)
+
+
+def is_online_billing_contact(principal: Any) -> bool:
+    return bool(principal is not None and principal.role == identity_pb2.ROLE_BILLING_CONTACT
+                and principal.account.kind == identity_pb2.ACCOUNT_KIND_ONLINE)
+
+
+def billing_contact(view: F) -> F:
+    """Signed in as a billing contact of an online account, else the 403 page (S14)."""
+
+    @signed_in
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not is_online_billing_contact(g.principal):
+            return forbidden()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def account_id() -> str:
+    return str(g.principal.account.account_id)
+
+
+def signed_in_recently(now: datetime | None = None) -> bool:
+    """Whether this session's sign-in (identity's authenticated_at) is within RECENT_SIGN_IN."""
+    load_principal()
+    session = g.get("identity_session")
+    if session is None or not session.HasField("authenticated_at"):
+        return False
+    at = session.authenticated_at.ToDatetime(tzinfo=UTC)
+    return (now or datetime.now(UTC)) - at <= RECENT_SIGN_IN
