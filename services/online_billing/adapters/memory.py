@@ -9,14 +9,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.memory import BaseInMemoryUnitOfWork
-from services.online_billing.domain.billing import Invoice, Payment, PaymentMethod
+from billing_common.outbox import OutgoingMail
+from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod
 from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, launch_prices
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, Subscription
+from services.online_billing.domain.renewals import is_due
 
 
 @dataclass
@@ -29,6 +32,7 @@ class Data:
     invoices: dict[str, Invoice] = field(default_factory=dict)
     profiles: dict[str, BillingProfile] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    mails: list[OutgoingMail] = field(default_factory=list)
 
 
 class InMemoryPlanRepository:
@@ -77,6 +81,15 @@ class InMemorySubscriptionRepository:
 
     def update(self, subscription: Subscription) -> None:
         self.data.subscriptions = [subscription if s.id == subscription.id else s for s in self.data.subscriptions]
+
+    def claim_due(self, as_of: dt.datetime, limit: int, exclude: Collection[str] = ()
+                  ) -> list[Subscription]:
+        due = sorted((s for s in self.data.subscriptions if is_due(s, as_of) and s.id not in exclude),
+                     key=lambda s: (s.current_period_end, s.id))
+        return due[:limit]
+
+    def count_due(self, as_of: dt.datetime) -> int:
+        return sum(1 for s in self.data.subscriptions if is_due(s, as_of))
 
 
 class InMemoryPaymentMethodRepository:
@@ -138,6 +151,9 @@ class InMemoryInvoiceRepository:
     def add(self, invoice: Invoice) -> None:
         self.data.invoices[invoice.id] = invoice
 
+    def set_status(self, invoice_id: str, status: InvoiceStatus, paid_at: dt.datetime | None = None) -> None:
+        self.data.invoices[invoice_id] = replace(self.data.invoices[invoice_id], status=status, paid_at=paid_at)
+
     def get(self, account_id: str, invoice_id: str) -> Invoice | None:
         invoice = self.data.invoices.get(invoice_id)
         return invoice if invoice and invoice.account_id == account_id else None
@@ -161,6 +177,14 @@ class InMemoryBillingProfileRepository:
         self.data.profiles[account_id] = profile
 
 
+class InMemoryOutbox:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
+        self.data.mails.append(mail)
+
+
 class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
     """`InMemoryUnitOfWork(subscriptions, catalogue=True)` starts with the launch catalogue."""
 
@@ -182,6 +206,7 @@ class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
         self.payments = InMemoryPaymentRepository(data)
         self.invoices = InMemoryInvoiceRepository(data)
         self.billing_profiles = InMemoryBillingProfileRepository(data)
+        self.outbox = InMemoryOutbox(data)
 
     def _begin(self) -> None:
         self._lock.acquire()

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, false, func, insert, or_, select, update
 
 from billing_common.db import aware_utc, to_utc
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.invoicing.taxid import TaxId, TaxIdKind
 from billing_common.money import Money
+from billing_common.outbox import OutgoingMail, enqueue
 from services.online_billing.adapters import orm
 from services.online_billing.adapters.serialization import preview_json, preview_of, profile_json, profile_of
 from services.online_billing.domain.billing import (
@@ -27,6 +29,7 @@ from services.online_billing.domain.billing import (
 from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import (
     BillingInterval,
+    Dunning,
     Plan,
     PlanPrice,
     Selection,
@@ -112,10 +115,47 @@ class SqlSubscriptionRepository:
                 current_period_start=to_utc(s.current_period_start), current_period_end=to_utc(s.current_period_end),
                 cancel_at_period_end=s.cancel_at_period_end, **_mutable(s)))
 
+    def claim_due(self, as_of: dt.datetime, limit: int, exclude: Collection[str] = ()
+                  ) -> list[Subscription]:
+        """Up to `limit` subscriptions the billing run has to do with as of `as_of`, locked
+        until the unit of work ends; rows another transaction holds are skipped (PostgreSQL's
+        SKIP LOCKED), so several workers share a run. On SQLite the claim first takes the
+        database's write lock, so claims take turns."""
+        where = _due(to_utc(as_of))
+        if exclude:
+            where = where & _s.c.id.not_in(list(exclude))
+        query = select(_s.c.id).where(where).order_by(_s.c.current_period_end, _s.c.id).limit(limit)
+        if self.connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        else:
+            self.connection.execute(update(_s).where(false()).values(id=_s.c.id))
+        ids = [row.id for row in self.connection.execute(query)]
+        if not ids:
+            return []
+        rows = self.connection.execute(_SELECT.where(_s.c.id.in_(ids)).order_by(_s.c.current_period_end, _s.c.id))
+        return [_subscription(row) for row in rows]
+
+    def count_due(self, as_of: dt.datetime) -> int:
+        return int(self.connection.execute(select(func.count()).select_from(_s).where(_due(to_utc(as_of))))
+                   .scalar_one())
+
+
+def _due(as_of: dt.datetime) -> ColumnElement[bool]:
+    """domain.renewals.is_due in SQL."""
+    return _s.c.renewal_payment_id.is_(None) & or_(
+        (_s.c.status == "active") & (_s.c.current_period_end <= as_of),
+        (_s.c.status == "past_due") & (_s.c.next_retry_at <= as_of))
+
 
 def _mutable(s: Subscription) -> dict[str, Any]:
-    scheduled = s.scheduled_change
+    scheduled, d = s.scheduled_change, s.dunning
     return {
+        "renewal_payment_id": s.renewal_payment_id,
+        "dunning_invoice_id": d.invoice_id if d else None,
+        "dunning_failed_at": to_utc(d.failed_at) if d else None,
+        "dunning_retries": d.retries if d else 0,
+        "next_retry_at": to_utc(d.next_retry_at) if d and d.next_retry_at else None,
+        "dunning_decline_code": d.decline_code if d else None,
         "scheduled_plan_code": scheduled.plan_code if scheduled else None,
         "scheduled_seats": scheduled.seats if scheduled else None,
         "scheduled_interval": scheduled.interval.value if scheduled else None,
@@ -155,6 +195,11 @@ def _subscription(row: Any) -> Subscription:
         cancel_reason=row.cancel_reason or "",
         canceled_at=aware_utc(row.canceled_at) if row.canceled_at else None,
         created_at=aware_utc(row.created_at) if row.created_at else None,
+        dunning=Dunning(invoice_id=row.dunning_invoice_id, failed_at=aware_utc(row.dunning_failed_at),
+                        retries=int(row.dunning_retries),
+                        next_retry_at=aware_utc(row.next_retry_at) if row.next_retry_at else None,
+                        decline_code=row.dunning_decline_code or "") if row.dunning_invoice_id else None,
+        renewal_payment_id=row.renewal_payment_id,
     )
 
 
@@ -261,6 +306,11 @@ class SqlInvoiceRepository:
                  "unit_amount_minor": x.unit_price.amount_minor, "amount_minor": x.amount.amount_minor}
                 for n, x in enumerate(i.lines)])
 
+    def set_status(self, invoice_id: str, status: InvoiceStatus, paid_at: dt.datetime | None = None) -> None:
+        t = orm.invoices
+        self.connection.execute(update(t).where(t.c.id == invoice_id).values(
+            status=status.value, paid_at=to_utc(paid_at) if paid_at else None))
+
     def get(self, account_id: str, invoice_id: str) -> Invoice | None:
         t = orm.invoices
         row = self.connection.execute(select(t).where(t.c.account_id == account_id, t.c.id == invoice_id)).first()
@@ -318,3 +368,13 @@ class SqlBillingProfileRepository:
                   "invoice_emails": json.dumps(list(p.invoice_emails)), "updated_at": to_utc(at)}
         if self.connection.execute(update(t).where(t.c.account_id == account_id).values(values)).rowcount == 0:
             self.connection.execute(insert(t).values(account_id=account_id, **values))
+
+
+class SqlOutbox:
+    """Mail written in the unit of work's transaction; the outbox dispatcher sends it later."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
+        enqueue(self.connection, orm.outbox, mail, at)

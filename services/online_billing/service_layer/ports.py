@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Protocol, Self
 
 from billing_common.invoicing.profile import BillingProfile
-from services.online_billing.domain.billing import Invoice, Payment, PaymentMethod
+from billing_common.outbox import OutgoingMail
+from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod
 from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import Plan, PlanPrice, Subscription
 
@@ -26,6 +28,16 @@ class SubscriptionRepository(Protocol):
         ...
 
     def update(self, subscription: Subscription) -> None: ...
+
+    def claim_due(self, as_of: dt.datetime, limit: int, exclude: Collection[str] = ()
+                  ) -> list[Subscription]:
+        """Up to `limit` subscriptions due for the billing run as of `as_of`
+        (domain.renewals.is_due), oldest period end first, locked until the unit of work ends;
+        rows locked by another worker are skipped, not waited for. `exclude` leaves out ids the
+        caller already gave up on in this run."""
+        ...
+
+    def count_due(self, as_of: dt.datetime) -> int: ...
 
 
 class PaymentMethodRepository(Protocol):
@@ -53,6 +65,7 @@ class InvoiceRepository(Protocol):
         ...
 
     def add(self, invoice: Invoice) -> None: ...
+    def set_status(self, invoice_id: str, status: InvoiceStatus, paid_at: dt.datetime | None = None) -> None: ...
     def get(self, account_id: str, invoice_id: str) -> Invoice | None: ...
 
     def page(self, account_id: str, limit: int, after: tuple[dt.datetime, str] | None) -> list[Invoice]:
@@ -65,6 +78,12 @@ class BillingProfileRepository(Protocol):
     def put(self, account_id: str, profile: BillingProfile, at: dt.datetime) -> None: ...
 
 
+class Outbox(Protocol):
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
+        """Writes the mail in this unit of work's transaction (sent once it commits)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: leaving the `with` block without `commit()` writes nothing."""
 
@@ -74,6 +93,7 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     invoices: InvoiceRepository
     billing_profiles: BillingProfileRepository
+    outbox: Outbox
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

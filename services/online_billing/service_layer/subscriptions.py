@@ -70,6 +70,7 @@ from services.online_billing.domain.model import (
 )
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.ports import UnitOfWork
+from services.online_billing.service_layer.renewals import settle_renewal_in
 
 log = structlog.get_logger()
 
@@ -243,7 +244,9 @@ def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None) -> 
         if not payment.in_flight:
             return payment
         now = now_of(deps)
-        if result is None:
+        if payment.preview.purpose is ChargePurpose.RENEWAL:
+            payment = settle_renewal_in(deps, uow, payment, result, now)
+        elif result is None:
             payment = payment.settled(PaymentStatus.FAILED, now)
         elif result.succeeded:
             invoice = _apply_paid(deps, uow, payment, now)

@@ -1,0 +1,391 @@
+"""The billing run: renewals and dunning in set-based batches (domain.renewals has the rules).
+
+A batch, never one transaction per subscription:
+1. one transaction claims up to `batch_size` due subscriptions (`claim_due`: SELECT ... FOR
+   UPDATE SKIP LOCKED on PostgreSQL, so several workers and replicas share a run; SQLite's
+   single writer serialises the claims), and for each writes what it is about to charge: the
+   renewal invoice (open, its gapless number taken here, so a rollback takes the number back)
+   with its line, and a PENDING payment whose idempotency key is derived from (subscription,
+   period) (S19), and marks the subscription as having a renewal under way; then commits;
+2. the gateway is called for each payment outside any transaction, at most `concurrency` at a
+   time (a gateway that takes 200 ms per call does not make the run serial);
+3. one transaction settles the batch: paid -> the next period (a scheduled change applied),
+   invoice paid, receipt mailed; declined -> past due with the dunning schedule (or canceled
+   after the last retry, the invoice voided), the contact mailed; lost answer -> the payment
+   stays UNKNOWN and the subscription stays claimed until the reconciler settles it (S20).
+Running the same date again finds nothing due: every subscription it renewed has a new period,
+every failed one is past due with its next retry in the future, and a lost answer is claimed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
+
+import structlog
+
+from billing_common.clock import Clock, utc
+from billing_common.errors import DomainError
+from billing_common.invoicing.numbering import yearly_series
+from billing_common.outbox import OutgoingMail
+from billing_common.payments import messages
+from billing_common.payments.gateway import ChargeResult, ChargeStatus, Decline, InvalidToken
+from services.online_billing.domain.billing import (
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+    Preview,
+)
+from services.online_billing.domain.catalogue import Catalogue
+from services.online_billing.domain.changes import to_second
+from services.online_billing.domain.model import Subscription, SubscriptionStatus
+from services.online_billing.domain.renewals import (
+    NO_PAYMENT_METHOD,
+    canceled_at_period_end,
+    declined,
+    renewal_key,
+    renewal_preview,
+    renewed,
+)
+from services.online_billing.service_layer.dependencies import Dependencies
+from services.online_billing.service_layer.ports import UnitOfWork
+
+log = structlog.get_logger()
+
+# The suffix of a retry's idempotency key made because a new default card was given.
+_CARD_RETRY = ":card-"
+
+
+@dataclass
+class RunSummary:
+    """What a billing run (or one batch of it) did."""
+
+    renewed: int = 0  # renewals paid (first attempts and retries), a new period started
+    failed: int = 0  # charges declined (and renewals without a card to charge)
+    retried: int = 0  # retries of past-due invoices attempted
+    canceled: int = 0  # subscriptions ended: set to cancel at the period's end, or after dunning
+    unknown: int = 0  # charges whose answer was lost: left for the reconciler (S20)
+    skipped: int = 0  # due but left alone (a change's payment under way, a plan no longer sold)
+    reconciled: int = 0  # lost answers the reconciler settled at the start of the run
+    seconds: float = 0.0
+
+    def add(self, other: RunSummary) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def processed(self) -> int:
+        return self.renewed + self.failed + self.canceled + self.unknown + self.skipped
+
+
+class _NotBefore:
+    """A clock that reads `start` until the real one passes it."""
+
+    def __init__(self, clock: Clock, start: float) -> None:
+        self.clock, self.start = clock, start
+
+    def now(self) -> float:
+        return max(self.clock.now(), self.start)
+
+
+def _now(deps: Dependencies) -> dt.datetime:
+    return to_second(utc(deps.clock.now()))
+
+
+# --- 1. claim and write -----------------------------------------------------------------------
+
+
+def _default_card_token(uow: UnitOfWork, account_id: str) -> tuple[str, str] | None:
+    card = next((m for m in uow.payment_methods.for_account(account_id) if m.is_default), None)
+    return (card.id, card.token) if card else None
+
+
+def _new_payment(account_id: str, key: str, preview: Preview, card: tuple[str, str], invoice_id: str,
+                 now: dt.datetime) -> Payment:
+    payment_id = str(uuid.uuid4())
+    return Payment(id=payment_id, account_id=account_id, idempotency_key=key,
+                   gateway_key=f"online-billing-{payment_id}", fingerprint=f"renewal:{preview.subscription_id}:{key}",
+                   preview=preview, payment_method_id=card[0], token=card[1], status=PaymentStatus.PENDING,
+                   created_at=now, invoice_id=invoice_id)
+
+
+def _start(deps: Dependencies, uow: UnitOfWork, subscription: Subscription, catalogue: Catalogue,
+           now: dt.datetime, counts: RunSummary, *, card_retry: bool = False) -> Payment | None:
+    """Writes what the billing run does to one claimed subscription; answers the payment to
+    charge (None when there is nothing to charge now). Raises DomainError when it cannot be
+    renewed (a selection the catalogue no longer sells): the caller skips it."""
+    s = subscription
+    if uow.payments.in_flight(s.id):  # a change's charge under way: its settlement comes first
+        counts.skipped += 1
+        return None
+    if s.status is SubscriptionStatus.ACTIVE and s.cancel_at_period_end:
+        uow.subscriptions.update(canceled_at_period_end(s))
+        counts.canceled += 1
+        return None
+    base = renewal_key(s.id, s.current_period_end)
+    card = _default_card_token(uow, s.account_id)
+    invoice: Invoice | None = None
+    key = base
+    if s.status is SubscriptionStatus.PAST_DUE:
+        assert s.dunning is not None
+        if card_retry and card is None:
+            return None
+        invoice = uow.invoices.get(s.account_id, s.dunning.invoice_id)
+        if invoice is None:  # pragma: no cover - invoices are never deleted
+            raise DomainError("the past-due invoice is missing")
+        key = f"{base}{_CARD_RETRY}{card[0]}" if card_retry and card else f"{base}:retry-{s.dunning.retries + 1}"
+    earlier = uow.payments.by_key(s.account_id, key)
+    if earlier is not None:
+        if earlier.status is not PaymentStatus.FAILED:  # this attempt was made: nothing to do again
+            counts.skipped += 1
+            return None
+        # The gateway never received it (the reconciler asked): send it again under the same
+        # gateway key, which the gateway would answer with its first result if it had.
+        payment = replace(earlier, status=PaymentStatus.PENDING, settled_at=None)
+        uow.payments.update(payment)
+        uow.subscriptions.update(replace(s, renewal_payment_id=payment.id))
+        counts.retried += s.status is SubscriptionStatus.PAST_DUE
+        return payment
+    preview = renewal_preview(s, catalogue, now)
+    if invoice is None:
+        invoice = Invoice(id=str(uuid.uuid4()), account_id=s.account_id, subscription_id=s.id,
+                          number=uow.invoices.next_number(yearly_series(deps.invoice_prefix, now.year)),
+                          kind=InvoiceKind.RENEWAL, status=InvoiceStatus.OPEN, currency=preview.currency,
+                          issued_at=now, lines=preview.lines, buyer=uow.billing_profiles.get(s.account_id))
+        uow.invoices.add(invoice)
+    else:  # a retry charges the invoice as it was issued
+        counts.retried += 1
+        preview = replace(preview, lines=invoice.lines)
+    if card is None:
+        after = declined(s, deps.dunning, invoice.id, now, NO_PAYMENT_METHOD)
+        _after_decline(deps, uow, s, after, invoice, NO_PAYMENT_METHOD, now)
+        counts.failed += 1
+        counts.canceled += after.status is SubscriptionStatus.CANCELED
+        return None
+    payment = _new_payment(s.account_id, key, preview, card, invoice.id, now)
+    uow.payments.add(payment)
+    uow.subscriptions.update(replace(s, renewal_payment_id=payment.id))
+    return payment
+
+
+# --- 2. charge, outside any transaction ---------------------------------------------------------
+
+
+def _charge(deps: Dependencies, payment: Payment) -> ChargeResult:
+    target = payment.preview.target
+    try:
+        return deps.payments.charge(
+            token=payment.token, amount=payment.amount, idempotency_key=payment.gateway_key,
+            description=f"renewal: {target.plan_code} x {target.seats} {target.interval.value}",
+            metadata={"payment_id": payment.id, "account_id": payment.account_id})
+    except InvalidToken:
+        # The stored card is no longer usable: as good as a decline, and nothing was charged.
+        return ChargeResult(status=ChargeStatus.DECLINED, idempotency_key=payment.gateway_key,
+                            amount=payment.amount, decline=Decline(messages.INVALID_TOKEN))
+    except Exception:  # a gateway down, a timeout, a bug: whether it charged is unknown (S20)
+        log.warning("renewal charge without an answer", payment_id=payment.id, exc_info=True)
+        return ChargeResult(status=ChargeStatus.UNKNOWN, idempotency_key=payment.gateway_key, amount=payment.amount)
+
+
+def _charge_all(deps: Dependencies, payments: list[Payment], concurrency: int) -> list[ChargeResult]:
+    if len(payments) <= 1 or concurrency <= 1:
+        return [_charge(deps, p) for p in payments]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(payments)), thread_name_prefix="renewal-charge") as pool:
+        return list(pool.map(lambda p: _charge(deps, p), payments))
+
+
+# --- 3. settle ----------------------------------------------------------------------------------
+
+
+def settle_renewal_in(deps: Dependencies, uow: UnitOfWork, payment: Payment, result: ChargeResult | None,
+                      now: dt.datetime, counts: RunSummary | None = None) -> Payment:
+    """Records a renewal charge's answer in the caller's unit of work (the batch's, or the
+    reconciler's): paid, declined (dunning), lost (left UNKNOWN), or never received (None:
+    FAILED, and the subscription released so the next run sends it again)."""
+    subscription = uow.subscriptions.get(payment.account_id, payment.preview.subscription_id, for_update=True)
+    assert subscription is not None  # subscriptions are never deleted
+    invoice_id = payment.invoice_id or ""
+    invoice = uow.invoices.get(payment.account_id, invoice_id)
+    assert invoice is not None
+    if result is None:
+        settled = payment.settled(PaymentStatus.FAILED, now, invoice_id=invoice_id)
+        uow.subscriptions.update(replace(subscription, renewal_payment_id=None))
+    elif result.succeeded:
+        settled = payment.settled(PaymentStatus.SUCCEEDED, now, charge_id=result.charge_id, invoice_id=invoice_id)
+        uow.invoices.set_status(invoice_id, InvoiceStatus.PAID, now)
+        uow.subscriptions.update(renewed(subscription, payment.preview, uow.plans.catalogue()))
+        _mail(deps, uow, subscription.account_id, f"Receipt for invoice {invoice.number}",
+              f"Thank you: your subscription renewed and invoice {invoice.number} for "
+              f"{invoice.total.format('en')} was paid with your card.\n\n"
+              f"New period: {payment.preview.period_start:%Y-%m-%d} to {payment.preview.period_end:%Y-%m-%d}.\n"
+              f"Your invoices: {deps.billing_center_url}\n", now)
+    elif result.declined:
+        code = result.decline.code if result.decline else messages.CARD_DECLINED
+        settled = payment.settled(PaymentStatus.DECLINED, now, decline_code=code, invoice_id=invoice_id)
+        after = declined(subscription, deps.dunning, invoice_id, now, code,
+                         extra_attempt=_CARD_RETRY in payment.idempotency_key)
+        _after_decline(deps, uow, subscription, after, invoice, code, now)
+        if counts is not None:
+            counts.canceled += after.status is SubscriptionStatus.CANCELED
+    else:
+        settled = payment.settled(PaymentStatus.UNKNOWN, now, invoice_id=invoice_id)
+    uow.payments.update(settled)
+    return settled
+
+
+def _after_decline(deps: Dependencies, uow: UnitOfWork, before: Subscription, after: Subscription,
+                   invoice: Invoice, code: str, now: dt.datetime) -> None:
+    uow.subscriptions.update(after)
+    reason = "there is no card on file" if code == NO_PAYMENT_METHOD else messages.message(code)
+    amount = invoice.total.format("en")
+    if after.status is SubscriptionStatus.CANCELED:
+        uow.invoices.set_status(invoice.id, InvoiceStatus.VOID)
+        _mail(deps, uow, before.account_id, "Your subscription was canceled",
+              f"We could not charge {amount} for invoice {invoice.number} ({reason}), after every retry, so "
+              f"your subscription has been canceled and the invoice voided.\n\n"
+              f"You can reactivate it at any time in the Billing Center: {deps.billing_center_url}\n", now)
+        return
+    assert after.dunning is not None and after.dunning.next_retry_at is not None
+    _mail(deps, uow, before.account_id, f"Payment failed for invoice {invoice.number}",
+          f"We could not charge {amount} for invoice {invoice.number}: {reason}\n\n"
+          f"We will try again on {after.dunning.next_retry_at:%Y-%m-%d}. Update your card in the Billing Center "
+          f"and we will retry at once: {deps.billing_center_url}\n", now)
+
+
+def _mail(deps: Dependencies, uow: UnitOfWork, account_id: str, subject: str, body: str, now: dt.datetime) -> None:
+    """To the billing profile's invoice recipients. online_billing does not know the billing
+    contact's own address (identity owns people): an account without invoice recipients gets
+    no mail yet (README, "Billing run mails")."""
+    profile = uow.billing_profiles.get(account_id)
+    if profile is None or not profile.invoice_emails:
+        log.info("billing mail not sent: no invoice recipients", account_id=account_id, subject=subject)
+        return
+    uow.outbox.add(OutgoingMail(to=tuple(profile.invoice_emails), subject=subject, body=body), now)
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def _tally(counts: RunSummary, payment: Payment) -> None:
+    if payment.status is PaymentStatus.SUCCEEDED:
+        counts.renewed += 1
+    elif payment.status is PaymentStatus.DECLINED:
+        counts.failed += 1
+    elif payment.status is PaymentStatus.UNKNOWN:
+        counts.unknown += 1
+
+
+def _charge_and_settle(deps: Dependencies, payments: list[Payment], now: dt.datetime, concurrency: int,
+                       counts: RunSummary) -> None:
+    if not payments:
+        return
+    results = _charge_all(deps, payments, concurrency)
+    with deps.uow() as uow:
+        settled = []
+        for payment, result in zip(payments, results, strict=True):
+            current = uow.payments.get(payment.id, for_update=True)
+            if current is None or not current.in_flight:  # settled meanwhile (the reconciler)
+                continue
+            settled.append(settle_renewal_in(deps, uow, current, result, now, counts))
+        uow.commit()
+    for payment in settled:
+        _tally(counts, payment)
+    log.info("renewal batch settled", payments=len(payments))
+
+
+def renew_batch(deps: Dependencies, as_of: dt.datetime, *, batch_size: int = 200, concurrency: int = 8,
+                exclude: set[str] | None = None) -> RunSummary | None:
+    """One batch of the billing run as of `as_of` (see the module's docstring); None when
+    nothing was due. Subscriptions that cannot be renewed are added to `exclude` and skipped."""
+    exclude = exclude if exclude is not None else set()
+    now = _now(deps)
+    counts = RunSummary()
+    payments: list[Payment] = []
+    with deps.uow() as uow:
+        claimed = uow.subscriptions.claim_due(as_of, batch_size, exclude)
+        if not claimed:
+            return None
+        catalogue = uow.plans.catalogue()
+        for subscription in claimed:
+            skipped = counts.skipped
+            try:
+                payment = _start(deps, uow, subscription, catalogue, now, counts)
+            except DomainError as error:
+                log.warning("subscription not renewed", subscription_id=subscription.id, reason=str(error))
+                counts.skipped += 1
+                payment = None
+            if counts.skipped > skipped:  # still due: left out of this worker's later claims
+                exclude.add(subscription.id)
+            if payment is not None:
+                payments.append(payment)
+        uow.commit()
+    _charge_and_settle(deps, payments, now, concurrency, counts)
+    return counts
+
+
+def retry_now(deps: Dependencies, account_id: str) -> RunSummary:
+    """A new default card of a past-due account is tried at once on the open renewal invoice
+    (an extra attempt: the dunning schedule stays as it was if it fails)."""
+    now = _now(deps)
+    counts = RunSummary()
+    payments: list[Payment] = []
+    with deps.uow() as uow:
+        past_due = [s.id for s in uow.subscriptions.for_account(account_id)
+                    if s.status is SubscriptionStatus.PAST_DUE and s.renewal_payment_id is None]
+    for subscription_id in past_due:
+        with deps.uow() as uow:
+            subscription = uow.subscriptions.get(account_id, subscription_id, for_update=True)
+            if subscription is None or subscription.status is not SubscriptionStatus.PAST_DUE \
+                    or subscription.renewal_payment_id is not None:
+                continue
+            try:
+                payment = _start(deps, uow, subscription, uow.plans.catalogue(), now, counts, card_retry=True)
+            except DomainError as error:
+                log.warning("past-due subscription not retried", subscription_id=subscription_id, reason=str(error))
+                continue
+            uow.commit()
+        if payment is not None:
+            payments.append(payment)
+    _charge_and_settle(deps, payments, now, 1, counts)
+    return counts
+
+
+def billing_run(deps: Dependencies, as_of: dt.datetime, *, batch_size: int = 200, concurrency: int = 8,
+                workers: int = 1, progress: Callable[[RunSummary], None] | None = None,
+                reconcile: Callable[[Dependencies], int] | None = None) -> RunSummary:
+    """Renews and retries everything due as of `as_of`, batch after batch, in `workers`
+    threads claiming batches in parallel, until nothing is due; `reconcile` (settling lost
+    answers, S20) runs first. `progress` is called with each batch's counts."""
+    started = time.monotonic()
+    if as_of.timestamp() > deps.clock.now():
+        # A test clock (dev and test only, the CLI checks): the run acts as if it were then, so
+        # invoices, failures and the dunning schedule are dated from that day on.
+        deps = replace(deps, clock=_NotBefore(deps.clock, as_of.timestamp()))
+    total = RunSummary()
+    if reconcile is not None:
+        total.reconciled = reconcile(deps)
+
+    def work() -> RunSummary:
+        mine = RunSummary()
+        exclude: set[str] = set()  # each worker's own: a skipped subscription is looked at once per worker
+        while (batch := renew_batch(deps, as_of, batch_size=batch_size, concurrency=concurrency,
+                                    exclude=exclude)) is not None:
+            mine.add(batch)
+            if progress is not None:
+                progress(batch)
+        return mine
+
+    if workers <= 1:
+        total.add(work())
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="billing-run") as pool:
+            for done in [pool.submit(work) for _ in range(workers)]:
+                total.add(done.result())
+    total.seconds = time.monotonic() - started
+    log.info("billing run", as_of=as_of.isoformat(), **{f.name: getattr(total, f.name) for f in fields(total)})
+    return total
