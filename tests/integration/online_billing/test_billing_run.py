@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from services.online_billing import bootstrap
 from services.online_billing.adapters import orm
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain.model import SubscriptionStatus
-from services.online_billing.entrypoints.billing_run import run_once
+from services.online_billing.entrypoints.billing_run import BillingRunScheduler, run_once
+from services.online_billing.entrypoints.grpc_server import build
 from services.online_billing.service_layer import accounts, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
 from tests.unit.online_billing.factories import subscription
@@ -186,3 +188,26 @@ def test_the_count_of_due_subscriptions_matches_what_a_run_renews(deps: Dependen
         assert uow.subscriptions.count_due(END) == 3
         assert uow.subscriptions.count_due(END - DAY) == 0
     assert run_once(deps, settings, END, 1).renewed == 3
+
+
+def test_the_server_runs_the_billing_run_by_itself_on_its_interval(
+        settings: OnlineBillingSettings, gateway_settings: GatewaySettings, deps: Dependencies) -> None:
+    sub_id = _subscribe(deps, gateway_settings, "acct-scheduled")
+    deps.clock.t = (END + DAY).timestamp()  # type: ignore[attr-defined]
+    server = build(settings.model_copy(update={"renewal_interval": 0.2}), gateway_settings=gateway_settings,
+                   clock=deps.clock).start()
+    try:
+        deadline = time.monotonic() + 30
+        while _status(deps, "acct-scheduled", sub_id).current_period_start != END and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.stop()
+    assert _status(deps, "acct-scheduled", sub_id).current_period_start == END
+
+
+
+def test_with_no_interval_the_server_starts_no_billing_run_thread(settings: OnlineBillingSettings,
+                                                                  deps: Dependencies) -> None:
+    scheduler = BillingRunScheduler(deps, settings.model_copy(update={"renewal_interval": 0})).start()
+    assert not any(t.name == "billing-run" for t in threading.enumerate())
+    scheduler.stop()

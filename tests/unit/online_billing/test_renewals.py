@@ -4,6 +4,7 @@ cancellation, the retry on a new card, the lost answer and the reconciler."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -240,3 +241,33 @@ def test_two_workers_renew_every_subscription_once_with_gapless_numbers() -> Non
     assert summary.renewed == 31
     numbers = sorted(int(i.number.rsplit("-", 1)[1]) for i in w.invoices)
     assert numbers == list(range(1, 32))
+
+
+def test_a_subscription_canceled_by_dunning_can_be_reactivated_and_is_charged_at_once() -> None:
+    w = World(DECLINES_LATER)
+    for day in (0, 1, 3, 5):
+        w.run(END + day * DAY)
+    assert w.current.status is SubscriptionStatus.CANCELED
+    w.clock.t = (END + 6 * DAY).timestamp()
+    accounts.add_payment_method(w.deps, "acct-a", _card(OK), make_default=True)
+    outcome = subscriptions.reactivate(w.deps, "acct-a", w.sub.id, "reactivate-1")
+    assert outcome.result is subscriptions.Result.APPLIED
+    assert outcome.subscription.status is SubscriptionStatus.ACTIVE and outcome.subscription.id != w.sub.id
+
+
+def test_a_subscription_with_another_charge_under_way_is_skipped_by_the_run_and_left_due() -> None:
+    w = World()
+    w.run(END)
+    # A payment of the subscription not settled yet (a change being charged): the run leaves
+    # the subscription alone until it is settled, and looks at it once per worker.
+    paid = next(iter(w.uow.data.payments.values()))
+    w.uow.data.payments[paid.id] = replace(paid, status=PaymentStatus.PENDING)
+    summary = renewals.billing_run(w.deps, dt.datetime(2027, 1, 1, tzinfo=dt.UTC), workers=2)
+    assert (summary.skipped, summary.renewed) == (2, 0)
+    assert w.current.current_period_end == dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("days", [(), (3, 1), (1, 1), (-1, 2)])
+def test_a_dunning_schedule_must_be_increasing_days(days: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match="retry days"):
+        DunningSchedule(days)
