@@ -38,10 +38,10 @@ from services.online_billing.domain.billing import (
     InvoiceKind,
     InvoiceStatus,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     Preview,
 )
-from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.changes import to_second
 from services.online_billing.domain.model import Subscription, SubscriptionStatus
 from services.online_billing.domain.renewals import (
@@ -100,77 +100,144 @@ def _now(deps: Dependencies) -> dt.datetime:
 # --- 1. claim and write -----------------------------------------------------------------------
 
 
-def _default_card_token(uow: UnitOfWork, account_id: str) -> tuple[str, str] | None:
-    card = next((m for m in uow.payment_methods.for_account(account_id) if m.is_default), None)
-    return (card.id, card.token) if card else None
+class _Batch:
+    """What one transaction of the billing run reads once for all its subscriptions and writes
+    at once: a few statements per batch instead of a dozen per subscription."""
+
+    def __init__(self, deps: Dependencies, uow: UnitOfWork, now: dt.datetime, counts: RunSummary,
+                 account_ids: set[str]) -> None:
+        self.deps, self.uow, self.now, self.counts = deps, uow, now, counts
+        self.profiles = uow.billing_profiles.get_many(account_ids)
+        self.subscriptions: list[Subscription] = []
+        self.new_invoices: list[Invoice] = []
+        self.new_payments: list[Payment] = []
+        self.changed_payments: list[Payment] = []
+        self.invoice_statuses: list[tuple[str, InvoiceStatus, dt.datetime | None]] = []
+        self.mails: list[OutgoingMail] = []
+
+    def flush(self) -> None:
+        self.uow.invoices.add_many(self.new_invoices)
+        self.uow.payments.add_many(self.new_payments)
+        self.uow.payments.update_many(self.changed_payments)
+        self.uow.invoices.set_status_many(self.invoice_statuses)
+        self.uow.subscriptions.update_many(self.subscriptions)
+        self.uow.outbox.add_many(self.mails, self.now)
+
+    def mail(self, account_id: str, subject: str, body: str) -> None:
+        """To the billing profile's invoice recipients. online_billing does not know the billing
+        contact's own address (identity owns people): an account without invoice recipients gets
+        no mail yet (README, "Billing run mails")."""
+        profile = self.profiles.get(account_id)
+        if profile is None or not profile.invoice_emails:
+            log.info("billing mail not sent: no invoice recipients", account_id=account_id, subject=subject)
+            return
+        self.mails.append(OutgoingMail(to=tuple(profile.invoice_emails), subject=subject, body=body))
+
+    def declined(self, before: Subscription, after: Subscription, invoice: Invoice, code: str) -> None:
+        self.subscriptions.append(after)
+        url = self.deps.billing_center_url
+        reason = "there is no card on file" if code == NO_PAYMENT_METHOD else messages.message(code)
+        amount = invoice.total.format("en")
+        if after.status is SubscriptionStatus.CANCELED:
+            self.counts.canceled += 1
+            self.invoice_statuses.append((invoice.id, InvoiceStatus.VOID, None))
+            self.mail(before.account_id, "Your subscription was canceled",
+                      f"We could not charge {amount} for invoice {invoice.number} ({reason}), after every retry, "
+                      f"so your subscription has been canceled and the invoice voided.\n\n"
+                      f"You can reactivate it at any time in the Billing Center: {url}\n")
+            return
+        assert after.dunning is not None and after.dunning.next_retry_at is not None
+        self.mail(before.account_id, f"Payment failed for invoice {invoice.number}",
+                  f"We could not charge {amount} for invoice {invoice.number}: {reason}\n\n"
+                  f"We will try again on {after.dunning.next_retry_at:%Y-%m-%d}. Update your card in the "
+                  f"Billing Center and we will retry at once: {url}\n")
 
 
-def _new_payment(account_id: str, key: str, preview: Preview, card: tuple[str, str], invoice_id: str,
+def _new_payment(account_id: str, key: str, preview: Preview, card: PaymentMethod, invoice_id: str,
                  now: dt.datetime) -> Payment:
     payment_id = str(uuid.uuid4())
     return Payment(id=payment_id, account_id=account_id, idempotency_key=key,
                    gateway_key=f"online-billing-{payment_id}", fingerprint=f"renewal:{preview.subscription_id}:{key}",
-                   preview=preview, payment_method_id=card[0], token=card[1], status=PaymentStatus.PENDING,
+                   preview=preview, payment_method_id=card.id, token=card.token, status=PaymentStatus.PENDING,
                    created_at=now, invoice_id=invoice_id)
 
 
-def _start(deps: Dependencies, uow: UnitOfWork, subscription: Subscription, catalogue: Catalogue,
-           now: dt.datetime, counts: RunSummary, *, card_retry: bool = False) -> Payment | None:
-    """Writes what the billing run does to one claimed subscription; answers the payment to
-    charge (None when there is nothing to charge now). Raises DomainError when it cannot be
-    renewed (a selection the catalogue no longer sells): the caller skips it."""
-    s = subscription
-    if uow.payments.in_flight(s.id):  # a change's charge under way: its settlement comes first
-        counts.skipped += 1
-        return None
-    if s.status is SubscriptionStatus.ACTIVE and s.cancel_at_period_end:
-        uow.subscriptions.update(canceled_at_period_end(s))
-        counts.canceled += 1
-        return None
+def _key(s: Subscription, card: PaymentMethod | None, card_retry: bool) -> str:
     base = renewal_key(s.id, s.current_period_end)
-    card = _default_card_token(uow, s.account_id)
-    invoice: Invoice | None = None
-    key = base
-    if s.status is SubscriptionStatus.PAST_DUE:
-        assert s.dunning is not None
-        if card_retry and card is None:
-            return None
-        invoice = uow.invoices.get(s.account_id, s.dunning.invoice_id)
-        if invoice is None:  # pragma: no cover - invoices are never deleted
-            raise DomainError("the past-due invoice is missing")
-        key = f"{base}{_CARD_RETRY}{card[0]}" if card_retry and card else f"{base}:retry-{s.dunning.retries + 1}"
-    earlier = uow.payments.by_key(s.account_id, key)
-    if earlier is not None:
-        if earlier.status is not PaymentStatus.FAILED:  # this attempt was made: nothing to do again
-            counts.skipped += 1
-            return None
-        # The gateway never received it (the reconciler asked): send it again under the same
-        # gateway key, which the gateway would answer with its first result if it had.
-        payment = replace(earlier, status=PaymentStatus.PENDING, settled_at=None)
-        uow.payments.update(payment)
-        uow.subscriptions.update(replace(s, renewal_payment_id=payment.id))
-        counts.retried += s.status is SubscriptionStatus.PAST_DUE
-        return payment
-    preview = renewal_preview(s, catalogue, now)
-    if invoice is None:
-        invoice = Invoice(id=str(uuid.uuid4()), account_id=s.account_id, subscription_id=s.id,
-                          number=uow.invoices.next_number(yearly_series(deps.invoice_prefix, now.year)),
-                          kind=InvoiceKind.RENEWAL, status=InvoiceStatus.OPEN, currency=preview.currency,
-                          issued_at=now, lines=preview.lines, buyer=uow.billing_profiles.get(s.account_id))
-        uow.invoices.add(invoice)
-    else:  # a retry charges the invoice as it was issued
-        counts.retried += 1
-        preview = replace(preview, lines=invoice.lines)
-    if card is None:
-        after = declined(s, deps.dunning, invoice.id, now, NO_PAYMENT_METHOD)
-        _after_decline(deps, uow, s, after, invoice, NO_PAYMENT_METHOD, now)
-        counts.failed += 1
-        counts.canceled += after.status is SubscriptionStatus.CANCELED
-        return None
-    payment = _new_payment(s.account_id, key, preview, card, invoice.id, now)
-    uow.payments.add(payment)
-    uow.subscriptions.update(replace(s, renewal_payment_id=payment.id))
-    return payment
+    if s.status is SubscriptionStatus.ACTIVE:
+        return base
+    assert s.dunning is not None
+    return f"{base}{_CARD_RETRY}{card.id}" if card_retry and card else f"{base}:retry-{s.dunning.retries + 1}"
+
+
+def _start(deps: Dependencies, uow: UnitOfWork, claimed: list[Subscription], now: dt.datetime,
+           counts: RunSummary, *, card_retry: bool = False) -> tuple[list[Payment], set[str]]:
+    """Writes what the billing run does to claimed subscriptions (the module's step 1); answers
+    the payments to charge and the subscriptions left as they were (still due: skipped)."""
+    if not claimed:
+        return [], set()
+    ids, accounts = [s.id for s in claimed], {s.account_id for s in claimed}
+    busy = uow.payments.in_flight_subscriptions(ids)
+    cards = uow.payment_methods.defaults(accounts)
+    keys = {s.id: _key(s, cards.get(s.account_id), card_retry) for s in claimed}
+    earlier = uow.payments.by_keys({(s.account_id, keys[s.id]) for s in claimed})
+    open_invoices = uow.invoices.get_many({s.dunning.invoice_id for s in claimed if s.dunning is not None})
+    catalogue = uow.plans.catalogue()
+    batch = _Batch(deps, uow, now, counts, accounts)
+    skipped: set[str] = set()
+    to_invoice: list[tuple[Subscription, Preview]] = []
+    for s in claimed:
+        if s.id in busy:  # a change's charge under way: its settlement comes first
+            skipped.add(s.id)
+            continue
+        if s.status is SubscriptionStatus.ACTIVE and s.cancel_at_period_end:
+            batch.subscriptions.append(canceled_at_period_end(s))
+            counts.canceled += 1
+            continue
+        if card_retry and s.account_id not in cards:
+            continue
+        found = earlier.get((s.account_id, keys[s.id]))
+        if found is not None:
+            if found.status is not PaymentStatus.FAILED:  # this attempt was made: nothing to do again
+                skipped.add(s.id)
+                continue
+            # The gateway never received it (the reconciler asked): send it again under the
+            # same gateway key, which the gateway would answer with its first result if it had.
+            reopened = replace(found, status=PaymentStatus.PENDING, settled_at=None)
+            batch.changed_payments.append(reopened)
+            batch.subscriptions.append(replace(s, renewal_payment_id=reopened.id))
+            counts.retried += s.status is SubscriptionStatus.PAST_DUE
+            continue
+        try:
+            to_invoice.append((s, renewal_preview(s, catalogue, now)))
+        except DomainError as error:  # a selection the catalogue no longer sells
+            log.warning("subscription not renewed", subscription_id=s.id, reason=str(error))
+            skipped.add(s.id)
+    numbers = iter(uow.invoices.next_numbers(yearly_series(deps.invoice_prefix, now.year),
+                                             sum(s.status is SubscriptionStatus.ACTIVE for s, _ in to_invoice)))
+    for s, preview in to_invoice:
+        if s.status is SubscriptionStatus.ACTIVE:
+            invoice = Invoice(id=str(uuid.uuid4()), account_id=s.account_id, subscription_id=s.id,
+                              number=next(numbers), kind=InvoiceKind.RENEWAL, status=InvoiceStatus.OPEN,
+                              currency=preview.currency, issued_at=now, lines=preview.lines,
+                              buyer=batch.profiles.get(s.account_id))
+            batch.new_invoices.append(invoice)
+        else:  # a retry charges the invoice as it was issued
+            assert s.dunning is not None
+            invoice = open_invoices[s.dunning.invoice_id]
+            preview = replace(preview, lines=invoice.lines)
+            counts.retried += 1
+        card = cards.get(s.account_id)
+        if card is None:
+            counts.failed += 1
+            batch.declined(s, declined(s, deps.dunning, invoice.id, now, NO_PAYMENT_METHOD), invoice,
+                           NO_PAYMENT_METHOD)
+            continue
+        payment = _new_payment(s.account_id, keys[s.id], preview, card, invoice.id, now)
+        batch.new_payments.append(payment)
+        batch.subscriptions.append(replace(s, renewal_payment_id=payment.id))
+    batch.flush()
+    return [*batch.new_payments, *batch.changed_payments], skipped
 
 
 # --- 2. charge, outside any transaction ---------------------------------------------------------
@@ -202,70 +269,53 @@ def _charge_all(deps: Dependencies, payments: list[Payment], concurrency: int) -
 # --- 3. settle ----------------------------------------------------------------------------------
 
 
+def _settle(deps: Dependencies, uow: UnitOfWork, results: dict[str, ChargeResult | None], now: dt.datetime,
+            counts: RunSummary) -> list[Payment]:
+    """Records renewal charges' answers (payment id: answer) in the caller's unit of work: paid,
+    declined (dunning), lost (left UNKNOWN), or never received (None: FAILED, and the
+    subscription released so the next run sends it again). Payments settled already are left."""
+    payments = [p for p in uow.payments.get_many(list(results), for_update=True) if p.in_flight]
+    if not payments:
+        return []
+    subscriptions = {s.id: s for s in uow.subscriptions.get_many({p.preview.subscription_id for p in payments},
+                                                                  for_update=True)}
+    invoices = uow.invoices.get_many({p.invoice_id or "" for p in payments})
+    catalogue = uow.plans.catalogue()
+    batch = _Batch(deps, uow, now, counts, {p.account_id for p in payments})
+    for payment in payments:
+        result = results[payment.id]
+        subscription = subscriptions[payment.preview.subscription_id]
+        invoice = invoices[payment.invoice_id or ""]
+        if result is None:
+            settled = payment.settled(PaymentStatus.FAILED, now, invoice_id=invoice.id)
+            batch.subscriptions.append(replace(subscription, renewal_payment_id=None))
+        elif result.succeeded:
+            settled = payment.settled(PaymentStatus.SUCCEEDED, now, charge_id=result.charge_id, invoice_id=invoice.id)
+            batch.invoice_statuses.append((invoice.id, InvoiceStatus.PAID, now))
+            batch.subscriptions.append(renewed(subscription, payment.preview, catalogue))
+            batch.mail(subscription.account_id, f"Receipt for invoice {invoice.number}",
+                       f"Thank you: your subscription renewed and invoice {invoice.number} for "
+                       f"{invoice.total.format('en')} was paid with your card.\n\n"
+                       f"New period: {payment.preview.period_start:%Y-%m-%d} to "
+                       f"{payment.preview.period_end:%Y-%m-%d}.\nYour invoices: {deps.billing_center_url}\n")
+        elif result.declined:
+            code = result.decline.code if result.decline else messages.CARD_DECLINED
+            settled = payment.settled(PaymentStatus.DECLINED, now, decline_code=code, invoice_id=invoice.id)
+            after = declined(subscription, deps.dunning, invoice.id, now, code,
+                             extra_attempt=_CARD_RETRY in payment.idempotency_key)
+            batch.declined(subscription, after, invoice, code)
+        else:
+            settled = payment.settled(PaymentStatus.UNKNOWN, now, invoice_id=invoice.id)
+        batch.changed_payments.append(settled)
+    batch.flush()
+    return batch.changed_payments
+
+
 def settle_renewal_in(deps: Dependencies, uow: UnitOfWork, payment: Payment, result: ChargeResult | None,
-                      now: dt.datetime, counts: RunSummary | None = None) -> Payment:
-    """Records a renewal charge's answer in the caller's unit of work (the batch's, or the
-    reconciler's): paid, declined (dunning), lost (left UNKNOWN), or never received (None:
-    FAILED, and the subscription released so the next run sends it again)."""
-    subscription = uow.subscriptions.get(payment.account_id, payment.preview.subscription_id, for_update=True)
-    assert subscription is not None  # subscriptions are never deleted
-    invoice_id = payment.invoice_id or ""
-    invoice = uow.invoices.get(payment.account_id, invoice_id)
-    assert invoice is not None
-    if result is None:
-        settled = payment.settled(PaymentStatus.FAILED, now, invoice_id=invoice_id)
-        uow.subscriptions.update(replace(subscription, renewal_payment_id=None))
-    elif result.succeeded:
-        settled = payment.settled(PaymentStatus.SUCCEEDED, now, charge_id=result.charge_id, invoice_id=invoice_id)
-        uow.invoices.set_status(invoice_id, InvoiceStatus.PAID, now)
-        uow.subscriptions.update(renewed(subscription, payment.preview, uow.plans.catalogue()))
-        _mail(deps, uow, subscription.account_id, f"Receipt for invoice {invoice.number}",
-              f"Thank you: your subscription renewed and invoice {invoice.number} for "
-              f"{invoice.total.format('en')} was paid with your card.\n\n"
-              f"New period: {payment.preview.period_start:%Y-%m-%d} to {payment.preview.period_end:%Y-%m-%d}.\n"
-              f"Your invoices: {deps.billing_center_url}\n", now)
-    elif result.declined:
-        code = result.decline.code if result.decline else messages.CARD_DECLINED
-        settled = payment.settled(PaymentStatus.DECLINED, now, decline_code=code, invoice_id=invoice_id)
-        after = declined(subscription, deps.dunning, invoice_id, now, code,
-                         extra_attempt=_CARD_RETRY in payment.idempotency_key)
-        _after_decline(deps, uow, subscription, after, invoice, code, now)
-        if counts is not None:
-            counts.canceled += after.status is SubscriptionStatus.CANCELED
-    else:
-        settled = payment.settled(PaymentStatus.UNKNOWN, now, invoice_id=invoice_id)
-    uow.payments.update(settled)
-    return settled
-
-
-def _after_decline(deps: Dependencies, uow: UnitOfWork, before: Subscription, after: Subscription,
-                   invoice: Invoice, code: str, now: dt.datetime) -> None:
-    uow.subscriptions.update(after)
-    reason = "there is no card on file" if code == NO_PAYMENT_METHOD else messages.message(code)
-    amount = invoice.total.format("en")
-    if after.status is SubscriptionStatus.CANCELED:
-        uow.invoices.set_status(invoice.id, InvoiceStatus.VOID)
-        _mail(deps, uow, before.account_id, "Your subscription was canceled",
-              f"We could not charge {amount} for invoice {invoice.number} ({reason}), after every retry, so "
-              f"your subscription has been canceled and the invoice voided.\n\n"
-              f"You can reactivate it at any time in the Billing Center: {deps.billing_center_url}\n", now)
-        return
-    assert after.dunning is not None and after.dunning.next_retry_at is not None
-    _mail(deps, uow, before.account_id, f"Payment failed for invoice {invoice.number}",
-          f"We could not charge {amount} for invoice {invoice.number}: {reason}\n\n"
-          f"We will try again on {after.dunning.next_retry_at:%Y-%m-%d}. Update your card in the Billing Center "
-          f"and we will retry at once: {deps.billing_center_url}\n", now)
-
-
-def _mail(deps: Dependencies, uow: UnitOfWork, account_id: str, subject: str, body: str, now: dt.datetime) -> None:
-    """To the billing profile's invoice recipients. online_billing does not know the billing
-    contact's own address (identity owns people): an account without invoice recipients gets
-    no mail yet (README, "Billing run mails")."""
-    profile = uow.billing_profiles.get(account_id)
-    if profile is None or not profile.invoice_emails:
-        log.info("billing mail not sent: no invoice recipients", account_id=account_id, subject=subject)
-        return
-    uow.outbox.add(OutgoingMail(to=tuple(profile.invoice_emails), subject=subject, body=body), now)
+                      now: dt.datetime) -> Payment:
+    """`_settle` of one renewal payment (the reconciler's, through subscriptions.settle)."""
+    settled = _settle(deps, uow, {payment.id: result}, now, RunSummary())
+    return settled[0] if settled else payment
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -286,12 +336,7 @@ def _charge_and_settle(deps: Dependencies, payments: list[Payment], now: dt.date
         return
     results = _charge_all(deps, payments, concurrency)
     with deps.uow() as uow:
-        settled = []
-        for payment, result in zip(payments, results, strict=True):
-            current = uow.payments.get(payment.id, for_update=True)
-            if current is None or not current.in_flight:  # settled meanwhile (the reconciler)
-                continue
-            settled.append(settle_renewal_in(deps, uow, current, result, now, counts))
+        settled = _settle(deps, uow, {p.id: r for p, r in zip(payments, results, strict=True)}, now, counts)
         uow.commit()
     for payment in settled:
         _tally(counts, payment)
@@ -301,29 +346,18 @@ def _charge_and_settle(deps: Dependencies, payments: list[Payment], now: dt.date
 def renew_batch(deps: Dependencies, as_of: dt.datetime, *, batch_size: int = 200, concurrency: int = 8,
                 exclude: set[str] | None = None) -> RunSummary | None:
     """One batch of the billing run as of `as_of` (see the module's docstring); None when
-    nothing was due. Subscriptions that cannot be renewed are added to `exclude` and skipped."""
+    nothing was due. Subscriptions left due (skipped) are added to `exclude`."""
     exclude = exclude if exclude is not None else set()
     now = _now(deps)
     counts = RunSummary()
-    payments: list[Payment] = []
     with deps.uow() as uow:
         claimed = uow.subscriptions.claim_due(as_of, batch_size, exclude)
         if not claimed:
             return None
-        catalogue = uow.plans.catalogue()
-        for subscription in claimed:
-            skipped = counts.skipped
-            try:
-                payment = _start(deps, uow, subscription, catalogue, now, counts)
-            except DomainError as error:
-                log.warning("subscription not renewed", subscription_id=subscription.id, reason=str(error))
-                counts.skipped += 1
-                payment = None
-            if counts.skipped > skipped:  # still due: left out of this worker's later claims
-                exclude.add(subscription.id)
-            if payment is not None:
-                payments.append(payment)
+        payments, skipped = _start(deps, uow, claimed, now, counts)
         uow.commit()
+    counts.skipped += len(skipped)
+    exclude.update(skipped)  # still due: left out of this worker's later claims
     _charge_and_settle(deps, payments, now, concurrency, counts)
     return counts
 
@@ -333,24 +367,16 @@ def retry_now(deps: Dependencies, account_id: str) -> RunSummary:
     (an extra attempt: the dunning schedule stays as it was if it fails)."""
     now = _now(deps)
     counts = RunSummary()
-    payments: list[Payment] = []
     with deps.uow() as uow:
         past_due = [s.id for s in uow.subscriptions.for_account(account_id)
                     if s.status is SubscriptionStatus.PAST_DUE and s.renewal_payment_id is None]
-    for subscription_id in past_due:
-        with deps.uow() as uow:
-            subscription = uow.subscriptions.get(account_id, subscription_id, for_update=True)
-            if subscription is None or subscription.status is not SubscriptionStatus.PAST_DUE \
-                    or subscription.renewal_payment_id is not None:
-                continue
-            try:
-                payment = _start(deps, uow, subscription, uow.plans.catalogue(), now, counts, card_retry=True)
-            except DomainError as error:
-                log.warning("past-due subscription not retried", subscription_id=subscription_id, reason=str(error))
-                continue
-            uow.commit()
-        if payment is not None:
-            payments.append(payment)
+    if not past_due:
+        return counts
+    with deps.uow() as uow:
+        claimed = [s for s in uow.subscriptions.get_many(past_due, for_update=True)
+                   if s.status is SubscriptionStatus.PAST_DUE and s.renewal_payment_id is None]
+        payments, _ = _start(deps, uow, claimed, now, counts, card_retry=True)
+        uow.commit()
     _charge_and_settle(deps, payments, now, 1, counts)
     return counts
 
