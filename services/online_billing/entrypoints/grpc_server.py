@@ -255,6 +255,10 @@ def subscription_message(s: Subscription, catalogue: Catalogue, now: dt.datetime
         message.scheduled_change.CopyFrom(selection_message(s.scheduled_change, catalogue, s.currency))
     if default is not None:
         message.default_payment_method.CopyFrom(method_message(default))
+    if status is DisplayStatus.PAST_DUE and s.dunning is not None:
+        if s.dunning.next_retry_at is not None:
+            message.payment_retry_at.CopyFrom(_ts(s.dunning.next_retry_at))
+        message.payment_decline_code = s.dunning.decline_code
     return message
 
 

@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from billing.online_billing.v1 import online_billing_pb2 as pb
+from billing.online_billing.v1 import online_billing_pb2_grpc
 from billing_common.clock import FakeClock
+from billing_common.grpc_client import make_channel
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.payments.gateway import CardDetails
 from billing_common.payments.settings import GatewaySettings, build_tokenizer
@@ -29,6 +32,7 @@ from services.online_billing.entrypoints.billing_run import BillingRunScheduler,
 from services.online_billing.entrypoints.grpc_server import build
 from services.online_billing.service_layer import accounts, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
+from tests import callers
 from tests.unit.online_billing.factories import subscription
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -211,3 +215,20 @@ def test_with_no_interval_the_server_starts_no_billing_run_thread(settings: Onli
     scheduler = BillingRunScheduler(deps, settings.model_copy(update={"renewal_interval": 0})).start()
     assert not any(t.name == "billing-run" for t in threading.enumerate())
     scheduler.stop()
+
+
+def test_a_past_due_subscription_shows_its_retry_date_and_decline_over_grpc(
+        settings: OnlineBillingSettings, gateway_settings: GatewaySettings, deps: Dependencies) -> None:
+    _subscribe(deps, gateway_settings, "acct-grpc-past-due", "4000000000000341")
+    run_once(deps, settings, END, 1)
+    server = build(settings, gateway_settings=gateway_settings, clock=deps.clock).start()
+    channel = make_channel(f"127.0.0.1:{server.port}", credentials=callers.BILLING_CENTER, default_timeout=30.0)
+    try:
+        stub = online_billing_pb2_grpc.OnlineBillingServiceStub(channel)
+        s = stub.GetSubscription(pb.GetSubscriptionRequest(account_id="acct-grpc-past-due")).subscription
+    finally:
+        channel.close()
+        server.stop()
+    assert s.status == pb.SUBSCRIPTION_STATUS_PAST_DUE
+    assert s.payment_retry_at.ToDatetime(tzinfo=dt.UTC) == END + DAY
+    assert s.payment_decline_code == "card_declined"
