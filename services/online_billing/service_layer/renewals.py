@@ -32,6 +32,7 @@ from billing_common.errors import DomainError
 from billing_common.invoicing.numbering import yearly_series
 from billing_common.outbox import OutgoingMail
 from billing_common.payments import messages
+from billing_common.payments.cards import scan_clean_uuid
 from billing_common.payments.gateway import ChargeResult, ChargeStatus, Decline, InvalidToken
 from services.online_billing.domain.billing import (
     Invoice,
@@ -155,7 +156,7 @@ class _Batch:
 
 def _new_payment(account_id: str, key: str, preview: Preview, card: PaymentMethod, invoice_id: str,
                  now: dt.datetime) -> Payment:
-    payment_id = str(uuid.uuid4())
+    payment_id = scan_clean_uuid()  # it goes to the gateway in the key and the metadata
     return Payment(id=payment_id, account_id=account_id, idempotency_key=key,
                    gateway_key=f"online-billing-{payment_id}", fingerprint=f"renewal:{preview.subscription_id}:{key}",
                    preview=preview, payment_method_id=card.id, token=card.token, status=PaymentStatus.PENDING,

@@ -31,6 +31,7 @@ from billing_common.invoicing.numbering import yearly_series
 from billing_common.limits import MAX_NOTE, has_disallowed_characters
 from billing_common.money import is_currency
 from billing_common.payments import messages
+from billing_common.payments.cards import scan_clean_uuid
 from billing_common.payments.gateway import (
     ChargeResult,
     ChargeStatus,
@@ -210,7 +211,7 @@ def _new_payment(uow: UnitOfWork, account_id: str, key: str, fingerprint: str, c
     card = next((m for m in uow.payment_methods.for_account(account_id) if m.is_default), None)
     if card is None:
         raise FailedPrecondition("Add a card before making a change that is charged now.", field="payment_method_id")
-    payment_id = str(uuid.uuid4())
+    payment_id = scan_clean_uuid()  # it goes to the gateway in the key and the metadata
     return Payment(id=payment_id, account_id=account_id, idempotency_key=key,
                    gateway_key=f"online-billing-{payment_id}",
                    fingerprint=fingerprint, preview=change, payment_method_id=card.id, token=card.token,

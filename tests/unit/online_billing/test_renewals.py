@@ -271,3 +271,35 @@ def test_a_subscription_with_another_charge_under_way_is_skipped_by_the_run_and_
 def test_a_dunning_schedule_must_be_increasing_days(days: tuple[int, ...]) -> None:
     with pytest.raises(ValueError, match="retry days"):
         DunningSchedule(days)
+
+
+# A UUID with a Luhn-valid run of 16 digits across its dashes: the gateway refuses it in metadata.
+CARD_LIKE_UUID = "78587589-1120-4148-9e26-b0d35fc2a142"
+
+
+def test_a_payment_id_that_reads_like_a_card_number_is_never_sent_to_the_gateway(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    from billing_common.payments import cards
+
+    assert cards.card_numbers_in(CARD_LIKE_UUID)
+    real, drawn = uuid.uuid4, iter([uuid.UUID(CARD_LIKE_UUID)] * 2)  # the invoice id, then the payment id
+    w = World()
+    monkeypatch.setattr(cards.uuid, "uuid4", lambda: next(drawn, None) or real())
+    summary = w.run(END)
+    assert (summary.renewed, summary.unknown) == (1, 0)
+    assert all(not cards.card_numbers_in(p.id) for p in w.uow.data.payments.values())
+
+
+def test_a_change_whose_payment_id_would_read_like_a_card_number_is_charged_all_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    from billing_common.payments import cards
+
+    real, drawn = uuid.uuid4, iter([uuid.UUID(CARD_LIKE_UUID)])
+    w = World()
+    monkeypatch.setattr(cards.uuid, "uuid4", lambda: next(drawn, None) or real())
+    outcome = subscriptions.apply_change(w.deps, "acct-a", w.sub.id, "business", 12, BillingInterval.MONTHLY, "k-1")
+    assert outcome.result is subscriptions.Result.APPLIED
