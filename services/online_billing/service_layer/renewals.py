@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
@@ -218,7 +217,7 @@ def _start(deps: Dependencies, uow: UnitOfWork, claimed: list[Subscription], now
                                              sum(s.status is SubscriptionStatus.ACTIVE for s, _ in to_invoice)))
     for s, preview in to_invoice:
         if s.status is SubscriptionStatus.ACTIVE:
-            invoice = Invoice(id=str(uuid.uuid4()), account_id=s.account_id, subscription_id=s.id,
+            invoice = Invoice(id=scan_clean_uuid(), account_id=s.account_id, subscription_id=s.id,
                               number=next(numbers), kind=InvoiceKind.RENEWAL, status=InvoiceStatus.OPEN,
                               currency=preview.currency, issued_at=now, lines=preview.lines,
                               buyer=batch.profiles.get(s.account_id))
