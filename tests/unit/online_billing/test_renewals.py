@@ -34,19 +34,19 @@ def _card(number: str) -> str:
 
 class World:
     def __init__(self, number: str | None = OK, *, recipients: tuple[str, ...] = ("ap@example.com",),
-                 schedule: DunningSchedule | None = None, **kwargs: object) -> None:
+                 schedule: DunningSchedule | None = None, account: str = "acct-a", **kwargs: object) -> None:
         self.clock = FakeClock((START + 10 * DAY).timestamp())
         self.store = InMemoryChargeStore()
         self.gateway = SandboxGateway(SECRET, self.store)
-        self.sub = subscription("acct-a", start=START, **kwargs)  # type: ignore[arg-type]
+        self.sub = subscription(account, start=START, **kwargs)  # type: ignore[arg-type]
         self.uow = InMemoryUnitOfWork([self.sub], catalogue=True)
         self.deps = Dependencies(uow=lambda: self.uow, clock=self.clock, gateway=self.gateway,
                                  dunning=schedule or DunningSchedule())
-        self.uow.data.profiles["acct-a"] = BillingProfile(
+        self.uow.data.profiles[account] = BillingProfile(
             company_name="Acme", address_line1="1 Main St", city="Springfield", country="US",
             invoice_emails=recipients)
         if number:
-            accounts.add_payment_method(self.deps, "acct-a", _card(number))
+            accounts.add_payment_method(self.deps, account, _card(number))
 
     def run(self, as_of: dt.datetime, **kwargs: int) -> renewals.RunSummary:
         return renewals.billing_run(self.deps, as_of, reconcile=lambda d: subscriptions.reconcile(d).settled,
@@ -303,3 +303,9 @@ def test_a_change_whose_payment_id_would_read_like_a_card_number_is_charged_all_
     monkeypatch.setattr(cards.uuid, "uuid4", lambda: next(drawn, None) or real())
     outcome = subscriptions.apply_change(w.deps, "acct-a", w.sub.id, "business", 12, BillingInterval.MONTHLY, "k-1")
     assert outcome.result is subscriptions.Result.APPLIED
+
+
+def test_an_account_id_that_reads_like_a_card_number_does_not_stop_its_renewal() -> None:
+    w = World(account="acct-7858758911204148")  # identity's id, not ours to choose
+    summary = w.run(END)
+    assert (summary.renewed, summary.unknown) == (1, 0)
