@@ -243,16 +243,22 @@ def _start(deps: Dependencies, uow: UnitOfWork, claimed: list[Subscription], now
 # --- 2. charge, outside any transaction ---------------------------------------------------------
 
 
+def charge_metadata(payment: Payment) -> dict[str, str]:
+    """What a charge tells the gateway about itself. The payment id is scan-clean; identity's
+    account ids are not ours to make so: one that reads like a card number stays out, since the
+    gateway would refuse the charge (README, "The billing run")."""
+    if card_numbers_in(payment.account_id):
+        return {"payment_id": payment.id}
+    return {"payment_id": payment.id, "account_id": payment.account_id}
+
+
 def _charge(deps: Dependencies, payment: Payment) -> ChargeResult:
     target = payment.preview.target
     try:
         return deps.payments.charge(
             token=payment.token, amount=payment.amount, idempotency_key=payment.gateway_key,
             description=f"renewal: {target.plan_code} x {target.seats} {target.interval.value}",
-            # identity's account ids are not ours to make scan-clean: one that reads like a card
-            # number stays out, since the gateway would refuse the charge (README, billing run).
-            metadata={"payment_id": payment.id,
-                      **({} if card_numbers_in(payment.account_id) else {"account_id": payment.account_id})})
+            metadata=charge_metadata(payment))
     except InvalidToken:
         # The stored card is no longer usable: as good as a decline, and nothing was charged.
         return ChargeResult(status=ChargeStatus.DECLINED, idempotency_key=payment.gateway_key,

@@ -71,7 +71,7 @@ from services.online_billing.domain.model import (
 )
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.ports import UnitOfWork
-from services.online_billing.service_layer.renewals import settle_renewal_in
+from services.online_billing.service_layer.renewals import charge_metadata, settle_renewal_in
 
 log = structlog.get_logger()
 
@@ -225,7 +225,7 @@ def _charge_and_settle(deps: Dependencies, payment: Payment) -> Outcome:
         try:
             result: ChargeResult | None = deps.payments.charge(
                 token=payment.token, amount=payment.amount, idempotency_key=payment.gateway_key,
-                description=description, metadata={"payment_id": payment.id, "account_id": payment.account_id})
+                description=description, metadata=charge_metadata(payment))
         except InvalidToken:
             # The stored card is no longer usable: as good as a decline, and nothing was charged.
             result = ChargeResult(status=ChargeStatus.DECLINED, idempotency_key=payment.gateway_key,

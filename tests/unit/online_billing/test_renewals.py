@@ -309,3 +309,10 @@ def test_an_account_id_that_reads_like_a_card_number_does_not_stop_its_renewal()
     w = World(account="acct-7858758911204148")  # identity's id, not ours to choose
     summary = w.run(END)
     assert (summary.renewed, summary.unknown) == (1, 0)
+
+
+def test_a_change_of_an_account_whose_id_reads_like_a_card_number_is_charged() -> None:
+    w = World(account="acct-7858758911204148")
+    outcome = subscriptions.apply_change(w.deps, "acct-7858758911204148", w.sub.id, "business", 12,
+                                         BillingInterval.MONTHLY, "k-1")
+    assert outcome.result is subscriptions.Result.APPLIED
