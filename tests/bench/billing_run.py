@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import psutil
 from sqlalchemy import create_engine, insert, make_url, select, text
 
 from billing_common.clock import FakeClock
@@ -40,6 +42,33 @@ class Figures:
     seconds: float
     copy_seconds: float
     copied_rows: int
+    peak_rss_growth_mb: float
+
+
+class PeakRss:
+    """The process's resident memory, sampled every 20 ms: how far the run raised it."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.start = self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
 
 
 @contextmanager
@@ -115,11 +144,12 @@ def measure(n: int, workers: int, latency_ms: int = 0) -> Figures:
         deps = bootstrap.build_dependencies(settings, gateway_settings=gateway,
                                             clock=FakeClock((END + dt.timedelta(hours=1)).timestamp()))
         try:
-            summary = run_once(deps, settings, END, workers)
+            with PeakRss() as rss:
+                summary = run_once(deps, settings, END, workers)
         finally:
             deps.close()
         copy_seconds, rows = _copy_baseline(url)
-    return Figures(workers, summary.renewed, summary.seconds, copy_seconds, rows)
+    return Figures(workers, summary.renewed, summary.seconds, copy_seconds, rows, rss.growth_mb)
 
 
 def main() -> None:
@@ -129,7 +159,8 @@ def main() -> None:
         print(f"billing run, {n} monthly subscriptions on PostgreSQL, sandbox gateway, {f.workers} worker(s), "
               f"batches of {BATCH}, {CONCURRENCY} charges at once: {f.renewed} renewed in {f.seconds:.2f} s "
               f"({f.renewed / f.seconds:.0f}/s); raw COPY of the same {f.copied_rows} invoice and line rows "
-              f"{f.copy_seconds:.3f} s; ratio {f.seconds / f.copy_seconds:.0f}x")
+              f"{f.copy_seconds:.3f} s; ratio {f.seconds / f.copy_seconds:.0f}x; peak memory growth "
+              f"{f.peak_rss_growth_mb:.0f} MB during the run")
     # A slow gateway: the bound on charges at once is what limits the run, not the database.
     slow_n, latency = min(n, 2000), 50
     f = measure(slow_n, 1, latency)
