@@ -316,3 +316,28 @@ def test_a_change_of_an_account_whose_id_reads_like_a_card_number_is_charged() -
     outcome = subscriptions.apply_change(w.deps, "acct-7858758911204148", w.sub.id, "business", 12,
                                          BillingInterval.MONTHLY, "k-1")
     assert outcome.result is subscriptions.Result.APPLIED
+
+
+def _claim_and_die(w: World, *, charged: bool) -> None:
+    """A worker that wrote its batch (and maybe charged it) and died before settling it."""
+    with w.uow:
+        claimed = w.uow.subscriptions.claim_due(END, 10)
+        payments, _ = renewals._start(w.deps, w.uow, claimed, END, renewals.RunSummary())
+        w.uow.commit()
+    if charged:
+        for p in payments:
+            renewals._charge(w.deps, p)
+
+
+@pytest.mark.parametrize("charged", [False, True], ids=["before-the-charge", "after-the-charge"])
+def test_a_batch_left_by_a_worker_that_died_is_settled_by_a_later_run_and_charged_once(charged: bool) -> None:
+    w = World()
+    _claim_and_die(w, charged=charged)
+    assert w.run(END).processed == 0  # claimed and pending: not settled before the grace period
+    w.clock.t = (END + dt.timedelta(minutes=11)).timestamp()
+    summary = w.run(END + dt.timedelta(minutes=11))
+    assert summary.reconciled == 1
+    assert w.current.current_period_start == END and w.current.renewal_payment_id is None
+    assert len([r for r in w.store.records.values() if r.status is ChargeStatus.SUCCEEDED]) == 1
+    (invoice,) = w.invoices
+    assert invoice.status is InvoiceStatus.PAID
