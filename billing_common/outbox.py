@@ -116,6 +116,16 @@ def enqueue(conn: Connection, table: Table, mail: OutgoingMail, now: dt.datetime
     return message_id
 
 
+def enqueue_many(conn: Connection, table: Table, mails: Sequence[OutgoingMail], now: dt.datetime) -> None:
+    """`enqueue` for several messages in one statement (a batch of the billing run's mails)."""
+    if not mails:
+        return
+    now = to_utc(now)
+    conn.execute(insert(table), [
+        {"message_id": str(uuid.uuid4()), "to_addrs": ", ".join(m.to), "reply_to": m.reply_to, "subject": m.subject,
+         "body": m.body, "created_at": now, "attempts": 0, "next_attempt_at": now} for m in mails])
+
+
 def retry_delay(attempts: int, max_delay: float = MAX_DELAY) -> float:
     """Seconds to wait after the `attempts`-th failed attempt: 2, 4, 8, ... at most `max_delay`."""
     return float(min(FIRST_DELAY * 2.0 ** min(max(attempts - 1, 0), 32), max_delay))

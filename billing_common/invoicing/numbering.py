@@ -77,10 +77,20 @@ def format_number(series: str, counter: int) -> str:
     return f"{series}-{counter:0{COUNTER_WIDTH}d}"
 
 
-def next_number(conn: Connection, series: str) -> str:
+def next_numbers(conn: Connection, series: str, count: int) -> list[str]:
+    """`count` consecutive numbers of `series` in one statement (a batch of invoices finalized
+    in one transaction), under the same rules as `next_number`."""
+    if count <= 0:
+        return []
+    last = int(next_number(conn, series, step=count).rsplit("-", 1)[1])
+    return [format_number(series, n) for n in range(last - count + 1, last + 1)]
+
+
+def next_number(conn: Connection, series: str, *, step: int = 1) -> str:
     """The next number of `series`, taken in `conn`'s transaction: call it in the transaction
     that finalizes the invoice and stores the number on it, so the number is used exactly when
-    that transaction commits. The series' counter row stays locked until then."""
+    that transaction commits. The series' counter row stays locked until then. With `step`, it
+    takes that many numbers at once and answers the last of them (next_numbers)."""
     require_series(series)
     dialect = conn.dialect.name
     if dialect == "postgresql":
@@ -90,10 +100,10 @@ def next_number(conn: Connection, series: str) -> str:
     else:  # pragma: no cover - the services run on PostgreSQL or SQLite only
         raise NotImplementedError(f"gapless numbering is not written for {dialect}")
     statement = (
-        upsert.values(series=series, last_number=1)
+        upsert.values(series=series, last_number=step)
         .on_conflict_do_update(
             index_elements=[_counters.c.series],
-            set_={"last_number": _counters.c.last_number + 1},
+            set_={"last_number": _counters.c.last_number + step},
         )
         .returning(_counters.c.last_number)
     )

@@ -53,7 +53,8 @@ def build_dependencies(
         except ValueError as error:
             raise ConfigurationError(str(error)) from None
     return build_sql_dependencies(Dependencies, settings.database_url, SqlOnlineBillingUnitOfWork,
-                                  engine=engine, clock=clock, closers=closers, gateway=gateway, vendor=vendor)
+                                  engine=engine, clock=clock, closers=closers, gateway=gateway, vendor=vendor,
+                                  dunning=settings.dunning_schedule(), billing_center_url=settings.billing_center_url)
 
 
 def migrate(settings: OnlineBillingSettings) -> None:

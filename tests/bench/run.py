@@ -14,6 +14,9 @@
    page (gunicorn → Flask → identity → online_billing), the sign-in page, the help page and the
    stylesheet, in rounds so that each round has its own baseline: requests/s as a ratio to hello
    world, p50/p99 latency and every answer that is not 2xx. Skipped, with a message, without wrk.
+4. The billing run (tests/bench/billing_run.py): BENCH_RENEWALS (10,000) generated subscriptions
+   renewed on PostgreSQL with the sandbox gateway, one worker then two, against a raw COPY of
+   the same invoice rows.
 
 The machine is shared and noisy: read the ratios, not the absolute numbers.
 """
@@ -50,7 +53,7 @@ from billing_common.service_auth import BILLING_CENTER_WEB, OPERATOR, CallerCred
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.bootstrap import password_hasher
 from services.identity.config import IdentitySettings
-from tests.bench import wrk
+from tests.bench import billing_run, wrk
 from tests.stack import Stack, free_port
 
 LOGIN, PASSWORD = "olivia@acme.test", "Online-demo-2026!"
@@ -414,6 +417,8 @@ def main() -> None:
         print("pages: skipped (no wrk); " + wrk.INSTALL_HINT)
     else:
         print_pages(pages, rounds, seconds)
+    # online_billing's billing run on PostgreSQL, against a raw COPY (tests/bench/billing_run.py).
+    billing_run.main()
 
 
 if __name__ == "__main__":

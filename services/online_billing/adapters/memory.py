@@ -9,14 +9,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.memory import BaseInMemoryUnitOfWork
-from services.online_billing.domain.billing import Invoice, Payment, PaymentMethod
+from billing_common.outbox import OutgoingMail
+from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod
 from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, launch_prices
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, Subscription
+from services.online_billing.domain.renewals import is_due
 
 
 @dataclass
@@ -29,6 +32,7 @@ class Data:
     invoices: dict[str, Invoice] = field(default_factory=dict)
     profiles: dict[str, BillingProfile] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    mails: list[OutgoingMail] = field(default_factory=list)
 
 
 class InMemoryPlanRepository:
@@ -78,6 +82,22 @@ class InMemorySubscriptionRepository:
     def update(self, subscription: Subscription) -> None:
         self.data.subscriptions = [subscription if s.id == subscription.id else s for s in self.data.subscriptions]
 
+    def claim_due(self, as_of: dt.datetime, limit: int, exclude: Collection[str] = ()
+                  ) -> list[Subscription]:
+        due = sorted((s for s in self.data.subscriptions if is_due(s, as_of) and s.id not in exclude),
+                     key=lambda s: (s.current_period_end, s.id))
+        return due[:limit]
+
+    def count_due(self, as_of: dt.datetime) -> int:
+        return sum(1 for s in self.data.subscriptions if is_due(s, as_of))
+
+    def get_many(self, subscription_ids: Collection[str], *, for_update: bool = False) -> list[Subscription]:
+        return [s for s in self.data.subscriptions if s.id in set(subscription_ids)]
+
+    def update_many(self, subscriptions: Sequence[Subscription]) -> None:
+        for s in subscriptions:
+            self.update(s)
+
 
 class InMemoryPaymentMethodRepository:
     def __init__(self, data: Data) -> None:
@@ -93,6 +113,10 @@ class InMemoryPaymentMethodRepository:
     def set_default(self, account_id: str, method_id: str) -> None:
         for m in self.for_account(account_id):
             self.data.payment_methods[m.id] = replace(m, is_default=m.id == method_id)
+
+    def defaults(self, account_ids: Collection[str]) -> dict[str, PaymentMethod]:
+        return {m.account_id: m for m in self.data.payment_methods.values()
+                if m.is_default and m.account_id in account_ids}
 
     def remove(self, account_id: str, method_id: str) -> None:
         if method_id in {m.id for m in self.for_account(account_id)}:
@@ -122,6 +146,25 @@ class InMemoryPaymentRepository:
     def in_flight(self, subscription_id: str) -> list[Payment]:
         return [p for p in self.data.payments.values() if p.preview.subscription_id == subscription_id and p.in_flight]
 
+    def add_many(self, payments: Sequence[Payment]) -> None:
+        for p in payments:
+            self.add(p)
+
+    def update_many(self, payments: Sequence[Payment]) -> None:
+        for p in payments:
+            self.update(p)
+
+    def get_many(self, payment_ids: Collection[str], *, for_update: bool = False) -> list[Payment]:
+        return [p for p in self.data.payments.values() if p.id in set(payment_ids)]
+
+    def by_keys(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
+        return {(p.account_id, p.idempotency_key): p for p in self.data.payments.values()
+                if (p.account_id, p.idempotency_key) in set(keys)}
+
+    def in_flight_subscriptions(self, subscription_ids: Collection[str]) -> set[str]:
+        return {p.preview.subscription_id for p in self.data.payments.values()
+                if p.in_flight and p.preview.subscription_id in set(subscription_ids)}
+
     def unsettled(self, created_before: dt.datetime) -> list[Payment]:
         return sorted((p for p in self.data.payments.values() if p.in_flight and p.created_at <= created_before),
                       key=lambda p: (p.created_at, p.id))
@@ -137,6 +180,23 @@ class InMemoryInvoiceRepository:
 
     def add(self, invoice: Invoice) -> None:
         self.data.invoices[invoice.id] = invoice
+
+    def set_status(self, invoice_id: str, status: InvoiceStatus, paid_at: dt.datetime | None = None) -> None:
+        self.data.invoices[invoice_id] = replace(self.data.invoices[invoice_id], status=status, paid_at=paid_at)
+
+    def add_many(self, invoices: Sequence[Invoice]) -> None:
+        for i in invoices:
+            self.add(i)
+
+    def next_numbers(self, series: str, count: int) -> list[str]:
+        return [self.next_number(series) for _ in range(count)]
+
+    def get_many(self, invoice_ids: Collection[str]) -> dict[str, Invoice]:
+        return {i: self.data.invoices[i] for i in invoice_ids if i in self.data.invoices}
+
+    def set_status_many(self, changes: Sequence[tuple[str, InvoiceStatus, dt.datetime | None]]) -> None:
+        for invoice_id, status, paid_at in changes:
+            self.set_status(invoice_id, status, paid_at)
 
     def get(self, account_id: str, invoice_id: str) -> Invoice | None:
         invoice = self.data.invoices.get(invoice_id)
@@ -160,6 +220,20 @@ class InMemoryBillingProfileRepository:
     def put(self, account_id: str, profile: BillingProfile, at: dt.datetime) -> None:
         self.data.profiles[account_id] = profile
 
+    def get_many(self, account_ids: Collection[str]) -> dict[str, BillingProfile]:
+        return {a: self.data.profiles[a] for a in account_ids if a in self.data.profiles}
+
+
+class InMemoryOutbox:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
+        self.data.mails.append(mail)
+
+    def add_many(self, mails: Sequence[OutgoingMail], at: dt.datetime) -> None:
+        self.data.mails.extend(mails)
+
 
 class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
     """`InMemoryUnitOfWork(subscriptions, catalogue=True)` starts with the launch catalogue."""
@@ -182,6 +256,7 @@ class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
         self.payments = InMemoryPaymentRepository(data)
         self.invoices = InMemoryInvoiceRepository(data)
         self.billing_profiles = InMemoryBillingProfileRepository(data)
+        self.outbox = InMemoryOutbox(data)
 
     def _begin(self) -> None:
         self._lock.acquire()

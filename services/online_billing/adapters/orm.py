@@ -75,6 +75,14 @@ subscriptions = Table(
     Column("cancel_reason", String(500), nullable=False, server_default=text("''")),
     Column("canceled_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=True),
+    # Since 0004, the billing run's: the renewal charge under way (claimed, not settled yet),
+    # and a past-due subscription's retries of its open renewal invoice (domain.model.Dunning).
+    Column("renewal_payment_id", String(36), nullable=True),
+    Column("dunning_invoice_id", String(36), nullable=True),
+    Column("dunning_failed_at", DateTime(timezone=True), nullable=True),
+    Column("dunning_retries", Integer, nullable=False, server_default=text("0")),
+    Column("next_retry_at", DateTime(timezone=True), nullable=True),
+    Column("dunning_decline_code", String(64), nullable=True),
     # A subscription can only be on a price the catalogue has.
     ForeignKeyConstraint(
         ["plan_code", "currency", "interval"],
@@ -86,6 +94,9 @@ subscriptions = Table(
     CheckConstraint("status IN ('active', 'past_due', 'canceled')", name="status"),
     CheckConstraint("current_period_end > current_period_start", name="period"),
     Index("ix_subscriptions_account_id", "account_id"),
+    # The billing run's claims: renewals due, retries due.
+    Index("ix_subscriptions_status_current_period_end", "status", "current_period_end"),
+    Index("ix_subscriptions_status_next_retry_at", "status", "next_retry_at"),
 )
 
 # Saved cards: only what S18 allows.

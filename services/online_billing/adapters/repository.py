@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, false, func, insert, or_, select, update
 
 from billing_common.db import aware_utc, to_utc
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.invoicing.taxid import TaxId, TaxIdKind
 from billing_common.money import Money
+from billing_common.outbox import OutgoingMail, enqueue, enqueue_many
 from services.online_billing.adapters import orm
 from services.online_billing.adapters.serialization import preview_json, preview_of, profile_json, profile_of
 from services.online_billing.domain.billing import (
@@ -27,6 +29,7 @@ from services.online_billing.domain.billing import (
 from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import (
     BillingInterval,
+    Dunning,
     Plan,
     PlanPrice,
     Selection,
@@ -45,6 +48,15 @@ def _lock(connection: Connection, table: Table, key: str, value: str) -> None:
         connection.execute(select(column).where(column == value).with_for_update())
     else:
         connection.execute(update(table).where(column == value).values({key: column}))
+
+
+def _lock_many(connection: Connection, table: Table, key: str, values: Sequence[str]) -> None:
+    """`_lock` for several rows, in key order (so two transactions never wait on each other in a circle)."""
+    column = table.c[key]
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(column).where(column.in_(values)).order_by(column).with_for_update())
+    else:
+        connection.execute(update(table).where(column.in_(values)).values({key: column}))
 
 
 class SqlPlanRepository:
@@ -107,15 +119,74 @@ class SqlSubscriptionRepository:
     def update(self, subscription: Subscription) -> None:
         s = subscription
         self.connection.execute(
-            update(orm.subscriptions).where(orm.subscriptions.c.id == s.id).values(
-                plan_code=s.plan.code, seats=s.seats, interval=s.interval.value, status=s.status.value,
-                current_period_start=to_utc(s.current_period_start), current_period_end=to_utc(s.current_period_end),
-                cancel_at_period_end=s.cancel_at_period_end, **_mutable(s)))
+            update(orm.subscriptions).where(orm.subscriptions.c.id == s.id).values(**_subscription_values(s)))
+
+    def get_many(self, subscription_ids: Collection[str], *, for_update: bool = False) -> list[Subscription]:
+        ids = sorted(subscription_ids)
+        if not ids:
+            return []
+        if for_update:
+            _lock_many(self.connection, orm.subscriptions, "id", ids)
+        return [_subscription(row) for row in self.connection.execute(_SELECT.where(_s.c.id.in_(ids)))]
+
+    def update_many(self, subscriptions: Sequence[Subscription]) -> None:
+        if subscriptions:
+            self.connection.execute(_UPDATE_BY_ID(orm.subscriptions),
+                                    [{"b_id": s.id, **_subscription_values(s)} for s in subscriptions])
+
+    def claim_due(self, as_of: dt.datetime, limit: int, exclude: Collection[str] = ()
+                  ) -> list[Subscription]:
+        """Up to `limit` subscriptions the billing run has to do with as of `as_of`, locked
+        until the unit of work ends; rows another transaction holds are skipped (PostgreSQL's
+        SKIP LOCKED), so several workers share a run. On SQLite the claim first takes the
+        database's write lock, so claims take turns."""
+        where = _due(to_utc(as_of))
+        if exclude:
+            where = where & _s.c.id.not_in(list(exclude))
+        query = select(_s.c.id).where(where).order_by(_s.c.current_period_end, _s.c.id).limit(limit)
+        if self.connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        else:
+            self.connection.execute(update(_s).where(false()).values(id=_s.c.id))
+        ids = [row.id for row in self.connection.execute(query)]
+        if not ids:
+            return []
+        rows = self.connection.execute(_SELECT.where(_s.c.id.in_(ids)).order_by(_s.c.current_period_end, _s.c.id))
+        return [_subscription(row) for row in rows]
+
+    def count_due(self, as_of: dt.datetime) -> int:
+        return int(self.connection.execute(select(func.count()).select_from(_s).where(_due(to_utc(as_of))))
+                   .scalar_one())
+
+
+def _due(as_of: dt.datetime) -> ColumnElement[bool]:
+    """domain.renewals.is_due in SQL."""
+    return _s.c.renewal_payment_id.is_(None) & or_(
+        (_s.c.status == "active") & (_s.c.current_period_end <= as_of),
+        (_s.c.status == "past_due") & (_s.c.next_retry_at <= as_of))
+
+
+def _subscription_values(s: Subscription) -> dict[str, Any]:
+    return {"plan_code": s.plan.code, "seats": s.seats, "interval": s.interval.value, "status": s.status.value,
+            "current_period_start": to_utc(s.current_period_start),
+            "current_period_end": to_utc(s.current_period_end), "cancel_at_period_end": s.cancel_at_period_end,
+            **_mutable(s)}
+
+
+def _UPDATE_BY_ID(table: Table) -> Any:  # noqa: N802 - reads as the statement it builds
+    """UPDATE table SET <the parameters' columns> WHERE id = :b_id, for executemany."""
+    return update(table).where(table.c.id == bindparam("b_id"))
 
 
 def _mutable(s: Subscription) -> dict[str, Any]:
-    scheduled = s.scheduled_change
+    scheduled, d = s.scheduled_change, s.dunning
     return {
+        "renewal_payment_id": s.renewal_payment_id,
+        "dunning_invoice_id": d.invoice_id if d else None,
+        "dunning_failed_at": to_utc(d.failed_at) if d else None,
+        "dunning_retries": d.retries if d else 0,
+        "next_retry_at": to_utc(d.next_retry_at) if d and d.next_retry_at else None,
+        "dunning_decline_code": d.decline_code if d else None,
         "scheduled_plan_code": scheduled.plan_code if scheduled else None,
         "scheduled_seats": scheduled.seats if scheduled else None,
         "scheduled_interval": scheduled.interval.value if scheduled else None,
@@ -155,6 +226,11 @@ def _subscription(row: Any) -> Subscription:
         cancel_reason=row.cancel_reason or "",
         canceled_at=aware_utc(row.canceled_at) if row.canceled_at else None,
         created_at=aware_utc(row.created_at) if row.created_at else None,
+        dunning=Dunning(invoice_id=row.dunning_invoice_id, failed_at=aware_utc(row.dunning_failed_at),
+                        retries=int(row.dunning_retries),
+                        next_retry_at=aware_utc(row.next_retry_at) if row.next_retry_at else None,
+                        decline_code=row.dunning_decline_code or "") if row.dunning_invoice_id else None,
+        renewal_payment_id=row.renewal_payment_id,
     )
 
 
@@ -171,9 +247,14 @@ class SqlPaymentMethodRepository:
     def for_account(self, account_id: str) -> list[PaymentMethod]:
         t = orm.payment_methods
         rows = self.connection.execute(select(t).where(t.c.account_id == account_id).order_by(t.c.created_at, t.c.id))
-        return [PaymentMethod(id=r.id, account_id=r.account_id, token=r.token, brand=r.brand, last4=r.last4,
-                              exp_month=r.exp_month, exp_year=r.exp_year, is_default=bool(r.is_default),
-                              created_at=aware_utc(r.created_at)) for r in rows]
+        return [_payment_method(r) for r in rows]
+
+    def defaults(self, account_ids: Collection[str]) -> dict[str, PaymentMethod]:
+        t = orm.payment_methods
+        if not account_ids:
+            return {}
+        rows = self.connection.execute(select(t).where(t.c.account_id.in_(sorted(account_ids)), t.c.is_default))
+        return {r.account_id: _payment_method(r) for r in rows}
 
     def set_default(self, account_id: str, method_id: str) -> None:
         t = orm.payment_methods
@@ -184,17 +265,50 @@ class SqlPaymentMethodRepository:
         self.connection.execute(delete(t).where(t.c.account_id == account_id, t.c.id == method_id))
 
 
+def _payment_method(r: Any) -> PaymentMethod:
+    return PaymentMethod(id=r.id, account_id=r.account_id, token=r.token, brand=r.brand, last4=r.last4,
+                         exp_month=r.exp_month, exp_year=r.exp_year, is_default=bool(r.is_default),
+                         created_at=aware_utc(r.created_at))
+
+
 class SqlPaymentRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
     def add(self, payment: Payment) -> None:
-        p = payment
-        self.connection.execute(insert(orm.payments).values(
-            id=p.id, account_id=p.account_id, idempotency_key=p.idempotency_key, gateway_key=p.gateway_key,
-            fingerprint=p.fingerprint, subscription_id=p.preview.subscription_id, purpose=p.preview.purpose.value,
-            amount_minor=p.amount.amount_minor, currency=p.amount.currency, payment_method_id=p.payment_method_id,
-            token=p.token, preview=preview_json(p.preview), created_at=to_utc(p.created_at), **_settlement(p)))
+        self.connection.execute(insert(orm.payments).values(**_payment_values(payment)))
+
+    def add_many(self, payments: Sequence[Payment]) -> None:
+        if payments:
+            self.connection.execute(insert(orm.payments), [_payment_values(p) for p in payments])
+
+    def update_many(self, payments: Sequence[Payment]) -> None:
+        if payments:
+            self.connection.execute(_UPDATE_BY_ID(orm.payments), [{"b_id": p.id, **_settlement(p)} for p in payments])
+
+    def get_many(self, payment_ids: Collection[str], *, for_update: bool = False) -> list[Payment]:
+        ids = sorted(payment_ids)
+        if not ids:
+            return []
+        if for_update:
+            _lock_many(self.connection, orm.payments, "id", ids)
+        return [_payment(r) for r in self.connection.execute(select(orm.payments).where(orm.payments.c.id.in_(ids)))]
+
+    def by_keys(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
+        t = orm.payments
+        if not keys:
+            return {}
+        rows = self.connection.execute(select(t).where(t.c.idempotency_key.in_(sorted({k for _, k in keys}))))
+        found = {(r.account_id, r.idempotency_key): r for r in rows}
+        return {key: _payment(found[key]) for key in keys if key in found}
+
+    def in_flight_subscriptions(self, subscription_ids: Collection[str]) -> set[str]:
+        t = orm.payments
+        if not subscription_ids:
+            return set()
+        rows = self.connection.execute(select(t.c.subscription_id).distinct().where(
+            t.c.subscription_id.in_(sorted(subscription_ids)), t.c.status.in_(("pending", "unknown"))))
+        return {r.subscription_id for r in rows}
 
     def by_key(self, account_id: str, idempotency_key: str) -> Payment | None:
         t = orm.payments
@@ -226,6 +340,14 @@ class SqlPaymentRepository:
         return [_payment(r) for r in rows]
 
 
+def _payment_values(p: Payment) -> dict[str, Any]:
+    return {"id": p.id, "account_id": p.account_id, "idempotency_key": p.idempotency_key,
+            "gateway_key": p.gateway_key, "fingerprint": p.fingerprint, "subscription_id": p.preview.subscription_id,
+            "purpose": p.preview.purpose.value, "amount_minor": p.amount.amount_minor, "currency": p.amount.currency,
+            "payment_method_id": p.payment_method_id, "token": p.token, "preview": preview_json(p.preview),
+            "created_at": to_utc(p.created_at), **_settlement(p)}
+
+
 def _settlement(p: Payment) -> dict[str, Any]:
     return {"status": p.status.value, "settled_at": to_utc(p.settled_at) if p.settled_at else None,
             "charge_id": p.charge_id, "decline_code": p.decline_code, "invoice_id": p.invoice_id}
@@ -247,19 +369,43 @@ class SqlInvoiceRepository:
         return numbering.next_number(self.connection, series)
 
     def add(self, invoice: Invoice) -> None:
-        i = invoice
-        self.connection.execute(insert(orm.invoices).values(
-            id=i.id, account_id=i.account_id, subscription_id=i.subscription_id, number=i.number, kind=i.kind.value,
-            status=i.status.value, currency=i.currency, total_minor=i.total.amount_minor,
-            issued_at=to_utc(i.issued_at), paid_at=to_utc(i.paid_at) if i.paid_at else None,
-            buyer=profile_json(i.buyer)))
-        if i.lines:
-            self.connection.execute(insert(orm.invoice_lines), [
-                {"invoice_id": i.id, "position": n, "kind": x.kind.value, "plan_code": x.plan_code,
-                 "plan_name": x.plan_name, "seats": x.seats, "interval": x.interval.value,
-                 "period_start": to_utc(x.period_start), "period_end": to_utc(x.period_end),
-                 "unit_amount_minor": x.unit_price.amount_minor, "amount_minor": x.amount.amount_minor}
-                for n, x in enumerate(i.lines)])
+        self.add_many([invoice])
+
+    def add_many(self, invoices: Sequence[Invoice]) -> None:
+        if not invoices:
+            return
+        self.connection.execute(insert(orm.invoices), [
+            {"id": i.id, "account_id": i.account_id, "subscription_id": i.subscription_id, "number": i.number,
+             "kind": i.kind.value, "status": i.status.value, "currency": i.currency,
+             "total_minor": i.total.amount_minor, "issued_at": to_utc(i.issued_at),
+             "paid_at": to_utc(i.paid_at) if i.paid_at else None, "buyer": profile_json(i.buyer)} for i in invoices])
+        lines = [{"invoice_id": i.id, "position": n, "kind": x.kind.value, "plan_code": x.plan_code,
+                  "plan_name": x.plan_name, "seats": x.seats, "interval": x.interval.value,
+                  "period_start": to_utc(x.period_start), "period_end": to_utc(x.period_end),
+                  "unit_amount_minor": x.unit_price.amount_minor, "amount_minor": x.amount.amount_minor}
+                 for i in invoices for n, x in enumerate(i.lines)]
+        if lines:
+            self.connection.execute(insert(orm.invoice_lines), lines)
+
+    def next_numbers(self, series: str, count: int) -> list[str]:
+        return numbering.next_numbers(self.connection, series, count)
+
+    def get_many(self, invoice_ids: Collection[str]) -> dict[str, Invoice]:
+        if not invoice_ids:
+            return {}
+        rows = list(self.connection.execute(select(orm.invoices).where(orm.invoices.c.id.in_(sorted(invoice_ids)))))
+        return {i.id: i for i in self._with_lines(rows)}
+
+    def set_status_many(self, changes: Sequence[tuple[str, InvoiceStatus, dt.datetime | None]]) -> None:
+        if changes:
+            self.connection.execute(_UPDATE_BY_ID(orm.invoices), [
+                {"b_id": invoice_id, "status": status.value, "paid_at": to_utc(paid_at) if paid_at else None}
+                for invoice_id, status, paid_at in changes])
+
+    def set_status(self, invoice_id: str, status: InvoiceStatus, paid_at: dt.datetime | None = None) -> None:
+        t = orm.invoices
+        self.connection.execute(update(t).where(t.c.id == invoice_id).values(
+            status=status.value, paid_at=to_utc(paid_at) if paid_at else None))
 
     def get(self, account_id: str, invoice_id: str) -> Invoice | None:
         t = orm.invoices
@@ -280,9 +426,10 @@ class SqlInvoiceRepository:
             return []
         t = orm.invoice_lines
         lines: dict[str, list[ChargeLine]] = {r.id: [] for r in rows}
+        currencies = {r.id: r.currency for r in rows}
         for x in self.connection.execute(select(t).where(t.c.invoice_id.in_(list(lines))).order_by(
                 t.c.invoice_id, t.c.position)):
-            currency = next(r.currency for r in rows if r.id == x.invoice_id)
+            currency = currencies[x.invoice_id]
             lines[x.invoice_id].append(ChargeLine(
                 kind=LineKind(x.kind), plan_code=x.plan_code, plan_name=x.plan_name, seats=x.seats,
                 interval=BillingInterval(x.interval), period_start=aware_utc(x.period_start),
@@ -301,13 +448,14 @@ class SqlBillingProfileRepository:
     def get(self, account_id: str) -> BillingProfile | None:
         t = orm.billing_profiles
         r = self.connection.execute(select(t).where(t.c.account_id == account_id)).first()
-        if r is None:
-            return None
-        return BillingProfile(
-            company_name=r.company_name, address_line1=r.address_line1, address_line2=r.address_line2, city=r.city,
-            region=r.region, postal_code=r.postal_code, country=r.country,
-            tax_id=TaxId(r.country, cast(TaxIdKind, r.tax_id_kind), r.tax_id) if r.tax_id else None,
-            invoice_emails=tuple(json.loads(r.invoice_emails)))
+        return _profile(r) if r is not None else None
+
+    def get_many(self, account_ids: Collection[str]) -> dict[str, BillingProfile]:
+        t = orm.billing_profiles
+        if not account_ids:
+            return {}
+        return {r.account_id: _profile(r)
+                for r in self.connection.execute(select(t).where(t.c.account_id.in_(sorted(account_ids))))}
 
     def put(self, account_id: str, profile: BillingProfile, at: dt.datetime) -> None:
         t = orm.billing_profiles
@@ -318,3 +466,24 @@ class SqlBillingProfileRepository:
                   "invoice_emails": json.dumps(list(p.invoice_emails)), "updated_at": to_utc(at)}
         if self.connection.execute(update(t).where(t.c.account_id == account_id).values(values)).rowcount == 0:
             self.connection.execute(insert(t).values(account_id=account_id, **values))
+
+
+def _profile(r: Any) -> BillingProfile:
+    return BillingProfile(
+        company_name=r.company_name, address_line1=r.address_line1, address_line2=r.address_line2, city=r.city,
+        region=r.region, postal_code=r.postal_code, country=r.country,
+        tax_id=TaxId(r.country, cast(TaxIdKind, r.tax_id_kind), r.tax_id) if r.tax_id else None,
+        invoice_emails=tuple(json.loads(r.invoice_emails)))
+
+
+class SqlOutbox:
+    """Mail written in the unit of work's transaction; the outbox dispatcher sends it later."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
+        enqueue(self.connection, orm.outbox, mail, at)
+
+    def add_many(self, mails: Sequence[OutgoingMail], at: dt.datetime) -> None:
+        enqueue_many(self.connection, orm.outbox, mails, at)

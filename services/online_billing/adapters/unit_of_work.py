@@ -7,6 +7,7 @@ from billing_common.db import SqlUnitOfWork
 from services.online_billing.adapters.repository import (
     SqlBillingProfileRepository,
     SqlInvoiceRepository,
+    SqlOutbox,
     SqlPaymentMethodRepository,
     SqlPaymentRepository,
     SqlPlanRepository,
@@ -21,6 +22,7 @@ class SqlOnlineBillingUnitOfWork(SqlUnitOfWork):
     payments: SqlPaymentRepository
     invoices: SqlInvoiceRepository
     billing_profiles: SqlBillingProfileRepository
+    outbox: SqlOutbox
 
     def _open(self, connection: Connection) -> None:
         self.plans = SqlPlanRepository(connection)
@@ -29,3 +31,4 @@ class SqlOnlineBillingUnitOfWork(SqlUnitOfWork):
         self.payments = SqlPaymentRepository(connection)
         self.invoices = SqlInvoiceRepository(connection)
         self.billing_profiles = SqlBillingProfileRepository(connection)
+        self.outbox = SqlOutbox(connection)

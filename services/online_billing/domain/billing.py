@@ -60,6 +60,7 @@ class Timing(StrEnum):
 class ChargePurpose(StrEnum):
     CHANGE = "change"
     REACTIVATION = "reactivation"
+    RENEWAL = "renewal"  # the billing run's charge of a period's renewal invoice (or a retry of it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,17 @@ class PlanPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class Dunning:
+    """A past-due subscription's retries of its renewal invoice (domain.renewals)."""
+
+    invoice_id: str  # the open renewal invoice every retry charges
+    failed_at: dt.datetime  # the first failed charge: the retries are counted in days from it
+    retries: int  # scheduled retries made so far
+    next_retry_at: dt.datetime | None
+    decline_code: str  # the last decline's code (or "no_payment_method")
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     id: str
     account_id: str
@@ -106,6 +117,11 @@ class Subscription:
     cancel_reason: str = ""
     canceled_at: dt.datetime | None = None
     created_at: dt.datetime | None = None
+    # Set while past due (the retries of the renewal invoice), None otherwise.
+    dunning: Dunning | None = None
+    # The billing run's renewal charge under way (stored, not settled yet): the run claims only
+    # subscriptions without one, so two workers never charge the same renewal.
+    renewal_payment_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.seats < 1:

@@ -45,6 +45,7 @@ from services.online_billing.domain.model import (
     Subscription,
     SubscriptionStatus,
 )
+from services.online_billing.entrypoints.billing_run import BillingRunScheduler
 from services.online_billing.service_layer import accounts, services, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.subscriptions import Outcome, Result
@@ -254,6 +255,10 @@ def subscription_message(s: Subscription, catalogue: Catalogue, now: dt.datetime
         message.scheduled_change.CopyFrom(selection_message(s.scheduled_change, catalogue, s.currency))
     if default is not None:
         message.default_payment_method.CopyFrom(method_message(default))
+    if status is DisplayStatus.PAST_DUE and s.dunning is not None:
+        if s.dunning.next_retry_at is not None:
+            message.payment_retry_at.CopyFrom(_ts(s.dunning.next_retry_at))
+        message.payment_decline_code = s.dunning.decline_code
     return message
 
 
@@ -320,7 +325,7 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
         gateway_settings = settings_or_exit("online_billing", GatewaySettings)
     deps = bootstrap.build_dependencies(settings, gateway=gateway, gateway_settings=gateway_settings, clock=clock)
     servicer = OnlineBillingServicer(deps)
-    return build_service(
+    server = build_service(
         settings,
         service_name=SERVICE_NAME,
         register=lambda s: online_billing_pb2_grpc.add_OnlineBillingServiceServicer_to_server(servicer, s),
@@ -331,6 +336,10 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
         # Every signed-in billing contact's landing page reads it: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/GetSubscriptionSummary"],
     )
+    # The billing run on a schedule (ONLINE_BILLING_RENEWAL_INTERVAL), stopped first on stop.
+    scheduler = BillingRunScheduler(deps, settings).start()
+    server.on_stop.insert(0, lambda: scheduler.stop(settings.shutdown_grace))
+    return server
 
 
 def serve(settings: OnlineBillingSettings) -> None:

@@ -14,6 +14,7 @@ from billing_common.invoicing.profile import BillingProfile, validate_billing_pr
 from billing_common.payments.gateway import PaymentDeclined, check_token
 from billing_common.validation import require_id
 from services.online_billing.domain.billing import Invoice, InvoiceStatus, PaymentMethod
+from services.online_billing.service_layer import renewals
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.subscriptions import now_of
 
@@ -51,6 +52,8 @@ def add_payment_method(deps: Dependencies, account_id: str, token: str, make_def
         if first or make_default:
             uow.payment_methods.set_default(account_id, method.id)
         uow.commit()
+    if first or make_default:
+        renewals.retry_now(deps, account_id)  # a past-due renewal is tried on the new card at once
     return replace(method, is_default=first or make_default)
 
 
@@ -62,6 +65,7 @@ def set_default_payment_method(deps: Dependencies, account_id: str, method_id: s
             raise NotFound("no such payment method")
         uow.payment_methods.set_default(account_id, method_id)
         uow.commit()
+    renewals.retry_now(deps, account_id)  # a past-due renewal is tried on the new default at once
     return list_payment_methods(deps, account_id)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from billing_common import dependencies
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.payments.gateway import PaymentGateway
+from services.online_billing.domain.renewals import DunningSchedule
 from services.online_billing.service_layer.ports import UnitOfWork
 
 
@@ -24,6 +25,10 @@ class Dependencies(dependencies.Dependencies[UnitOfWork]):
     vendor: BillingProfile = field(default_factory=_example_vendor)
     # Invoices are numbered per calendar year of issue: "BC-2026-000001" (numbering.yearly_series).
     invoice_prefix: str = "BC"
+    # The billing run's retries of a declined renewal (days after the first failure).
+    dunning: DunningSchedule = field(default_factory=DunningSchedule)
+    # Linked from the billing run's mails (update the card, reactivate).
+    billing_center_url: str = "http://127.0.0.1:8080"
 
     @property
     def payments(self) -> PaymentGateway:

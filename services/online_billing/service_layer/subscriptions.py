@@ -31,6 +31,7 @@ from billing_common.invoicing.numbering import yearly_series
 from billing_common.limits import MAX_NOTE, has_disallowed_characters
 from billing_common.money import is_currency
 from billing_common.payments import messages
+from billing_common.payments.cards import scan_clean_uuid
 from billing_common.payments.gateway import (
     ChargeResult,
     ChargeStatus,
@@ -70,6 +71,7 @@ from services.online_billing.domain.model import (
 )
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.ports import UnitOfWork
+from services.online_billing.service_layer.renewals import charge_metadata, settle_renewal_in
 
 log = structlog.get_logger()
 
@@ -209,7 +211,7 @@ def _new_payment(uow: UnitOfWork, account_id: str, key: str, fingerprint: str, c
     card = next((m for m in uow.payment_methods.for_account(account_id) if m.is_default), None)
     if card is None:
         raise FailedPrecondition("Add a card before making a change that is charged now.", field="payment_method_id")
-    payment_id = str(uuid.uuid4())
+    payment_id = scan_clean_uuid()  # it goes to the gateway in the key and the metadata
     return Payment(id=payment_id, account_id=account_id, idempotency_key=key,
                    gateway_key=f"online-billing-{payment_id}",
                    fingerprint=fingerprint, preview=change, payment_method_id=card.id, token=card.token,
@@ -223,7 +225,7 @@ def _charge_and_settle(deps: Dependencies, payment: Payment) -> Outcome:
         try:
             result: ChargeResult | None = deps.payments.charge(
                 token=payment.token, amount=payment.amount, idempotency_key=payment.gateway_key,
-                description=description, metadata={"payment_id": payment.id, "account_id": payment.account_id})
+                description=description, metadata=charge_metadata(payment))
         except InvalidToken:
             # The stored card is no longer usable: as good as a decline, and nothing was charged.
             result = ChargeResult(status=ChargeStatus.DECLINED, idempotency_key=payment.gateway_key,
@@ -243,7 +245,9 @@ def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None) -> 
         if not payment.in_flight:
             return payment
         now = now_of(deps)
-        if result is None:
+        if payment.preview.purpose is ChargePurpose.RENEWAL:
+            payment = settle_renewal_in(deps, uow, payment, result, now)
+        elif result is None:
             payment = payment.settled(PaymentStatus.FAILED, now)
         elif result.succeeded:
             invoice = _apply_paid(deps, uow, payment, now)

@@ -8,7 +8,13 @@ from sqlalchemy import MetaData, select, text
 
 from billing_common.db import NAMING, make_engine
 from billing_common.errors import InvalidArgument
-from billing_common.invoicing.numbering import format_number, invoice_number_table, next_number, yearly_series
+from billing_common.invoicing.numbering import (
+    format_number,
+    invoice_number_table,
+    next_number,
+    next_numbers,
+    yearly_series,
+)
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +169,15 @@ def test_a_series_that_could_not_prefix_a_number_is_refused_naming_the_field(eng
     with engine.connect() as conn, pytest.raises(InvalidArgument) as refused:
         next_number(conn, bad)
     assert refused.value.field == "series"
+
+
+def test_a_block_of_numbers_is_consecutive_and_a_rolled_back_block_leaves_no_gap(engine, series):
+    with engine.begin() as conn:
+        assert next_numbers(conn, series, 3) == [f"{series}-00000{n}" for n in (1, 2, 3)]
+        assert next_numbers(conn, series, 0) == []
+    with engine.connect() as conn, conn.begin() as tx:
+        assert next_numbers(conn, series, 5)[0] == f"{series}-000004"
+        tx.rollback()
+    with engine.begin() as conn:
+        assert next_number(conn, series) == f"{series}-000004"
+        assert next_numbers(conn, series, 2) == [f"{series}-000005", f"{series}-000006"]

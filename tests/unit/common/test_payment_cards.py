@@ -93,3 +93,15 @@ def test_the_scan_reads_numbers_between_punctuation_but_not_digit_runs_inside_he
         "4242424242424242", "5555555555554444"]
     # A sha256 digest holding a Luhn-valid run of 19 digits, seen in a stored request hash.
     assert card_numbers_in("9f2c0786107923417212692ab41c") == []
+
+
+def test_a_scan_clean_uuid_draws_again_when_a_uuid_holds_a_card_number(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    from billing_common.payments import cards
+
+    flagged = uuid.UUID("78587589-1120-4148-9e26-b0d35fc2a142")
+    clean = uuid.UUID("0b6f2c1e-7a3d-4e5f-8a9b-c0d1e2f3a4b5")
+    drawn = iter([flagged, clean])
+    monkeypatch.setattr(cards.uuid, "uuid4", lambda: next(drawn))
+    assert cards.card_numbers_in(str(flagged)) and cards.scan_clean_uuid() == str(clean)

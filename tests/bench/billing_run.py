@@ -1,0 +1,174 @@
+"""`make bench`'s billing run (also `python -m tests.bench.billing_run`): N generated monthly
+subscriptions, each with a sandbox card, renewed by online_billing's billing run on PostgreSQL
+(TEST_DATABASE_URL, else the machine's server) with the sandbox gateway on its own database;
+seconds and renewals per second, against a raw COPY of the same invoice and invoice line rows
+into empty tables of the same shape, in the same run; one worker, then two, each on fresh
+databases. BENCH_RENEWALS sets N (10,000 by default). Read the ratios: the machine is shared.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psutil
+from sqlalchemy import create_engine, insert, make_url, select, text
+
+from billing_common.clock import FakeClock
+from billing_common.db import make_engine, normalise_url, to_utc
+from billing_common.payments.gateway import CardDetails
+from billing_common.payments.settings import GatewaySettings, build_tokenizer
+from services.online_billing import bootstrap
+from services.online_billing.adapters import orm
+from services.online_billing.config import OnlineBillingSettings
+from services.online_billing.entrypoints.billing_run import run_once
+
+SERVER = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+END = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+BATCH, CONCURRENCY = 500, 8
+
+
+@dataclass
+class Figures:
+    workers: int
+    renewed: int
+    seconds: float
+    copy_seconds: float
+    copied_rows: int
+    peak_rss_growth_mb: float
+
+
+class PeakRss:
+    """The process's resident memory, sampled every 20 ms: how far the run raised it."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.start = self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+@contextmanager
+def _databases(*names: str) -> Iterator[list[str]]:
+    admin = create_engine(normalise_url(SERVER), isolation_level="AUTOCOMMIT")
+    made = [f"bench_{name}_{uuid.uuid4().hex[:10]}" for name in names]
+    try:
+        with admin.connect() as conn:
+            for db in made:
+                conn.execute(text(f'CREATE DATABASE "{db}"'))
+        yield [make_url(normalise_url(SERVER)).set(database=db).render_as_string(hide_password=False) for db in made]
+    finally:
+        with admin.connect() as conn:
+            for db in made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _seed(url: str, gateway: GatewaySettings, n: int) -> None:
+    token = build_tokenizer(gateway).tokenize(CardDetails("4242424242424242", 12, 2030, "123", "Bench")).token
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            ids = [f"bench-{i:07d}" for i in range(n)]
+            conn.execute(insert(orm.subscriptions), [
+                {"id": str(uuid.uuid4()), "account_id": a, "plan_code": "business", "seats": 10,
+                 "interval": "monthly", "status": "active", "currency": "USD",
+                 "current_period_start": to_utc(START), "current_period_end": to_utc(END),
+                 "cancel_at_period_end": False, "cancel_reason": "", "dunning_retries": 0} for a in ids])
+            conn.execute(insert(orm.payment_methods), [
+                {"id": str(uuid.uuid4()), "account_id": a, "token": token, "brand": "visa", "last4": "4242",
+                 "exp_month": 12, "exp_year": 2030, "is_default": True, "created_at": to_utc(START)} for a in ids])
+    finally:
+        engine.dispose()
+
+
+def _copy_baseline(url: str) -> tuple[float, int]:
+    """COPY of the run's invoice and line rows, as they are, into empty twin tables."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            data = {}
+            for table in (orm.invoices, orm.invoice_lines):
+                buffer = io.StringIO()
+                for row in conn.execute(select(table)):
+                    buffer.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")
+                data[table.name] = buffer.getvalue()
+                conn.execute(text(f"CREATE TABLE copy_{table.name} (LIKE {table.name} INCLUDING ALL)"))
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            started = time.perf_counter()
+            for name, rows in data.items():
+                with cursor.copy(f"COPY copy_{name} FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    copy.write(rows)
+            raw.commit()
+            seconds = time.perf_counter() - started
+        finally:
+            raw.close()
+        return seconds, sum(rows.count("\n") for rows in data.values())
+    finally:
+        engine.dispose()
+
+
+def measure(n: int, workers: int, latency_ms: int = 0) -> Figures:
+    with _databases("online_billing", "sandbox") as (url, sandbox_url):
+        settings = OnlineBillingSettings(database_url=url, env="test", renewal_batch_size=BATCH,
+                                         renewal_charge_concurrency=CONCURRENCY)
+        bootstrap.migrate(settings)
+        gateway = GatewaySettings(BILLING_ENV="test", SANDBOX_GATEWAY_DATABASE_URL=sandbox_url,
+                                  SANDBOX_GATEWAY_LATENCY_MS=str(latency_ms))
+        _seed(url, gateway, n)
+        deps = bootstrap.build_dependencies(settings, gateway_settings=gateway,
+                                            clock=FakeClock((END + dt.timedelta(hours=1)).timestamp()))
+        try:
+            with PeakRss() as rss:
+                summary = run_once(deps, settings, END, workers)
+        finally:
+            deps.close()
+        copy_seconds, rows = _copy_baseline(url)
+    return Figures(workers, summary.renewed, summary.seconds, copy_seconds, rows, rss.growth_mb)
+
+
+def main() -> None:
+    n = int(os.environ.get("BENCH_RENEWALS", "10000"))
+    for workers in (1, 2):
+        f = measure(n, workers)
+        print(f"billing run, {n} monthly subscriptions on PostgreSQL, sandbox gateway, {f.workers} worker(s), "
+              f"batches of {BATCH}, {CONCURRENCY} charges at once: {f.renewed} renewed in {f.seconds:.2f} s "
+              f"({f.renewed / f.seconds:.0f}/s); raw COPY of the same {f.copied_rows} invoice and line rows "
+              f"{f.copy_seconds:.3f} s; ratio {f.seconds / f.copy_seconds:.0f}x; peak memory growth "
+              f"{f.peak_rss_growth_mb:.0f} MB during the run")
+    # A slow gateway: the bound on charges at once is what limits the run, not the database.
+    slow_n, latency = min(n, 2000), 50
+    f = measure(slow_n, 1, latency)
+    limit = CONCURRENCY * 1000 / latency
+    print(f"billing run with the sandbox answering after {latency} ms, {slow_n} subscriptions, 1 worker: "
+          f"{f.renewed / f.seconds:.0f}/s against the {limit:.0f}/s that {CONCURRENCY} charges at once allow "
+          f"({f.renewed / f.seconds / limit:.0%} of it)")
+
+
+if __name__ == "__main__":
+    main()
