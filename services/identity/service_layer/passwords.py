@@ -51,6 +51,13 @@ def request_password_reset(deps: Dependencies, login: str, portal: Portal, clien
         raise InvalidArgument("Enter your user ID.", field="login")
     bounded(login, "login", limits.MAX_USER_ID)
     bounded(client_address, "client_address", 64)
+    if limits.has_disallowed_characters(client_address):
+        # The portal sends the visitor's address: control characters mean a broken caller.
+        raise InvalidArgument("The field client_address is not a network address.", field="client_address")
+    if limits.has_disallowed_characters(login):
+        # No user ID holds control characters (and PostgreSQL refuses NUL in text): nobody to
+        # mail, and nothing to write; the answer is the same as for any unknown user ID (S7).
+        return
     now = deps.clock.now()
     with deps.uow() as uow:
         if uow.reset_requests.count() >= deps.settings.reset_queue_limit:

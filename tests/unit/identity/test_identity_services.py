@@ -918,3 +918,12 @@ def test_control_characters_in_user_ids_and_ids_match_nobody(deps, world, hasher
         accounts.get_account(deps, world.online_id + "\x00")
     with pytest.raises(NotFound):
         provisioning.add_membership(deps, "\x00", world.online_id, Role.MEMBER, by="tests")
+
+
+def test_a_reset_request_with_control_characters_writes_nothing_and_answers_as_for_anyone(deps, world, data):
+    before = len(data.outbox)
+    assert passwords.request_password_reset(deps, "olivia@acme.test\x00", BC) is None
+    assert len(data.outbox) == before
+    with pytest.raises(InvalidArgument) as err:
+        passwords.request_password_reset(deps, "olivia@acme.test", BC, "\x00")
+    assert err.value.field == "client_address"
