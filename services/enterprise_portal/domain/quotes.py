@@ -28,6 +28,7 @@ from services.enterprise_portal.domain.terms import DEFAULT_TERMS, STANDARD_TERM
 
 MAX_REASON = 1_000
 MAX_LINES = 200
+MAX_COMMENT = 2_000
 _QUOTE_NUMBER = re.compile(r"QT-\d{4,}")
 
 
@@ -105,6 +106,9 @@ class Quote:
     account_id: str
     currency: str
     versions: tuple[QuoteVersion, ...] = field(default=())
+    # The rep who drafted it: answers to the contact's comments and the acceptance go to them.
+    rep_user_id: str = ""
+    rep_email: str = ""
 
     def __post_init__(self) -> None:
         for n, version in enumerate(self.versions, start=1):
@@ -173,6 +177,35 @@ class Quote:
         versions = list(self.versions)
         versions[changed.version - 1] = changed
         return replace(self, versions=tuple(versions))
+
+
+class CommentKind(StrEnum):
+    COMMENT = "comment"
+    CHANGE_REQUEST = "change_request"
+
+
+class Author(StrEnum):
+    REP = "rep"
+    CONTACT = "contact"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteComment:
+    """One message of a quote's thread, about the version that was newest when it was written."""
+
+    quote_number: str
+    version: int
+    author: Author
+    author_name: str
+    kind: CommentKind
+    body: str
+    written_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.body, str) or not self.body.strip() or len(self.body) > MAX_COMMENT:
+            raise InvalidArgument(f"a comment is 1 to {MAX_COMMENT} characters", field="body")
+        if self.kind is CommentKind.CHANGE_REQUEST and self.author is not Author.CONTACT:
+            raise InvalidArgument("only the customer requests changes", field="kind")
 
 
 def invoice_from_quote(
