@@ -1,0 +1,210 @@
+"""The quote use cases over in-memory fakes: versions, status rules, drafts hidden (S13),
+acceptance through the invoice issuer port, mails in both languages, nothing half-written."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from billing_common.clock import FakeClock
+from billing_common.errors import FailedPrecondition, InvalidArgument, NotFound
+from billing_common.money import Money
+from services.enterprise_portal.adapters.memory import InMemoryUnitOfWork
+from services.enterprise_portal.domain.lines import Line, LineKind
+from services.enterprise_portal.domain.quotes import Author, CommentKind, Quote, QuoteStatus, QuoteVersion
+from services.enterprise_portal.service_layer import quotes as uc
+from services.enterprise_portal.service_layer.dependencies import Dependencies
+from services.enterprise_portal.service_layer.ports import UnitOfWork
+
+# 2027-01-15 00:00 UTC
+START = dt.datetime(2027, 1, 15, tzinfo=dt.UTC).timestamp()
+TODAY = dt.date(2027, 1, 15)
+REP = uc.Rep("user-rep", "rep@vendor.example", "Rita Rep")
+CONTACTS = [uc.Recipient("ana@globex.example", "pt-BR"), uc.Recipient("bob@globex.example", "en")]
+LINES = (
+    Line(LineKind.PLAN, "Enterprise, 120 seats, annual", 120, Money(26_400, "USD"), 1_500, plan_code="enterprise"),
+    Line(LineKind.CUSTOM, "Onboarding workshop", 2, Money(150_000, "USD")),
+)
+
+
+class FakeIssuer:
+    def __init__(self, pos: list[str] | None = None) -> None:
+        self.pos = pos or []
+        self.issued: list[tuple[str, str | None, dt.date]] = []
+
+    def valid_po_numbers(self, uow: UnitOfWork, account_id: str, day: dt.date) -> list[str]:
+        return list(self.pos)
+
+    def issue_for_quote(self, uow: UnitOfWork, quote: Quote, version: QuoteVersion, issued_on: dt.date) -> list[str]:
+        self.issued.append((version.label, version.po_number, issued_on))
+        return [f"EBP-{len(self.issued):06d}"]
+
+
+@pytest.fixture
+def uow() -> InMemoryUnitOfWork:
+    return InMemoryUnitOfWork()
+
+
+@pytest.fixture
+def issuer() -> FakeIssuer:
+    return FakeIssuer(["PO-7781"])
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def deps(uow: InMemoryUnitOfWork, issuer: FakeIssuer, clock: FakeClock) -> Dependencies:
+    return Dependencies(uow=lambda: uow, clock=clock, invoice_issuer=issuer)
+
+
+def _sent(deps: Dependencies, account: str = "acct-globex", valid: dt.date = dt.date(2027, 2, 14)) -> Quote:
+    quote = uc.draft_quote(deps, account, rep=REP, lines=LINES, valid_until=valid, terms="NET 45", currency="USD")
+    return uc.send_quote(deps, account, quote.number, recipients=CONTACTS)
+
+
+def test_quote_numbers_come_from_a_gapless_counter_and_a_draft_is_the_reps_alone(deps: Dependencies) -> None:
+    first = uc.draft_quote(deps, "acct-globex", rep=REP, lines=LINES, valid_until=TODAY, terms="NET 30",
+                           currency="USD")
+    second = uc.draft_quote(deps, "acct-globex", rep=REP, lines=(), valid_until=TODAY, terms="NET 30",
+                            currency="USD")
+    assert (first.number, second.number) == ("QT-0001", "QT-0002")
+    assert uc.list_quotes(deps, "acct-globex", customer=True) == []
+    assert [s.quote.number for s in uc.list_quotes(deps, "acct-globex", customer=False)] == ["QT-0002", "QT-0001"]
+    with pytest.raises(NotFound):
+        uc.get_quote(deps, "acct-globex", "QT-0001", customer=True)
+
+
+def test_another_accounts_quote_is_not_found_s13(deps: Dependencies) -> None:
+    quote = _sent(deps)
+    for customer in (True, False):
+        with pytest.raises(NotFound):
+            uc.get_quote(deps, "acct-initech", quote.number, customer=customer)
+    with pytest.raises(NotFound):
+        uc.accept_quote(deps, "acct-initech", quote.number, 1, po_number="PO-1", new_po=True, by_name="Eve")
+    with pytest.raises(NotFound):
+        uc.comment_on_quote(deps, "acct-initech", quote.number, author=Author.CONTACT, author_name="Eve", body="hi")
+
+
+def test_sending_mails_each_contact_in_their_language(deps: Dependencies, uow: InMemoryUnitOfWork) -> None:
+    _sent(deps)
+    assert [(m.to, m.subject) for m in uow.data.mails] == [
+        (("ana@globex.example",), "A cotação QT-0001-1 está pronta para você"),
+        (("bob@globex.example",), "Quote QT-0001-1 is ready for you"),
+    ]
+    assert "$5,692,800.00" not in uow.data.mails[1].body  # 120 x 264.00 less 15% + 2 x 1500.00
+    assert "$29,928.00" in uow.data.mails[1].body
+
+
+def test_change_request_then_revision_supersedes_and_every_version_stays_readable(
+        deps: Dependencies, uow: InMemoryUnitOfWork) -> None:
+    quote = _sent(deps)
+    uc.comment_on_quote(deps, "acct-globex", quote.number, author=Author.CONTACT, author_name="Ana",
+                        body="10% more discount, please", kind=CommentKind.CHANGE_REQUEST)
+    assert uow.data.mails[-1].to == ("rep@vendor.example",)
+    assert uow.data.mails[-1].subject == "Changes requested on quote QT-0001-1"
+    uc.draft_quote(deps, "acct-globex", rep=REP, lines=LINES[:1], valid_until=dt.date(2027, 2, 14), terms="NET 60",
+                   number=quote.number)
+    # The draft of version 2 is hidden: the customer still sees version 1 open.
+    seen = uc.get_quote(deps, "acct-globex", quote.number, customer=True)
+    assert [(v.label, seen.status(v)) for v in seen.quote.versions] == [("QT-0001-1", QuoteStatus.OPEN)]
+    uc.send_quote(deps, "acct-globex", quote.number, recipients=CONTACTS)
+    seen = uc.get_quote(deps, "acct-globex", quote.number, customer=True)
+    assert [(v.label, seen.status(v)) for v in seen.quote.versions] == [
+        ("QT-0001-1", QuoteStatus.SUPERSEDED), ("QT-0001-2", QuoteStatus.OPEN)]
+    assert [(c.version, c.kind) for c in seen.comments] == [(1, CommentKind.CHANGE_REQUEST)]
+    with pytest.raises(FailedPrecondition):
+        uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=False, by_name="Ana")
+
+
+def test_acceptance_issues_the_invoice_on_the_quotes_terms_with_the_po_and_mails_contacts_and_rep(
+        deps: Dependencies, uow: InMemoryUnitOfWork, issuer: FakeIssuer) -> None:
+    quote = _sent(deps)
+    accepted = uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=False,
+                               by_name="Ana", recipients=CONTACTS)
+    assert accepted.invoice_numbers == ("EBP-000001",)
+    assert issuer.issued == [("QT-0001-1", "PO-7781", TODAY)]
+    assert accepted.version.status is QuoteStatus.ACCEPTED
+    assert [m.to[0] for m in uow.data.mails[-3:]] == ["ana@globex.example", "bob@globex.example",
+                                                      "rep@vendor.example"]
+    assert uow.data.mails[-1].subject == "Quote QT-0001-1 was accepted"
+    assert "EBP-000001" in uow.data.mails[-1].body
+    assert [s.status for s in uc.list_quotes(deps, "acct-globex", customer=True, status=QuoteStatus.ACCEPTED)] == [
+        QuoteStatus.ACCEPTED]
+
+
+def test_a_new_po_number_is_accepted_but_an_unknown_chosen_one_is_refused_naming_the_field(
+        deps: Dependencies, uow: InMemoryUnitOfWork) -> None:
+    quote = _sent(deps)
+    with pytest.raises(InvalidArgument) as caught:
+        uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-404", new_po=False, by_name="Ana")
+    assert caught.value.field == "po_number"
+    for bad in ("", " PO-1", "PO\x00", "x" * 65):
+        with pytest.raises(InvalidArgument) as caught:
+            uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number=bad, new_po=True, by_name="Ana")
+        assert caught.value.field == "po_number"
+    assert uc.get_quote(deps, "acct-globex", quote.number, customer=True).quote.versions[0].status is QuoteStatus.OPEN
+    uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-2027-NEW", new_po=True, by_name="Ana")
+
+
+def test_an_expired_version_cannot_be_accepted_or_declined(deps: Dependencies, clock: FakeClock) -> None:
+    quote = _sent(deps, valid=dt.date(2027, 1, 20))
+    clock.advance(5 * 86_400)  # 20 January: the validity day is still valid
+    assert uc.list_quotes(deps, "acct-globex", customer=True)[0].status is QuoteStatus.OPEN
+    clock.advance(86_400)
+    assert uc.list_quotes(deps, "acct-globex", customer=True)[0].status is QuoteStatus.EXPIRED
+    assert [s.quote.number for s in uc.list_quotes(deps, "acct-globex", customer=True,
+                                                   status=QuoteStatus.EXPIRED)] == [quote.number]
+    with pytest.raises(FailedPrecondition):
+        uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=False, by_name="Ana")
+    with pytest.raises(FailedPrecondition):
+        uc.decline_quote(deps, "acct-globex", quote.number, 1, reason="late", by_name="Ana")
+
+
+def test_decline_needs_a_reason_and_mails_the_rep(deps: Dependencies, uow: InMemoryUnitOfWork) -> None:
+    quote = _sent(deps)
+    with pytest.raises(InvalidArgument) as caught:
+        uc.decline_quote(deps, "acct-globex", quote.number, 1, reason="  ", by_name="Ana")
+    assert caught.value.field == "reason"
+    declined = uc.decline_quote(deps, "acct-globex", quote.number, 1, reason="Budget cut", by_name="Ana")
+    assert declined.versions[0].decline_reason == "Budget cut"
+    assert (uow.data.mails[-1].to, uow.data.mails[-1].subject) == (("rep@vendor.example",), "Quote QT-0001-1 was declined")
+
+
+def test_a_customer_cannot_decide_on_a_draft_version_it_does_not_see(deps: Dependencies) -> None:
+    quote = _sent(deps)
+    uc.draft_quote(deps, "acct-globex", rep=REP, lines=LINES, valid_until=TODAY, terms="EOM", number=quote.number)
+    with pytest.raises(InvalidArgument) as caught:
+        uc.accept_quote(deps, "acct-globex", quote.number, 2, po_number="PO-7781", new_po=False, by_name="Ana")
+    assert caught.value.field == "version"
+
+
+def test_a_failed_acceptance_writes_nothing(deps: Dependencies, uow: InMemoryUnitOfWork, issuer: FakeIssuer) -> None:
+    quote = _sent(deps)
+    mails = len(uow.data.mails)
+
+    def broken(*args: object) -> list[str]:
+        raise RuntimeError("invoices down")
+
+    issuer.issue_for_quote = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=False, by_name="Ana")
+    assert uc.get_quote(deps, "acct-globex", quote.number, customer=True).quote.versions[0].status is QuoteStatus.OPEN
+    assert len(uow.data.mails) == mails
+
+
+@pytest.mark.parametrize(("field", "kwargs"), [
+    ("currency", {"currency": "XXY"}),
+    ("valid_until", {"valid_until": dt.date(2026, 1, 1)}),
+    ("terms", {"terms": "NET 7"}),
+    ("terms", {"terms": "net 30"}),
+    ("rep_user_id", {"rep": uc.Rep("", "rep@vendor.example", "Rita")}),
+])
+def test_a_bad_draft_is_invalid_argument_naming_the_field(deps: Dependencies, field: str, kwargs: dict) -> None:  # type: ignore[type-arg]
+    args = {"rep": REP, "lines": LINES, "valid_until": TODAY, "terms": "NET 30", "currency": "USD", **kwargs}
+    with pytest.raises(InvalidArgument) as caught:
+        uc.draft_quote(deps, "acct-globex", **args)
+    assert caught.value.field == field
+    assert uc.list_quotes(deps, "acct-globex", customer=False) == []
