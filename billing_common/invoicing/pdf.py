@@ -36,7 +36,10 @@ from billing_common.money import Money
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 
-InvoiceStatus = Literal["draft", "open", "partially_paid", "paid", "overdue", "void"]
+InvoiceStatus = Literal["draft", "open", "partially_paid", "paid", "overdue", "void",
+                        # a quote's (same document, see InvoiceView.document)
+                        "accepted", "declined", "expired", "superseded"]
+Document = Literal["invoice", "quote"]
 Locale = Literal["en", "pt_BR"]
 
 LABELS: dict[Locale, dict[str, str]] = {
@@ -67,6 +70,15 @@ LABELS: dict[Locale, dict[str, str]] = {
         "status.paid": "Paid",
         "status.overdue": "Overdue",
         "status.void": "Void",
+        "status.accepted": "Accepted",
+        "status.declined": "Declined",
+        "status.expired": "Expired",
+        "status.superseded": "Superseded",
+        "terms": "Payment terms",
+        "quote.invoice": "Quote",
+        "quote.number": "Quote number",
+        "quote.issue_date": "Date",
+        "quote.due_date": "Valid until",
         "date_format": "MMM d, yyyy",
     },
     "pt_BR": {
@@ -96,6 +108,15 @@ LABELS: dict[Locale, dict[str, str]] = {
         "status.paid": "Paga",
         "status.overdue": "Vencida",
         "status.void": "Cancelada",
+        "status.accepted": "Aceita",
+        "status.declined": "Recusada",
+        "status.expired": "Expirada",
+        "status.superseded": "Substituída",
+        "terms": "Condições de pagamento",
+        "quote.invoice": "Cotação",
+        "quote.number": "Número da cotação",
+        "quote.issue_date": "Data",
+        "quote.due_date": "Válida até",
         "date_format": "dd/MM/yyyy",
     },
 }
@@ -140,6 +161,11 @@ class InvoiceView:
     taxes: tuple[TaxLine, ...] = ()
     amount_paid_minor: int = 0
     po_number: str | None = None
+    # A quote prints on the same page as an invoice (one layout to keep right, not two): its
+    # title and number labels are the quote's, due_date is its validity date, and it has no
+    # amount paid or balance.
+    document: Document = "invoice"
+    terms: str = ""
 
     def __post_init__(self) -> None:
         if f"status.{self.status}" not in LABELS["en"]:
@@ -184,6 +210,9 @@ class _InvoicePdf(FPDF):
         self.invoice = invoice
         self.locale = locale
         self.labels = LABELS[locale]
+        if invoice.document == "quote":
+            self.labels = {**self.labels, **{k.removeprefix("quote."): v for k, v in self.labels.items()
+                                             if k.startswith("quote.")}}
         self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         self.set_margins(18, 16, 18)
@@ -294,6 +323,8 @@ class _InvoicePdf(FPDF):
                  (self.labels["due_date"], self.date(invoice.due_date))]
         if invoice.po_number:
             facts.append((self.labels["po_number"], invoice.po_number))
+        if invoice.terms:
+            facts.append((self.labels["terms"], invoice.terms))
         facts.append((self.labels["status"], self.status()))
         right_x = self.l_margin + left_width
         right_width = self.epw - left_width
@@ -338,9 +369,10 @@ class _InvoicePdf(FPDF):
         invoice = self.invoice
         rows: list[tuple[str, int, bool]] = [(self.labels["subtotal"], invoice.subtotal_minor, False)]
         rows += [(tax.label, tax.amount_minor, False) for tax in invoice.taxes]
-        rows += [(self.labels["total"], invoice.total_minor, True),
-                 (self.labels["amount_paid"], invoice.amount_paid_minor, False),
-                 (self.labels["balance"], invoice.balance_minor, True)]
+        rows += [(self.labels["total"], invoice.total_minor, True)]
+        if invoice.document == "invoice":
+            rows += [(self.labels["amount_paid"], invoice.amount_paid_minor, False),
+                     (self.labels["balance"], invoice.balance_minor, True)]
         height = 6.5
         # The totals stay together on one page, under the last lines or at the top of the next.
         if self.will_page_break(height * len(rows) + 4):

@@ -190,3 +190,14 @@ def test_a_view_with_an_unknown_status_or_currency_is_refused_before_rendering(c
                                               ("en", "en"), ("en-US", "en"), ("de", "en"), ("", "en")])
 def test_the_readers_language_picks_portuguese_or_english(language, locale):
     assert locale_of(language) == locale
+
+
+def test_a_quote_prints_on_the_invoice_layout_with_its_own_title_validity_and_terms_and_no_balance():
+    quote = padaria_invoice(number="QT-0042-2", status="superseded", document="quote", terms="NET 45",
+                            due_date=dt.date(2026, 4, 14), amount_paid_minor=0, taxes=())
+    [page] = text_of(render_invoice_pdf(quote, "pt-BR"))
+    assert "COTAÇÃO" in page and "QT-0042-2" in page and "SUBSTITUÍDA" in page
+    assert "Válida até" in page and "14/04/2026" in page and "NET 45" in page
+    assert "Saldo a pagar" not in page and "Vencimento" not in page
+    [page] = text_of(render_invoice_pdf(quote, "en"))
+    assert "QUOTE" in page and "Valid until" in page and "Balance due" not in page
