@@ -14,6 +14,9 @@ from sqlalchemy import Engine
 from billing_common import db
 from billing_common.clock import Clock
 from billing_common.dependencies import build_sql_dependencies
+from billing_common.config import ConfigurationError
+from billing_common.invoicing.profile import BillingProfile
+from billing_common.invoicing.vendor import VendorSettings
 from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.service_layer.dependencies import Dependencies
@@ -25,12 +28,20 @@ VERSION_TABLE = "enterprise_portal_alembic_version"
 
 
 def build_dependencies(
-    settings: EnterprisePortalSettings, *, engine: Engine | None = None, clock: Clock | None = None
+    settings: EnterprisePortalSettings, *, engine: Engine | None = None, clock: Clock | None = None,
+    vendor: BillingProfile | None = None,
 ) -> Dependencies:
     """The use cases' dependencies over a SQL unit of work. Anything passed in is used as is
-    (tests); the rest is built from settings, and `.close()` disposes of what was built here."""
+    (tests); the rest is built from settings (the seller from VENDOR_*), and `.close()`
+    disposes of what was built here. Raises ConfigurationError naming the variable when the
+    vendor cannot be configured (in prod)."""
+    if vendor is None:
+        try:
+            vendor = VendorSettings().profile()
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
     return build_sql_dependencies(Dependencies, settings.database_url, SqlEnterprisePortalUnitOfWork,
-                                  engine=engine, clock=clock)
+                                  engine=engine, clock=clock, vendor=vendor)
 
 
 def migrate(settings: EnterprisePortalSettings) -> None:

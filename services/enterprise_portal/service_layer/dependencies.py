@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from billing_common import dependencies
+from billing_common.invoicing.profile import BillingProfile
 from services.enterprise_portal.domain.quotes import Quote, QuoteVersion
 from services.enterprise_portal.service_layer.ports import InvoiceIssuer, UnitOfWork
 
@@ -21,9 +22,16 @@ class NoInvoiceIssuer:
         return []
 
 
+def _example_vendor() -> BillingProfile:
+    return BillingProfile(company_name="Meetings Example, Inc.", address_line1="500 Market Street",
+                          city="San Francisco", region="CA", postal_code="94105", country="US")
+
+
 @dataclass(kw_only=True)
 class Dependencies(dependencies.Dependencies[UnitOfWork]):
     """The shared ones (uow, clock, engine, closers), and where an accepted quote's invoices
-    are issued. The payment gateway joins here with the first use case that needs it."""
+    are issued, and the seller they print. The payment gateway joins here with the first use case that needs it."""
 
     invoice_issuer: InvoiceIssuer = field(default_factory=NoInvoiceIssuer)
+    # The seller printed on quotes and invoices (VENDOR_*, billing_common.invoicing.vendor).
+    vendor: BillingProfile = field(default_factory=_example_vendor)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 
 from billing_common.clock import utc
 from billing_common.errors import InvalidArgument, NotFound
+from billing_common.invoicing.pdf import InvoiceLine, InvoiceView, render_invoice_pdf
+from billing_common.invoicing.profile import BillingProfile
 from billing_common.money import is_currency
 from billing_common.outbox import OutgoingMail
 from billing_common.validation import require_id
@@ -197,6 +199,35 @@ def get_quote(deps: Dependencies, account_id: str, number: str, *, customer: boo
     if customer:
         quote = replace(quote, versions=quote.visible_versions())
     return QuoteDetail(quote=quote, comments=comments, today=today, valid_po_numbers=pos)
+
+
+def quote_pdf(deps: Dependencies, account_id: str, number: str, version: int, *, customer: bool,
+              buyer_name: str, language: str = "en") -> tuple[QuoteVersion, bytes]:
+    """One version as a PDF in `language` (en or pt-BR), on billing_common's invoice layout,
+    rendered outside any transaction. `buyer_name` is the account's name (identity's)."""
+    _name(buyer_name, "buyer_name")
+    if not isinstance(language, str) or len(language) > 16:
+        raise InvalidArgument("language must be a language tag such as en or pt-BR", field="language")
+    detail = get_quote(deps, account_id, number, customer=customer)
+    if not isinstance(version, int) or not 1 <= version <= len(detail.quote.versions):
+        raise InvalidArgument(f"{number} has no version {version}", field="version")
+    v = detail.quote.versions[version - 1]
+    view = InvoiceView(
+        number=v.label, status=detail.status(v).value, issue_date=v.sent_on or detail.today, due_date=v.valid_until,
+        currency=v.currency, seller=deps.vendor,
+        buyer=BillingProfile(company_name=buyer_name, address_line1="", city="", country=""),
+        lines=tuple(InvoiceLine(_describe(line, language), line.quantity, line.unit_price.amount_minor,
+                                line.amount.amount_minor) for line in v.lines),
+        po_number=v.po_number, document="quote", terms=v.terms)
+    return v, render_invoice_pdf(view, language or "en")
+
+
+def _describe(line: Line, language: str) -> str:
+    """The line's description, with its discount when it has one: "... (-15%)"."""
+    if not line.discount_bp:
+        return line.description
+    percent = f"{line.discount_bp / 100:g}"
+    return f"{line.description} (-{percent.replace('.', ',') if language.startswith('pt') else percent}%)"
 
 
 def comment_on_quote(deps: Dependencies, account_id: str, number: str, *, author: Author, author_name: str,

@@ -208,3 +208,19 @@ def test_a_bad_draft_is_invalid_argument_naming_the_field(deps: Dependencies, fi
         uc.draft_quote(deps, "acct-globex", **args)
     assert caught.value.field == field
     assert uc.list_quotes(deps, "acct-globex", customer=False) == []
+
+
+def test_the_pdf_of_a_version_prints_its_label_lines_discount_and_terms(deps: Dependencies) -> None:
+    import io
+
+    from pypdf import PdfReader
+    quote = _sent(deps)
+    version, pdf = uc.quote_pdf(deps, "acct-globex", quote.number, 1, customer=True, buyer_name="Globex Corporation",
+                                language="pt-BR")
+    [page] = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    assert version.label == "QT-0001-1"
+    assert "QT-0001-1" in page and "Globex Corporation" in page and "(-15%)" in page and "NET 45" in page
+    assert "US$ 29.928,00" in page
+    with pytest.raises(InvalidArgument) as caught:
+        uc.quote_pdf(deps, "acct-globex", quote.number, 2, customer=True, buyer_name="Globex")
+    assert caught.value.field == "version"
