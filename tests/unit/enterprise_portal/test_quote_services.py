@@ -170,7 +170,8 @@ def test_decline_needs_a_reason_and_mails_the_rep(deps: Dependencies, uow: InMem
     assert caught.value.field == "reason"
     declined = uc.decline_quote(deps, "acct-globex", quote.number, 1, reason="Budget cut", by_name="Ana")
     assert declined.versions[0].decline_reason == "Budget cut"
-    assert (uow.data.mails[-1].to, uow.data.mails[-1].subject) == (("rep@vendor.example",), "Quote QT-0001-1 was declined")
+    last = uow.data.mails[-1]
+    assert (last.to, last.subject) == (("rep@vendor.example",), "Quote QT-0001-1 was declined")
 
 
 def test_a_customer_cannot_decide_on_a_draft_version_it_does_not_see(deps: Dependencies) -> None:
