@@ -20,6 +20,7 @@ from services.enterprise_portal import bootstrap
 from services.enterprise_portal.adapters import orm
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.domain.lines import Line, LineKind
+from services.enterprise_portal.domain.price_list import PRICE_LIST
 from services.enterprise_portal.domain.quotes import Author, CommentKind, Quote, QuoteComment, QuoteStatus, QuoteVersion
 from services.enterprise_portal.domain.terms import DEFAULT_TERMS
 from services.enterprise_portal.service_layer import quotes, services
@@ -39,6 +40,7 @@ ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
     "CommentOnQuote": {ENTERPRISE_PORTAL_WEB},
     "AcceptQuote": {ENTERPRISE_PORTAL_WEB},
     "DeclineQuote": {ENTERPRISE_PORTAL_WEB},
+    "ListQuotePlans": {ENTERPRISE_PORTAL_WEB},
 })
 
 
@@ -117,6 +119,17 @@ class EnterprisePortalServicer(enterprise_portal_pb2_grpc.EnterprisePortalServic
                                      recipients=_recipients(request.recipients))
         visible = quote.visible_versions()
         return pb.QuoteResponse(quote=_quote(quote, visible, visible[-1].status))
+
+    def ListQuotePlans(self, request: pb.ListQuotePlansRequest, context: grpc.ServicerContext
+                       ) -> pb.ListQuotePlansResponse:
+        if not is_currency(request.currency):
+            raise InvalidArgument("currency is an ISO 4217 code", field="currency")
+        plans = []
+        for plan in PRICE_LIST:
+            price = plan.price_in(request.currency)
+            if price is not None:
+                plans.append(pb.QuotePlan(code=plan.code, name=plan.name, unit=plan.unit, unit_price=to_proto(price)))
+        return pb.ListQuotePlansResponse(plans=plans)
 
 
 def _customer(viewer: int, field: str) -> bool:

@@ -210,3 +210,12 @@ def test_bad_decisions_name_the_field_and_change_nothing(stub, engine: Engine) -
         grpc.StatusCode.INVALID_ARGUMENT, "buyer_name")
     seen = stub.GetQuote(pb.GetQuoteRequest(account_id="acct-globex", number="QT-0001", viewer=CONTACT)).quote
     assert (seen.status, list(seen.comments)) == ("open", [])
+
+
+def test_the_price_list_in_a_currency_and_a_bad_currency_named(stub) -> None:  # type: ignore[no-untyped-def]
+    plans = stub.ListQuotePlans(pb.ListQuotePlansRequest(currency="BRL")).plans
+    assert [(p.code, p.unit_price.amount_minor, p.unit_price.currency) for p in plans][:2] == [
+        ("enterprise-annual", 132_000, "BRL"), ("enterprise-plus-annual", 198_000, "BRL")]
+    assert stub.ListQuotePlans(pb.ListQuotePlansRequest(currency="JPY")).plans == []
+    assert _code(lambda: stub.ListQuotePlans(pb.ListQuotePlansRequest(currency="?"))) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "currency")
