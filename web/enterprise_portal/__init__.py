@@ -14,18 +14,21 @@ from flask import Flask
 from web.common.app import create_portal_app
 from web.common.portals import ENTERPRISE, PORTALS
 from web.common.settings import PortalSettings
+from web.enterprise_portal.access import is_enterprise_contact
 from web.enterprise_portal.backend import EnterprisePortal
-from web.enterprise_portal.views import home
+from web.enterprise_portal.views import home, quotes, rep_quotes
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def create_app(settings: PortalSettings | None = None) -> Flask:
     settings = settings or PortalSettings()
-    return create_portal_app(
+    app = create_portal_app(
         ENTERPRISE, settings,
         backend=EnterprisePortal(settings.enterprise_portal_target, settings.rpc_timeout,
                                  settings.credentials(PORTALS[ENTERPRISE].caller)),
         templates=TEMPLATES,
-        blueprints=[home.bp],
+        blueprints=[home.bp, quotes.bp, rep_quotes.bp],
     )
+    app.jinja_env.globals["is_enterprise_contact"] = is_enterprise_contact
+    return app
