@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from billing_common import db
 from billing_common.clock import Clock
-from billing_common.dependencies import build_sql_dependencies
 from billing_common.config import ConfigurationError
+from billing_common.dependencies import build_sql_dependencies
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.invoicing.vendor import VendorSettings
 from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
