@@ -19,7 +19,10 @@ from billing_common.payments.gateway import CardDetails
 from billing_common.payments.settings import GatewaySettings, build_tokenizer
 from services.enterprise_portal import bootstrap as enterprise_portal
 from services.enterprise_portal.config import EnterprisePortalSettings
+from services.enterprise_portal.domain.lines import Line, LineKind
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment, due_date
+from services.enterprise_portal.domain.quotes import Author, CommentKind
+from services.enterprise_portal.service_layer import quotes
 from services.online_billing import bootstrap as online_billing
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain import billing as online
@@ -150,7 +153,7 @@ def _demo_subscription(
 def seed_enterprise_portal(
     settings: EnterprisePortalSettings, accounts: Mapping[str, str], clock: Clock | None = None
 ) -> bool:
-    """Load Globex Corporation's invoices; only into an empty database.
+    """Load Globex Corporation's invoices and quotes (globex_quotes); only into an empty database.
 
     `accounts` maps demo keys to identity account ids (services.devstack.demo.load_identity);
     only "globex" concerns this service, other keys are ignored. Returns whether anything was
@@ -166,10 +169,40 @@ def seed_enterprise_portal(
             for invoice in globex_invoices(accounts["globex"], today):
                 uow.invoices.add(invoice)
             uow.commit()
+        globex_quotes(deps, accounts["globex"], today)
     finally:
         deps.close()
     log.info("enterprise_portal demo data loaded", accounts=["globex"])
     return True
+
+
+# The demo rep (services.devstack.demo.REP): identity hands out their user id, which the backends'
+# demo loader is not given; the quotes name them by this marker and their address.
+DEMO_REP = quotes.Rep(user_id="demo-rita.rep", email="rita@meetings.example", name="Rita Moreno")
+
+
+def globex_quotes(deps: Any, account_id: str, today: dt.date) -> None:
+    """QT-0001 negotiated: version 1 sent, a change request, version 2 sent and open; QT-0002 a
+    draft only the rep sees. Written through the use cases, with no one to mail."""
+    def usd(amount: str) -> Money:
+        return Money.from_decimal(amount, "USD")
+
+    seats = Line(LineKind.PLAN, "Enterprise, annual", 150, usd("264.00"), 1_000, plan_code="enterprise-annual")
+    workshop = Line(LineKind.CUSTOM, "Onboarding workshop (2 days, on site)", 1, usd("3000.00"))
+    valid = today + dt.timedelta(days=30)
+    first = quotes.draft_quote(deps, account_id, rep=DEMO_REP, lines=(seats, workshop), valid_until=valid,
+                               terms="NET 30", currency="USD")
+    quotes.send_quote(deps, account_id, first.number, recipients=())
+    quotes.comment_on_quote(deps, account_id, first.number, author=Author.CONTACT,
+                            author_name="Globex Accounts Payable", kind=CommentKind.CHANGE_REQUEST,
+                            body="Could you do 15% on the seats and NET 45?")
+    quotes.draft_quote(deps, account_id, rep=DEMO_REP, number=first.number, valid_until=valid, terms="NET 45",
+                       lines=(Line(LineKind.PLAN, "Enterprise, annual", 150, usd("264.00"), 1_500,
+                                   plan_code="enterprise-annual"), workshop))
+    quotes.send_quote(deps, account_id, first.number, recipients=())
+    quotes.draft_quote(deps, account_id, rep=DEMO_REP, valid_until=valid, terms="EOM", currency="USD",
+                       lines=(Line(LineKind.PLAN, "Webinar add-on, annual", 10, usd("600.00"),
+                                   plan_code="webinar-addon-annual"),))
 
 
 def globex_invoices(account_id: str, today: dt.date) -> list[Invoice]:

@@ -65,3 +65,20 @@ def test_the_demo_is_loaded_only_into_an_empty_database(settings: EnterprisePort
     assert not demo_backends.seed_enterprise_portal(settings, {"globex": "second"})
     with SqlEnterprisePortalUnitOfWork(engine) as uow:
         assert uow.invoices.open_for_account("second") == []
+
+
+def test_the_globex_demo_has_a_negotiated_quote_and_a_draft_the_rep_alone_sees(
+    settings: EnterprisePortalSettings, engine: Engine
+) -> None:
+    from services.enterprise_portal.domain.quotes import QuoteStatus
+    from services.enterprise_portal.service_layer import quotes
+
+    assert demo_backends.seed_enterprise_portal(settings, {"globex": "id-globex"})
+    deps = bootstrap.build_dependencies(settings, engine=engine)
+    seen = quotes.list_quotes(deps, "id-globex", customer=True)
+    assert [(s.version.label, s.status, s.version.totals.total) for s in seen] == [
+        ("QT-0001-2", QuoteStatus.OPEN, Money(3_666_000, "USD"))]
+    assert [(s.version.label, s.status) for s in quotes.list_quotes(deps, "id-globex", customer=False)] == [
+        ("QT-0002-1", QuoteStatus.DRAFT), ("QT-0001-2", QuoteStatus.OPEN)]
+    detail = quotes.get_quote(deps, "id-globex", "QT-0001", customer=True)
+    assert [c.body for c in detail.comments] == ["Could you do 15% on the seats and NET 45?"]
