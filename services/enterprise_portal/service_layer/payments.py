@@ -125,9 +125,11 @@ class CardOutcome:
         return self.payment.in_flight
 
 
-def _fingerprint(invoice_ids: Sequence[str], amount_minor: int, amounts: Mapping[str, int], token: str) -> str:
+def _fingerprint(invoice_ids: Sequence[str], amount_minor: int, amounts: Mapping[str, int]) -> str:
+    """The request a key was first used for. Not the token: a form submitted twice may carry
+    two tokens of the same card; the first one stored is the one charged."""
     asked = ",".join(f"{k}={v}" for k, v in sorted(amounts.items()))
-    return f"{','.join(sorted(invoice_ids))}|{amount_minor}|{asked}|{token}"
+    return f"{','.join(sorted(invoice_ids))}|{amount_minor}|{asked}"
 
 
 def pay_by_card(deps: Dependencies, account_id: str, invoice_ids: Sequence[str], token: str, idempotency_key: str,
@@ -147,7 +149,7 @@ def pay_by_card(deps: Dependencies, account_id: str, invoice_ids: Sequence[str],
     amounts = dict(amounts or {})
     if len(payer_email) > MAX_EMAIL or card_numbers_in(payer_email):
         raise InvalidArgument("payer_email is an email address", field="payer_email")
-    fingerprint = _fingerprint(ids, amount_minor, amounts, token)
+    fingerprint = _fingerprint(ids, amount_minor, amounts)
     payment = _stored(deps, account_id, ids, token, idempotency_key, fingerprint, amount_minor, amounts,
                       payer_email, payer_user_id, notify)
     if payment.status is CardPaymentStatus.PENDING or payment.status is CardPaymentStatus.UNKNOWN:
