@@ -218,3 +218,4 @@ def money_of(amount_minor: int, currency: str, field: str) -> Money:
         return Money(amount_minor, currency)
     except ValueError:
         raise InvalidArgument(f"{field} needs a known currency", field=field) from None
+
