@@ -162,7 +162,7 @@ def seed_enterprise_portal(
     if "globex" not in accounts or not enterprise_portal.database_is_empty(settings):
         log.info("enterprise_portal demo not loaded (already has data, or no globex account)")
         return False
-    deps = enterprise_portal.build_dependencies(settings, clock=clock)
+    deps = enterprise_portal.build_dependencies(settings, clock=clock, gateway=_NoGateway(), vendor=_NO_VENDOR)
     try:
         today = utc(deps.clock.now()).date()
         with deps.uow() as uow:

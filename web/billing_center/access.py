@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import g
 
 from billing.identity.v1 import identity_pb2
 from web.common.errors import forbidden
-from web.common.security import load_principal, signed_in
+from web.common.reauth import RECENT_SIGN_IN, signed_in_recently
+from web.common.security import signed_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# S17: adding or removing a card needs a sign-in within this long.
-RECENT_SIGN_IN = timedelta(minutes=15)
+# S17: adding or removing a card needs a sign-in within RECENT_SIGN_IN (web.common.reauth).
+__all__ = ["RECENT_SIGN_IN", "account_id", "billing_contact", "is_online_billing_contact", "signed_in_recently"]
 
 
 def is_online_billing_contact(principal: Any) -> bool:
@@ -44,13 +44,3 @@ def billing_contact(view: F) -> F:
 
 def account_id() -> str:
     return str(g.principal.account.account_id)
-
-
-def signed_in_recently(now: datetime | None = None) -> bool:
-    """Whether this session's sign-in (identity's authenticated_at) is within RECENT_SIGN_IN."""
-    load_principal()
-    session = g.get("identity_session")
-    if session is None or not session.HasField("authenticated_at"):
-        return False
-    at = session.authenticated_at.ToDatetime(tzinfo=UTC)
-    return (now or datetime.now(UTC)) - at <= RECENT_SIGN_IN

@@ -1,4 +1,4 @@
-"""SQL repository of quotes (versions, lines, comment thread) and the outbox: rows in, domain
+"""SQL repository of quotes (versions, lines, comment thread): rows in, domain
 objects out. Every read of a quote goes through its account (S13)."""
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from sqlalchemy import Connection, delete, insert, select
 from billing_common.db import aware_utc, to_utc
 from billing_common.invoicing.numbering import next_number
 from billing_common.money import Money
-from billing_common.outbox import OutgoingMail, enqueue, enqueue_many
 from services.enterprise_portal.adapters import orm
 from services.enterprise_portal.domain.lines import Line, LineKind
 from services.enterprise_portal.domain.quotes import (
@@ -133,16 +132,3 @@ def _version(number: str, currency: str, v: Any, line_rows: list[Any]) -> QuoteV
         valid_until=v.valid_until, terms=v.terms, status=QuoteStatus(v.status), sent_on=v.sent_on,
         decided_on=v.decided_on, decline_reason=v.decline_reason, po_number=v.po_number,
     )
-
-
-class SqlOutbox:
-    """Mail written in the unit of work's transaction; the outbox dispatcher sends it later."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
-        enqueue(self.connection, orm.outbox, mail, at)
-
-    def add_many(self, mails: Sequence[OutgoingMail], at: dt.datetime) -> None:
-        enqueue_many(self.connection, orm.outbox, mails, at)

@@ -4,16 +4,31 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from billing_common.db import SqlUnitOfWork
-from services.enterprise_portal.adapters.quote_repository import SqlOutbox, SqlQuoteRepository
-from services.enterprise_portal.adapters.repository import SqlInvoiceRepository
+from services.enterprise_portal.adapters.quote_repository import SqlQuoteRepository
+from services.enterprise_portal.adapters.repository import (
+    SqlCardPaymentRepository,
+    SqlCreditRepository,
+    SqlInvoiceRepository,
+    SqlOutbox,
+    SqlPurchaseOrderRepository,
+    SqlReceiptRepository,
+)
 
 
 class SqlEnterprisePortalUnitOfWork(SqlUnitOfWork):
     invoices: SqlInvoiceRepository
+    receipts: SqlReceiptRepository
+    credits: SqlCreditRepository
+    card_payments: SqlCardPaymentRepository
+    purchase_orders: SqlPurchaseOrderRepository
     quotes: SqlQuoteRepository
     outbox: SqlOutbox
 
     def _open(self, connection: Connection) -> None:
         self.invoices = SqlInvoiceRepository(connection)
+        self.receipts = SqlReceiptRepository(connection)
+        self.credits = SqlCreditRepository(connection)
+        self.card_payments = SqlCardPaymentRepository(connection)
+        self.purchase_orders = SqlPurchaseOrderRepository(connection)
         self.quotes = SqlQuoteRepository(connection)
         self.outbox = SqlOutbox(connection)

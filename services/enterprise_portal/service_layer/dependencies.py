@@ -1,25 +1,18 @@
 """What every enterprise_portal use case is given, built by services.enterprise_portal.bootstrap from settings."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from billing_common import dependencies
 from billing_common.invoicing.profile import BillingProfile
-from services.enterprise_portal.domain.quotes import Quote, QuoteVersion
+from billing_common.payments.gateway import PaymentGateway
 from services.enterprise_portal.service_layer.ports import InvoiceIssuer, UnitOfWork
 
 
-class NoInvoiceIssuer:
-    """Until the invoices use cases are wired in: no PO is known (a contact enters a new PO
-    number) and an acceptance issues no invoice (the accepted version is the order)."""
-
-    def valid_po_numbers(self, uow: UnitOfWork, account_id: str, day: dt.date) -> list[str]:
-        return []
-
-    def issue_for_quote(self, uow: UnitOfWork, quote: Quote, version: QuoteVersion, issued_on: dt.date
-                        ) -> list[str]:
-        return []
+def _invoicing_issuer() -> InvoiceIssuer:
+    # Imported here: the invoicing use cases import this module.
+    from services.enterprise_portal.service_layer.quote_invoicing import InvoicingIssuer
+    return InvoicingIssuer()
 
 
 def _example_vendor() -> BillingProfile:
@@ -29,9 +22,22 @@ def _example_vendor() -> BillingProfile:
 
 @dataclass(kw_only=True)
 class Dependencies(dependencies.Dependencies[UnitOfWork]):
-    """The shared ones (uow, clock, engine, closers), and where an accepted quote's invoices
-    are issued, and the seller they print. The payment gateway joins here with the first use case that needs it."""
+    """The shared ones (uow, clock, engine, closers), the card gateway (its services' half:
+    charge and retrieve), the seller printed on invoices, quotes and statements (VendorSettings),
+    and where an accepted quote's invoices are issued."""
 
-    invoice_issuer: InvoiceIssuer = field(default_factory=NoInvoiceIssuer)
-    # The seller printed on quotes and invoices (VENDOR_*, billing_common.invoicing.vendor).
+    # None only for use cases that never charge (tests of reads); the ones that do refuse to run.
+    gateway: PaymentGateway | None = None
     vendor: BillingProfile = field(default_factory=_example_vendor)
+    # Enterprise invoices are numbered per calendar year of issue: "EP-2026-000001".
+    invoice_prefix: str = "EP"
+    # Linked from the mails (the invoice, the PO, the statement).
+    portal_url: str = "http://127.0.0.1:8081"
+    # The invoicing use cases (quote_invoicing.InvoicingIssuer); unit tests of quotes pass a fake.
+    invoice_issuer: InvoiceIssuer = field(default_factory=_invoicing_issuer)
+
+    @property
+    def payments(self) -> PaymentGateway:
+        if self.gateway is None:
+            raise RuntimeError("these dependencies were built without a payment gateway")
+        return self.gateway

@@ -128,6 +128,11 @@ def _mail(kind: str, recipients: Sequence[Recipient], **values: object) -> list[
     return mails
 
 
+def _send(uow: UnitOfWork, mails: Sequence[OutgoingMail], at: dt.datetime) -> None:
+    for mail in mails:
+        uow.outbox.add(mail, at)
+
+
 def _total(version: QuoteVersion) -> object:
     return lambda locale: version.totals.total.format(locale)
 
@@ -163,7 +168,7 @@ def send_quote(deps: Dependencies, account_id: str, number: str, *, recipients: 
         quote = _quote(uow, account_id, number, for_update=True).sent(today)
         uow.quotes.save(quote)
         version = quote.versions[-1]
-        uow.outbox.add_many(_mail("quote_sent", recipients, label=version.label, total=_total(version),
+        _send(uow, _mail("quote_sent", recipients, label=version.label, total=_total(version),
                                   valid_until=version.valid_until.isoformat(), terms=version.terms),
                             utc(deps.clock.now()))
         uow.commit()
@@ -249,7 +254,7 @@ def comment_on_quote(deps: Dependencies, account_id: str, number: str, *, author
         uow.quotes.add_comment(comment)
         to = [Recipient(quote.rep_email)] if customer else list(recipients)
         template = "quote_change_request" if kind is CommentKind.CHANGE_REQUEST else "quote_comment"
-        uow.outbox.add_many(_mail(template, to, label=latest.label, author=author_name, body=body),
+        _send(uow, _mail(template, to, label=latest.label, author=author_name, body=body),
                             comment.written_at)
         uow.commit()
     return comment
@@ -276,9 +281,11 @@ def accept_quote(deps: Dependencies, account_id: str, number: str, version: int,
         quote = quote.accepted(version, today, po_number)
         uow.quotes.save(quote)
         accepted = quote.version(version)
-        invoices = tuple(deps.invoice_issuer.issue_for_quote(uow, quote, accepted, today))
+        now = utc(deps.clock.now())
         to = [*recipients, Recipient(quote.rep_email)]
-        uow.outbox.add_many(_mail("quote_accepted", to, label=accepted.label, author=by_name, total=_total(accepted),
+        invoices = tuple(deps.invoice_issuer.issue_for_quote(uow, quote, accepted, issued_on=today, at=now,
+                                                             notify=[r.email for r in to]))
+        _send(uow, _mail("quote_accepted", to, label=accepted.label, author=by_name, total=_total(accepted),
                                   po_number=po_number, terms=accepted.terms,
                                   invoices=(lambda loc: ", ".join(invoices) or quote_messages.none_yet(loc))),
                             utc(deps.clock.now()))
@@ -298,7 +305,7 @@ def decline_quote(deps: Dependencies, account_id: str, number: str, version: int
         quote = quote.declined(version, today, reason)
         uow.quotes.save(quote)
         to = [*recipients, Recipient(quote.rep_email)]
-        uow.outbox.add_many(_mail("quote_declined", to, label=quote.version(version).label, author=by_name,
+        _send(uow, _mail("quote_declined", to, label=quote.version(version).label, author=by_name,
                                   reason=reason), utc(deps.clock.now()))
         uow.commit()
     return quote

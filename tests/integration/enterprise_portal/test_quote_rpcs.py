@@ -104,6 +104,11 @@ def test_the_quote_lifecycle_over_grpc(stub, engine: Engine) -> None:  # type: i
         account_id="acct-globex", number="QT-0001", version=2, po_number="PO-2027-001", new_po=True, by_name="Ana",
         recipients=CONTACTS))
     assert (accepted.quote.status, accepted.quote.versions[-1].po_number) == ("accepted", "PO-2027-001")
+    invoice = f"EP-{dt.date.today().year}-000001"
+    assert list(accepted.invoice_numbers) == [invoice]
+    issued = stub.GetInvoice(pb.GetInvoiceRequest(account_id="acct-globex", invoice_id=stub.ListInvoices(
+        pb.ListInvoicesRequest(account_id="acct-globex")).invoices[0].invoice_id))
+    assert (issued.number, issued.terms, issued.po_number) == (invoice, "NET 60", "PO-2027-001")
 
     pdf = stub.GetQuotePdf(pb.GetQuotePdfRequest(account_id="acct-globex", number="QT-0001", version=2,
                                                  viewer=CONTACT, buyer_name="Globex Corporation", language="en"))
@@ -115,6 +120,9 @@ def test_the_quote_lifecycle_over_grpc(stub, engine: Engine) -> None:  # type: i
         ("rep@vendor.example", "Changes requested on quote QT-0001-1"),
         ("ana@globex.example", "A cotação QT-0001-2 está pronta para você"),
         ("bob@globex.example", "Quote QT-0001-2 is ready for you"),
+        # A new PO number is not a PO the account registered: the invoice is flagged.
+        ("ana@globex.example, bob@globex.example, rep@vendor.example",
+         f"Invoice {invoice} needs a valid purchase order / A fatura {invoice} precisa de uma ordem de compra válida"),
         ("ana@globex.example", "A cotação QT-0001-2 foi aceita"),
         ("bob@globex.example", "Quote QT-0001-2 was accepted"),
         ("rep@vendor.example", "Quote QT-0001-2 was accepted"),

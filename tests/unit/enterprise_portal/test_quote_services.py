@@ -35,7 +35,8 @@ class FakeIssuer:
     def valid_po_numbers(self, uow: UnitOfWork, account_id: str, day: dt.date) -> list[str]:
         return list(self.pos)
 
-    def issue_for_quote(self, uow: UnitOfWork, quote: Quote, version: QuoteVersion, issued_on: dt.date) -> list[str]:
+    def issue_for_quote(self, uow: UnitOfWork, quote: Quote, version: QuoteVersion, *, issued_on: dt.date,
+                        at: dt.datetime, notify: object) -> list[str]:
         self.issued.append((version.label, version.po_number, issued_on))
         return [f"EBP-{len(self.issued):06d}"]
 
@@ -186,7 +187,7 @@ def test_a_failed_acceptance_writes_nothing(deps: Dependencies, uow: InMemoryUni
     quote = _sent(deps)
     mails = len(uow.data.mails)
 
-    def broken(*args: object) -> list[str]:
+    def broken(*args: object, **kwargs: object) -> list[str]:
         raise RuntimeError("invoices down")
 
     issuer.issue_for_quote = broken  # type: ignore[method-assign]
@@ -225,3 +226,28 @@ def test_the_pdf_of_a_version_prints_its_label_lines_discount_and_terms(deps: De
     with pytest.raises(InvalidArgument) as caught:
         uc.quote_pdf(deps, "acct-globex", quote.number, 2, customer=True, buyer_name="Globex")
     assert caught.value.field == "version"
+
+
+def test_with_the_invoicing_use_cases_acceptance_issues_one_invoice_on_the_quotes_terms_with_its_po(
+        uow: InMemoryUnitOfWork, clock: FakeClock) -> None:
+    from services.enterprise_portal.domain.purchase_orders import PurchaseOrder
+    from services.enterprise_portal.service_layer.quote_invoicing import InvoicingIssuer
+
+    deps = Dependencies(uow=lambda: uow, clock=clock, invoice_issuer=InvoicingIssuer())
+    with uow:
+        uow.purchase_orders.add(PurchaseOrder("po-1", "acct-globex", "PO-7781", Money(5_000_000, "USD"),
+                                              dt.date(2027, 1, 1), dt.date(2027, 12, 31)))
+        uow.purchase_orders.add(PurchaseOrder("po-2", "acct-globex", "PO-OLD", Money(5_000_000, "USD"),
+                                              dt.date(2026, 1, 1), dt.date(2026, 12, 31)))
+        uow.commit()
+    quote = _sent(deps)
+    assert uc.get_quote(deps, "acct-globex", quote.number, customer=True).valid_po_numbers == ("PO-7781",)
+    with pytest.raises(InvalidArgument):  # expired: not one to choose
+        uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-OLD", new_po=False, by_name="Ana")
+    accepted = uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=False,
+                               by_name="Ana", recipients=CONTACTS)
+    assert accepted.invoice_numbers == ("EP-2027-000001",)
+    [invoice] = uow.invoices.open_for_account("acct-globex")
+    assert (invoice.number, invoice.terms, invoice.po_number, invoice.issued_on, invoice.due_on) == (
+        "EP-2027-000001", "NET 45", "PO-7781", TODAY, dt.date(2027, 3, 1))
+    assert invoice.lines == LINES and invoice.total == Money(2_992_800, "USD")

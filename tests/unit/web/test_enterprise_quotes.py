@@ -112,7 +112,7 @@ def test_the_quote_lifecycle_through_both_sides(rep: Any, contact: Any) -> None:
     assert accepted.status_code == 302
     page = contact.get("/quotes/QT-0001")
     assert (text_of(page, "quote-status"), text_of(page, "version-2-po")) == ("Accepted", "PO-2027-001")
-    assert text_of(page, "flash-1") == "You accepted the quote."
+    assert text_of(page, "flash-1") == f"You accepted the quote. Invoice EP-{dt.date.today().year}-000001 was issued."
     pdf = contact.get("/quotes/QT-0001/2.pdf")
     assert (pdf.status_code, pdf.headers["Content-Type"]) == (200, "application/pdf")
     assert pdf.headers["Content-Disposition"] == 'attachment; filename="QT-0001-2.pdf"'

@@ -1,30 +1,22 @@
-"""Quotes negotiated with a rep: quotes, their versions, lines and comment thread, and the
-gapless counter table their numbers (QT-0042) come from.
+"""Quotes negotiated with a rep: quotes, their versions, lines and comment thread.
 
 Revision ID: 0004_quotes
-Revises: 0002_outbox_datetimes
+Revises: 0003_invoicing_on_terms
 Create Date: 2026-12-04
 
-The counter table is billing_common.invoicing.numbering's (one row per series); enterprise
-invoices may number from it too, under series of their own.
+Their numbers (QT-0042) come from the gapless counter table 0003 creates
+(invoice_number_series, billing_common.invoicing.numbering), in the series "QT".
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_quotes"
-down_revision = "0002_outbox_datetimes"
+down_revision = "0003_invoicing_on_terms"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "invoice_number_series",
-        sa.Column("series", sa.String(32), nullable=False),
-        sa.Column("last_number", sa.BigInteger(), nullable=False),
-        sa.CheckConstraint("last_number > 0", name="ck_invoice_number_series_last_number_positive"),
-        sa.PrimaryKeyConstraint("series", name="pk_invoice_number_series"),
-    )
     op.create_table(
         "quotes",
         sa.Column("number", sa.String(16), nullable=False),
@@ -97,4 +89,3 @@ def downgrade() -> None:
     op.drop_table("quote_versions")
     op.drop_index("ix_quotes_account_id", table_name="quotes")
     op.drop_table("quotes")
-    op.drop_table("invoice_number_series")
