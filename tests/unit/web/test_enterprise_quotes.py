@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services.enterprise_portal import bootstrap
 from services.enterprise_portal.config import EnterprisePortalSettings
@@ -203,3 +205,48 @@ def test_pages_read_in_portuguese(rep: Any, contact: Any) -> None:
     assert text_of(page, "page-title") == "Cotação QT-0001"
     assert text_of(page, "quote-status") == "Em aberto"
     assert re.search(r"US\$\s29\.928,00", text_of(page, "version-1-total") or "")
+
+
+FUZZ = settings(max_examples=40, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+ANY_TEXT = st.text(max_size=40)
+
+
+@FUZZ
+@given(plan=ANY_TEXT, description=ANY_TEXT, quantity=ANY_TEXT, price=ANY_TEXT, discount=ANY_TEXT,
+       valid_until=ANY_TEXT, terms=ANY_TEXT, currency=st.text(max_size=5))
+def test_fuzzed_drafts_never_fail_on_the_server(rep: Any, plan: str, description: str, quantity: str, price: str,
+                                                discount: str, valid_until: str, terms: str,
+                                                currency: str) -> None:
+    response = _draft(rep, **{"line-0-plan": plan, "line-0-description": description, "line-0-quantity": quantity,
+                              "line-0-price": price, "line-0-discount": discount, "valid_until": valid_until,
+                              "terms": terms, "currency": currency})
+    assert response.status_code in (302, 400), response.status_code
+
+
+@FUZZ
+@given(version=ANY_TEXT, po_choice=ANY_TEXT, new_po=ANY_TEXT, reason=ANY_TEXT, body=ANY_TEXT)
+def test_fuzzed_decisions_never_fail_on_the_server(sent: Any, contact: Any, version: str, po_choice: str,
+                                                   new_po: str, reason: str, body: str) -> None:
+    page = "/quotes/QT-0001"
+    for action, data in (("accept", {"version": version, "po_choice": po_choice, "new_po_number": new_po}),
+                         ("decline", {"version": version, "reason": reason}),
+                         ("comment", {"body": body})):
+        response = _post(contact, page, f"{page}/{action}", data)
+        assert response.status_code in (302, 400, 409), (action, response.status_code)
+
+
+@pytest.fixture
+def sent(rep: Any) -> None:
+    _draft(rep)
+    _post(rep, f"{CONSOLE}/QT-0001", f"{CONSOLE}/QT-0001/send", {})
+
+
+def test_with_enterprise_portal_down_the_pages_answer_503_never_500_s15(make_app: Any, world: World) -> None:
+    app = make_app("ebp", ENTERPRISE_PORTAL_TARGET="127.0.0.1:1")
+    contact = _client(app, "globex-billing", "Enterprise-demo-2026!")
+    rep = _client(app, "rita.rep", "Rep-demo-2026!")
+    for client, path in ((contact, "/quotes"), (contact, "/quotes/QT-0001"), (contact, "/quotes/QT-0001/1.pdf"),
+                         (rep, CONSOLE), (rep, f"{CONSOLE}/new"), (rep, f"{CONSOLE}/QT-0001")):
+        response = client.get(path)
+        assert response.status_code == 503, path
