@@ -7,10 +7,11 @@ datetime helpers and the migrate / empty-database helpers are shared by every se
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, select, update
 from sqlalchemy.pool import StaticPool
 
 # Named constraints, so migrations (and SQLite's batch mode) can refer to them.
@@ -94,6 +95,20 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._tx.commit()
+
+
+def lock_rows(connection: Connection, table: Table, key: str, values: Sequence[str]) -> None:
+    """Takes the rows' write locks until the transaction ends, in key order (so two transactions
+    never wait on each other in a circle). PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row
+    locks: a no-op UPDATE as the transaction's first statement takes the database's write lock
+    at once (waiting out busy_timeout), where a read first would fail to upgrade later if
+    another writer committed in between (and the driver would not even begin the transaction
+    before the first write)."""
+    column = table.c[key]
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(column).where(column.in_(values)).order_by(column).with_for_update())
+    else:
+        connection.execute(update(table).where(column.in_(values)).values({key: column}))
 
 
 def run_migrations(engine: Engine, script_location: Path, version_table: str, revision: str = "head") -> None:

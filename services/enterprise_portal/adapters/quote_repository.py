@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from billing_common.db import aware_utc, to_utc
+from billing_common.db import aware_utc, lock_rows, to_utc
 from billing_common.invoicing.numbering import next_number
 from billing_common.money import Money
 from services.enterprise_portal.adapters import orm
@@ -55,10 +55,10 @@ class SqlQuoteRepository:
     def get(self, account_id: str, number: str, *, for_update: bool = False) -> Quote | None:
         """The account's quote `number`, or None (another account's quote is None too, S13).
         `for_update` locks its row until the transaction ends, so two decisions take turns."""
-        statement = select(_q).where(_q.c.number == number, _q.c.account_id == account_id)
         if for_update:
-            statement = statement.with_for_update()
-        row = self.connection.execute(statement).first()
+            lock_rows(self.connection, _q, "number", [number])
+        row = self.connection.execute(
+            select(_q).where(_q.c.number == number, _q.c.account_id == account_id)).first()
         return self._load([row])[0] if row is not None else None
 
     def for_account(self, account_id: str) -> list[Quote]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
@@ -227,3 +228,40 @@ def test_the_price_list_in_a_currency_and_a_bad_currency_named(stub) -> None:  #
     assert stub.ListQuotePlans(pb.ListQuotePlansRequest(currency="JPY")).plans == []
     assert _code(lambda: stub.ListQuotePlans(pb.ListQuotePlansRequest(currency="?"))) == (
         grpc.StatusCode.INVALID_ARGUMENT, "currency")
+
+
+def test_twenty_parallel_acceptances_of_one_version_accept_it_once_and_issue_one_invoice(  # type: ignore[no-untyped-def]
+        stub, engine: Engine) -> None:
+    _draft(stub)
+    stub.SendQuote(pb.SendQuoteRequest(account_id="acct-globex", number="QT-0001"))
+    request = pb.AcceptQuoteRequest(account_id="acct-globex", number="QT-0001", version=1, po_number="PO-1",
+                                    new_po=True, by_name="Ana")
+
+    def accept(_: int) -> grpc.StatusCode:
+        try:
+            stub.AcceptQuote(request)
+            return grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            return error.code()  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(accept, range(20)))
+    assert sorted(c.name for c in codes) == ["FAILED_PRECONDITION"] * 19 + ["OK"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(orm.invoices)).scalar() == 1
+
+
+def test_with_its_database_down_a_quote_rpc_is_unavailable_not_internal(settings: EnterprisePortalSettings) -> None:
+    from tests.faults import refusing_url
+
+    down = settings.model_copy(update={"database_url": refusing_url()})
+    server = build(down).start()
+    channel = make_channel(f"127.0.0.1:{server.port}", credentials=callers.ENTERPRISE, default_timeout=15.0)
+    try:
+        stub = enterprise_portal_pb2_grpc.EnterprisePortalServiceStub(channel)
+        for call in (lambda: stub.ListQuotes(pb.ListQuotesRequest(account_id="acct-globex", viewer=CONTACT)),
+                     lambda: _draft(stub)):
+            assert _code(call)[0] is grpc.StatusCode.UNAVAILABLE
+    finally:
+        channel.close()
+        server.stop()
