@@ -83,3 +83,14 @@ def test_the_globex_demo_has_a_negotiated_quote_and_a_draft_the_rep_alone_sees(
         ("QT-0002-1", QuoteStatus.DRAFT), ("QT-0001-2", QuoteStatus.OPEN)]
     detail = quotes.get_quote(deps, "id-globex", "QT-0001", customer=True)
     assert [c.body for c in detail.comments] == ["Could you do 15% on the seats and NET 45?"]
+
+
+def test_0004_quotes_downgrades_to_0003_and_upgrades_again(settings: EnterprisePortalSettings, engine: Engine) -> None:
+    from billing_common.db import revert_migrations, run_migrations
+
+    quote_tables = {"quotes", "quote_versions", "quote_lines", "quote_comments"}
+    revert_migrations(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, "0003_invoicing_on_terms")
+    tables = set(inspect(engine).get_table_names())
+    assert not quote_tables & tables and "invoice_number_series" in tables
+    run_migrations(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
+    assert quote_tables <= set(inspect(engine).get_table_names())
