@@ -1,16 +1,18 @@
 """The Enterprise portal's typed client of its backend (enterprise_portal.v1)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from typing import Any
 
-from billing.enterprise_portal.v1 import enterprise_portal_pb2, enterprise_portal_pb2_grpc
 from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
+from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
 from billing_common.money import Money
 from billing_common.money_proto import to_proto
-from web.common.clients import GrpcClient, money, timestamp
+from web.common.clients import GrpcClient, money
 from web.common.runtime import backend_as
+from web.enterprise_portal.quotes_backend import QUOTE_READS, QuotesClient
 
 
 @dataclass(frozen=True)
@@ -19,194 +21,178 @@ class OpenInvoicesView:
     total_due: Money | None
 
 
-# --- Quotes -------------------------------------------------------------------------------------
+def _day(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
 
 
-@dataclass(frozen=True)
-class QuoteLineView:
-    kind: str
-    description: str
-    quantity: int
-    unit_price: Money | None
-    discount_bp: int
-    plan_code: str
-    amount: Money | None
+class Wrapped:
+    """A message read in templates: Money fields as Money, days as dates, the rest as is."""
 
-    @property
-    def discount_percent(self) -> str:
-        return f"{self.discount_bp / 100:g}"
+    _money: tuple[str, ...] = ()
+    _days: tuple[str, ...] = ()
 
+    def __init__(self, message: Any) -> None:
+        self._message = message
 
-@dataclass(frozen=True)
-class QuoteVersionView:
-    version: int
-    label: str
-    status: str
-    valid_until: date | None
-    terms: str
-    sent_on: date | None
-    decided_on: date | None
-    decline_reason: str
-    po_number: str
-    lines: tuple[QuoteLineView, ...]
-    subtotal: Money | None
-    discount: Money | None
-    total: Money | None
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._message, name)
+        if name in self._money:
+            return money(value)
+        if name in self._days:
+            return _day(value)
+        return value
 
 
-@dataclass(frozen=True)
-class QuoteCommentView:
-    version: int
-    author: str
-    author_name: str
-    kind: str
-    body: str
-    written_at: datetime | None
-
-
-@dataclass(frozen=True)
-class QuoteView:
-    number: str
-    currency: str
-    status: str
-    versions: tuple[QuoteVersionView, ...]
-    comments: tuple[QuoteCommentView, ...] = ()
-    valid_po_numbers: tuple[str, ...] = ()
+class InvoiceView(Wrapped):
+    _money = ("total", "amount_paid", "balance")
+    _days = ("issued_on", "due_on")
 
     @property
-    def latest(self) -> QuoteVersionView:
-        return self.versions[-1]
-
-
-@dataclass(frozen=True)
-class QuotePlanView:
-    code: str
-    name: str
-    unit: str
-    unit_price: Money | None
-
-
-@dataclass(frozen=True)
-class LineInput:
-    kind: str
-    description: str
-    quantity: int
-    unit_price: Money
-    discount_bp: int
-    plan_code: str = ""
-
-
-@dataclass(frozen=True)
-class Recipient:
-    email: str
-    locale: str = "en"
-
-
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _quote(q: pb.Quote) -> QuoteView:
-    return QuoteView(
-        number=q.number, currency=q.currency, status=q.status,
-        versions=tuple(QuoteVersionView(
-            version=v.version, label=v.label, status=v.status, valid_until=_day(v.valid_until), terms=v.terms,
-            sent_on=_day(v.sent_on), decided_on=_day(v.decided_on), decline_reason=v.decline_reason,
-            po_number=v.po_number,
-            lines=tuple(QuoteLineView(kind=x.kind, description=x.description, quantity=x.quantity,
-                                      unit_price=money(x.unit_price), discount_bp=x.discount_bp,
-                                      plan_code=x.plan_code, amount=money(x.amount)) for x in v.lines),
-            subtotal=money(v.subtotal), discount=money(v.discount), total=money(v.total)) for v in q.versions),
-        comments=tuple(QuoteCommentView(version=c.version, author=c.author, author_name=c.author_name, kind=c.kind,
-                                        body=c.body, written_at=timestamp(c.written_at)) for c in q.comments),
-        valid_po_numbers=tuple(q.valid_po_numbers),
-    )
-
-
-def _viewer(rep: bool) -> pb.QuoteViewer.ValueType:
-    return pb.QUOTE_VIEWER_REP if rep else pb.QUOTE_VIEWER_CONTACT
-
-
-def _recipients(recipients: Sequence[Recipient]) -> list[pb.QuoteRecipient]:
-    return [pb.QuoteRecipient(email=r.email, locale=r.locale) for r in recipients]
-
-
-class QuotesClient:
-    """The quote RPCs, mixed into EnterprisePortal (one channel, one client per app)."""
+    def lines(self) -> list[LineView]:
+        return [LineView(x) for x in self._message.lines]
 
     @property
-    def stub(self) -> enterprise_portal_pb2_grpc.EnterprisePortalServiceStub:
-        raise NotImplementedError  # GrpcClient's
+    def payments(self) -> list[PaymentView]:
+        return [PaymentView(x) for x in self._message.payments]
 
-    def quotes(self, account_id: str, *, rep: bool, status: str = "") -> list[QuoteView]:
-        answer = self.stub.ListQuotes(pb.ListQuotesRequest(account_id=account_id, viewer=_viewer(rep), status=status))
-        return [_quote(q) for q in answer.quotes]
+    @property
+    def payable(self) -> bool:
+        return self._message.state in ("open", "partially_paid", "overdue")
 
-    def quote(self, account_id: str, number: str, *, rep: bool) -> QuoteView:
-        return _quote(self.stub.GetQuote(pb.GetQuoteRequest(account_id=account_id, number=number,
-                                                            viewer=_viewer(rep))).quote)
 
-    def quote_pdf(self, account_id: str, number: str, version: int, *, rep: bool, buyer_name: str,
-                  language: str) -> tuple[str, bytes]:
-        answer = self.stub.GetQuotePdf(pb.GetQuotePdfRequest(
-            account_id=account_id, number=number, version=version, viewer=_viewer(rep), buyer_name=buyer_name,
-            language=language))
-        return answer.label, answer.pdf
+class LineView(Wrapped):
+    _money = ("unit_price", "discount", "amount")
 
-    def quote_plans(self, currency: str) -> list[QuotePlanView]:
-        answer = self.stub.ListQuotePlans(pb.ListQuotePlansRequest(currency=currency))
-        return [QuotePlanView(p.code, p.name, p.unit, money(p.unit_price)) for p in answer.plans]
 
-    def draft_quote(self, account_id: str, *, number: str, rep_user_id: str, rep_email: str, rep_name: str,
-                    currency: str, lines: Sequence[LineInput], valid_until: date, terms: str) -> QuoteView:
-        return _quote(self.stub.DraftQuote(pb.DraftQuoteRequest(
-            account_id=account_id, number=number, rep_user_id=rep_user_id, rep_email=rep_email, rep_name=rep_name,
-            currency=currency, valid_until=valid_until.isoformat(), terms=terms,
-            lines=[pb.QuoteLine(kind=x.kind, description=x.description, quantity=x.quantity,
-                                unit_price=to_proto(x.unit_price), discount_bp=x.discount_bp,
-                                plan_code=x.plan_code) for x in lines])).quote)
+class PaymentView(Wrapped):
+    _money = ("amount",)
+    _days = ("received_on",)
 
-    def send_quote(self, account_id: str, number: str, recipients: Sequence[Recipient]) -> QuoteView:
-        return _quote(self.stub.SendQuote(pb.SendQuoteRequest(
-            account_id=account_id, number=number, recipients=_recipients(recipients))).quote)
 
-    def comment_on_quote(self, account_id: str, number: str, *, rep: bool, author_name: str, body: str,
-                         change_request: bool, recipients: Sequence[Recipient] = ()) -> None:
-        self.stub.CommentOnQuote(pb.CommentOnQuoteRequest(
-            account_id=account_id, number=number, author=_viewer(rep), author_name=author_name, body=body,
-            change_request=change_request, recipients=_recipients(recipients)))
+class PartView(Wrapped):
+    _money = ("balance_before", "amount", "balance_after")
 
-    def accept_quote(self, account_id: str, number: str, version: int, *, po_number: str, new_po: bool,
-                     by_name: str, recipients: Sequence[Recipient]) -> tuple[str, ...]:
-        answer = self.stub.AcceptQuote(pb.AcceptQuoteRequest(
-            account_id=account_id, number=number, version=version, po_number=po_number, new_po=new_po,
-            by_name=by_name, recipients=_recipients(recipients)))
-        return tuple(answer.invoice_numbers)
 
-    def decline_quote(self, account_id: str, number: str, version: int, *, reason: str, by_name: str,
-                      recipients: Sequence[Recipient]) -> None:
-        self.stub.DeclineQuote(pb.DeclineQuoteRequest(
-            account_id=account_id, number=number, version=version, reason=reason, by_name=by_name,
-            recipients=_recipients(recipients)))
+class AllocationView(Wrapped):
+    _money = ("amount", "credit")
+
+    @property
+    def parts(self) -> list[PartView]:
+        return [PartView(p) for p in self._message.parts]
+
+
+class EntryView(Wrapped):
+    _money = ("amount", "change", "balance")
+    _days = ("on",)
+
+
+class AgingView(Wrapped):
+    _money = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90", "total")
+
+
+class StatementView(Wrapped):
+    _money = ("opening_balance", "closing_balance", "unapplied_credit")
+    _days = ("start", "end")
+
+    @property
+    def entries(self) -> list[EntryView]:
+        return [EntryView(e) for e in self._message.entries]
+
+    @property
+    def aging(self) -> AgingView:
+        return AgingView(self._message.aging)
+
+
+class PoView(Wrapped):
+    _money = ("amount", "invoiced", "remaining")
+    _days = ("valid_from", "valid_to")
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    invoices: list[InvoiceView]
+    next_page_token: str
+    total_count: int
+
+
+def _money_pb(value: Money) -> Any:
+    return to_proto(value)
 
 
 class EnterprisePortal(GrpcClient[enterprise_portal_pb2_grpc.EnterprisePortalServiceStub], QuotesClient):
-    service = enterprise_portal_pb2.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
+    service = pb.DESCRIPTOR.services_by_name["EnterprisePortalService"].full_name
     stub_class = enterprise_portal_pb2_grpc.EnterprisePortalServiceStub
-    idempotent = ("GetOpenInvoiceSummary", "ListQuotes", "GetQuote", "GetQuotePdf", "ListQuotePlans")
+    # Reads may be retried on UNAVAILABLE (S22); PayInvoices carries its own idempotency key.
+    idempotent = ("GetOpenInvoiceSummary", "ListInvoices", "GetInvoice", "GetInvoicePdf", "PreviewPayment",
+                  "GetStatement", "GetStatementPdf", "ListPurchaseOrders", "GetPurchaseOrder", "PayInvoices",
+                  *QUOTE_READS)
 
     def open_invoice_summary(self, account_id: str) -> OpenInvoicesView:
         # An account without invoices is open_count 0, not NOT_FOUND; a failed call (UNAVAILABLE
         # and the rest) goes to the app's one error handler.
-        answer = self.stub.GetOpenInvoiceSummary(
-            enterprise_portal_pb2.GetOpenInvoiceSummaryRequest(account_id=account_id))
+        answer = self.stub.GetOpenInvoiceSummary(pb.GetOpenInvoiceSummaryRequest(account_id=account_id))
         return OpenInvoicesView(
             open_count=answer.open_count,
             total_due=money(answer.total_due) if answer.HasField("total_due") else None,
         )
+
+    def invoices(self, account_id: str, page_token: str = "", page_size: int = 0) -> InvoicePage:
+        answer = self.stub.ListInvoices(pb.ListInvoicesRequest(account_id=account_id, page_token=page_token,
+                                                               page_size=page_size))
+        return InvoicePage([InvoiceView(i) for i in answer.invoices], answer.next_page_token, answer.total_count)
+
+    def invoice(self, account_id: str, invoice_id: str) -> InvoiceView:
+        return InvoiceView(self.stub.GetInvoice(pb.GetInvoiceRequest(account_id=account_id, invoice_id=invoice_id)))
+
+    def invoice_pdf(self, account_id: str, invoice_id: str, language: str, buyer_name: str) -> pb.PdfDocument:
+        return self.stub.GetInvoicePdf(pb.GetInvoicePdfRequest(account_id=account_id, invoice_id=invoice_id,
+                                                               language=language, buyer_name=buyer_name))
+
+    def preview_payment(self, account_id: str, invoice_ids: Sequence[str], amount_minor: int,
+                        offline: bool = False) -> AllocationView:
+        return AllocationView(self.stub.PreviewPayment(pb.PreviewPaymentRequest(
+            account_id=account_id, invoice_ids=list(invoice_ids), amount_minor=amount_minor, offline=offline)))
+
+    def pay(self, account_id: str, invoice_ids: Sequence[str], amount_minor: int, token: str, idempotency_key: str,
+            payer_email: str, payer_user_id: str) -> pb.PayInvoicesResponse:
+        return self.stub.PayInvoices(pb.PayInvoicesRequest(
+            account_id=account_id, invoice_ids=list(invoice_ids), amount_minor=amount_minor, token=token,
+            idempotency_key=idempotency_key, payer_email=payer_email, payer_user_id=payer_user_id))
+
+    def record_offline_payment(self, account_id: str, invoice_ids: Sequence[str], amount: Money, method: str,
+                               reference: str, received_on: str, recorded_by: str, notify: Sequence[str]
+                               ) -> AllocationView:
+        answer = self.stub.RecordOfflinePayment(pb.RecordOfflinePaymentRequest(
+            account_id=account_id, invoice_ids=list(invoice_ids), amount=_money_pb(amount), method=method,
+            reference=reference, received_on=received_on, recorded_by=recorded_by, notify_emails=list(notify)))
+        return AllocationView(answer.allocation)
+
+    def statement(self, account_id: str, start: str, end: str) -> StatementView:
+        return StatementView(self.stub.GetStatement(pb.GetStatementRequest(account_id=account_id, start=start,
+                                                                           end=end)))
+
+    def statement_pdf(self, account_id: str, start: str, end: str, language: str, buyer_name: str
+                      ) -> pb.PdfDocument:
+        return self.stub.GetStatementPdf(pb.GetStatementRequest(account_id=account_id, start=start, end=end,
+                                                                language=language, buyer_name=buyer_name))
+
+    def purchase_orders(self, account_id: str) -> list[PoView]:
+        answer = self.stub.ListPurchaseOrders(pb.ListPurchaseOrdersRequest(account_id=account_id))
+        return [PoView(p) for p in answer.purchase_orders]
+
+    def purchase_order(self, account_id: str, po_id: str) -> PoView:
+        return PoView(self.stub.GetPurchaseOrder(pb.GetPurchaseOrderRequest(account_id=account_id, po_id=po_id)))
+
+    def create_purchase_order(self, account_id: str, fields: Mapping[str, Any], notify: Sequence[str]) -> PoView:
+        return PoView(self.stub.CreatePurchaseOrder(pb.CreatePurchaseOrderRequest(
+            account_id=account_id, number=fields["number"], amount=_money_pb(fields["amount"]),
+            valid_from=fields["valid_from"], valid_to=fields["valid_to"], notes=fields["notes"],
+            notify_emails=list(notify))))
+
+    def update_purchase_order(self, account_id: str, po_id: str, fields: Mapping[str, Any]) -> PoView:
+        return PoView(self.stub.UpdatePurchaseOrder(pb.UpdatePurchaseOrderRequest(
+            account_id=account_id, po_id=po_id, amount=_money_pb(fields["amount"]), valid_from=fields["valid_from"],
+            valid_to=fields["valid_to"], notes=fields["notes"])))
 
 
 def enterprise_portal() -> EnterprisePortal:

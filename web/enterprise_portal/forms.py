@@ -1,191 +1,109 @@
-"""The Enterprise portal's quote forms. Every field is checked for presence, length and stray
-characters (S24); the service checks the rest (PO numbers, dates, terms) and its message is
-shown on the field it names. The draft editor's lines are rows of plain inputs (no script
-under the CSP): `parse_lines` reads them and names the row and column of a mistake."""
+"""The Enterprise portal's own forms (the shared ones are in web.common.forms and cards).
+
+Every field is text checked here with a message naming the field (a 400, never a 500); what
+only enterprise_portal knows (a balance, a PO's remaining amount) comes back from it naming the
+field and is shown there (errors.FormPage).
+"""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import ValidationError
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation
 
-from billing_common.limits import has_disallowed_characters
-from billing_common.money import Money
+from billing_common.money import Money, minor_digits
+from web.common.cards import CardForm
 from web.common.forms import CleanText, Length, Optional, PortalForm, Required, text
-from web.enterprise_portal.backend import LineInput, QuotePlanView
 
-MAX_COMMENT = 2_000
-MAX_REASON = 1_000
-MAX_PO_NUMBER = 64
-MAX_DESCRIPTION = 200
-NEW_PO = "__new__"
-TERMS = ("NET 30", "NET 45", "NET 60", "EOM")
-# Blank rows under a draft's lines: more lines are added by saving and editing again.
-BLANK_ROWS = 3
-MAX_ROWS = 200
+_AMOUNT = re.compile(r"\d{1,9}([.,]\d{1,2})?")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_INVOICES = 100
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+def parse_amount(value: str, currency: str) -> Money | None:
+    """ "1234.50" or "1234,50" in major units, or None when it is not an amount."""
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value.strip()):
+        return None
+    try:
+        amount = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    if amount.as_tuple().exponent < -minor_digits(currency):  # type: ignore[operator]
+        return None
+    return Money.from_decimal(amount, currency)
+
+
+class AmountText:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not _AMOUNT.fullmatch((field.data or "").strip()):
+            raise StopValidation(_("%(field)s must be an amount such as 1250.00.", field=field.label.text))
 
 
 class Day:
-    def __call__(self, form: PortalForm, field: object) -> None:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
         try:
-            dt.date.fromisoformat(str(getattr(field, "data", "")))
+            dt.date.fromisoformat((field.data or "").strip())
         except ValueError:
-            raise ValidationError(_("Enter a date as YYYY-MM-DD.")) from None
+            raise StopValidation(_("%(field)s must be a date as YYYY-MM-DD.", field=field.label.text)) from None
 
 
-class CommentForm(PortalForm):
-    body = TextAreaField(_l("Message"), text(MAX_COMMENT, multiline=True), filters=[_strip])
-    change_request = BooleanField(_l("Request changes"))
+class InvoiceIds:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        ids = [i for i in (field.data or "").split(",") if i]
+        if not ids or len(ids) > MAX_INVOICES or not all(_ID.fullmatch(i) for i in ids):
+            raise StopValidation(_("Choose at least one invoice to pay."))
 
 
-class AcceptForm(PortalForm):
-    version = HiddenField(_l("Version"), text(9))
-    po_choice = StringField(_l("Purchase order"), text(MAX_PO_NUMBER + 8))
-    new_po_number = StringField(_l("New PO number"), [Optional(), Length(MAX_PO_NUMBER), CleanText()],
-                                filters=[_strip])
+class PayForm(PortalForm):
+    """Step 1: the invoices chosen and the amount; answered with the allocation to confirm."""
 
-    def po(self) -> tuple[str, bool]:
-        """(the PO number, whether it is a new one)."""
-        if self.po_choice.data == NEW_PO:
-            return self.new_po_number.data or "", True
-        return self.po_choice.data or "", False
+    invoice_ids = HiddenField(_l("Invoices"), [InvoiceIds()])
+    amount = StringField(_l("Amount to pay"), [Required(), Length(16), AmountText()])
 
-    def validate(self, extra_validators: object = None) -> bool:
-        ok = super().validate()
-        # Optional() ends the field's own checks when it is empty; empty is wrong only here.
-        if ok and self.po_choice.data == NEW_PO and not (self.new_po_number.data or "").strip():
-            self.new_po_number.errors = [_("Enter the new PO number.")]
-            return False
-        return ok
+    def ids(self) -> list[str]:
+        return [i for i in (self.invoice_ids.data or "").split(",") if i]
 
 
-class DeclineForm(PortalForm):
-    version = HiddenField(_l("Version"), text(9))
-    reason = TextAreaField(_l("Reason"), text(MAX_REASON, multiline=True), filters=[_strip])
+class ConfirmPayForm(CardForm):
+    """Step 2: the same invoices and amount, the card, and the key that makes it one payment (S19)."""
+
+    invoice_ids = HiddenField(_l("Invoices"), [InvoiceIds()])
+    amount = HiddenField(_l("Amount to pay"), [Required(), Length(16), AmountText()])
+    idempotency_key = HiddenField(_l("Payment"), [Required(), Length(64), CleanText()])
+
+    def ids(self) -> list[str]:
+        return [i for i in (self.invoice_ids.data or "").split(",") if i]
 
 
-class SendForm(PortalForm):
-    """Only the CSRF token."""
+class OfflinePaymentForm(PortalForm):
+    invoice_ids = HiddenField(_l("Invoices"), [InvoiceIds()])
+    method = SelectField(_l("Method"), choices=[SelectChoice("bank_transfer", _l("Bank transfer")),
+                                                SelectChoice("check", _l("Check")), SelectChoice("ach", _l("ACH"))])
+    reference = StringField(_l("Reference"), text(100))
+    amount = StringField(_l("Amount received"), [Required(), Length(16), AmountText()])
+    received_on = StringField(_l("Received on (YYYY-MM-DD)"), [Optional(), Length(10), Day()])
+
+    def ids(self) -> list[str]:
+        return [i for i in (self.invoice_ids.data or "").split(",") if i]
 
 
-class DraftForm(PortalForm):
-    currency = StringField(_l("Currency"), [Optional(), Length(3), CleanText()], filters=[_strip])
-    valid_until = StringField(_l("Valid until"), [Required(), Length(10), Day()], filters=[_strip])
-    terms = StringField(_l("Payment terms"), text(16))
-
-    def validate_terms(self, field: StringField) -> None:
-        if field.data not in TERMS:
-            raise ValidationError(_("Choose NET 30, NET 45, NET 60 or EOM."))
-
-
-@dataclass
-class Row:
-    """One row of the editor, as typed (shown again as typed when the form has an error)."""
-
-    plan: str = ""
-    description: str = ""
-    quantity: str = ""
-    price: str = ""
-    discount: str = ""
-
-    @property
-    def blank(self) -> bool:
-        return not any(v.strip() for v in (self.plan, self.description, self.quantity, self.price, self.discount))
+class PurchaseOrderForm(PortalForm):
+    number = StringField(_l("PO number"), text(64))
+    amount = StringField(_l("Amount"), [Required(), Length(16), AmountText()])
+    currency = StringField(_l("Currency"), text(3))
+    valid_from = StringField(_l("Valid from (YYYY-MM-DD)"), [Required(), Length(10), Day()])
+    valid_to = StringField(_l("Valid to (YYYY-MM-DD)"), [Required(), Length(10), Day()])
+    notes = TextAreaField(_l("Notes"), [Optional(), Length(2000), CleanText(multiline=True)])
 
 
-class LineError(ValueError):
-    pass
-
-
-def read_rows(form: Mapping[str, str]) -> list[Row]:
-    rows = []
-    for n in range(MAX_ROWS):
-        if f"line-{n}-description" not in form and f"line-{n}-plan" not in form:
-            break
-        rows.append(Row(*(form.get(f"line-{n}-{k}", "") for k in ("plan", "description", "quantity", "price",
-                                                                    "discount"))))
-    return rows
-
-
-def parse_lines(rows: list[Row], plans: list[QuotePlanView], currency: str) -> list[LineInput]:
-    """The lines of the non-blank rows; LineError("Line 2: ...") names the first mistake. A
-    plan row with no price or description takes the price list's."""
-    lines = []
-    for n, row in enumerate(rows, start=1):
-        if row.blank:
-            continue
-        try:
-            lines.append(_line(row, plans, currency))
-        except LineError as e:
-            raise LineError(_("Line %(n)d: %(error)s", n=n, error=str(e))) from None
-    return lines
-
-
-def _line(row: Row, plans: list[QuotePlanView], currency: str) -> LineInput:
-    plan = next((p for p in plans if p.code == row.plan), None) if row.plan else None
-    if row.plan and plan is None:
-        raise LineError(_("choose a plan from the list."))
-    description = row.description.strip() or (plan.name if plan else "")
-    if not description or len(description) > MAX_DESCRIPTION or has_disallowed_characters(description):
-        raise LineError(_("Description is required (at most %(max)d characters).", max=MAX_DESCRIPTION))
-    try:
-        quantity = int(row.quantity.strip() or "1")
-    except ValueError:
-        raise LineError(_("Quantity must be a whole number.")) from None
-    if not 1 <= quantity <= 1_000_000:
-        raise LineError(_("Quantity must be a whole number from 1 to 1,000,000."))
-    if row.price.strip():
-        try:
-            price = Money.from_decimal(_decimal(row.price), currency)
-        except (InvalidOperation, ValueError):
-            raise LineError(_("Unit price must be an amount such as 1234.50.")) from None
-    elif plan is not None and plan.unit_price is not None:
-        price = plan.unit_price
-    else:
-        raise LineError(_("Unit price is required."))
-    if price.amount_minor < 0 or price.amount_minor > 10**13:
-        raise LineError(_("Unit price must be an amount such as 1234.50."))
-    try:
-        percent = _decimal(row.discount or "0")
-    except InvalidOperation:
-        raise LineError(_("Discount must be a percentage from 0 to 100.")) from None
-    if not Decimal(0) <= percent <= Decimal(100) or (percent * 100) != (percent * 100).to_integral_value():
-        raise LineError(_("Discount must be a percentage from 0 to 100."))
-    return LineInput(kind="plan" if plan else "custom", description=description, quantity=quantity,
-                     unit_price=price, discount_bp=int(percent * 100), plan_code=plan.code if plan else "")
-
-
-def _decimal(text: str) -> Decimal:
-    """"1234.50", "1,234.50" and "1.234,50" (pt-BR) as a Decimal."""
-    t = text.strip().replace(" ", "")
-    if len(t) > 20:
-        raise InvalidOperation
-    if "," in t and ("." not in t or t.rfind(",") > t.rfind(".")):
-        t = t.replace(".", "").replace(",", ".")
-    else:
-        t = t.replace(",", "")
-    value = Decimal(t)
-    if not value.is_finite():
-        raise InvalidOperation
-    return value
-
-
-def rows_of(lines: tuple[object, ...]) -> list[Row]:
-    """Editor rows for a version's lines (QuoteLineView)."""
-    rows = []
-    for x in lines:
-        price = getattr(x, "unit_price", None)
-        rows.append(Row(plan=getattr(x, "plan_code", ""), description=getattr(x, "description", ""),
-                        quantity=str(getattr(x, "quantity", "")),
-                        price=str(price.to_decimal()) if price is not None else "",
-                        discount=f"{getattr(x, 'discount_bp', 0) / 100:g}"))
-    return rows
+def first_error(form: FlaskForm) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return _("Please correct the fields marked below.")

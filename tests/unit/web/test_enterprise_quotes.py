@@ -24,7 +24,7 @@ from tests.unit.web.conftest import World
 from tests.unit.web.helpers import field_error, form_error, post_form, sign_in
 
 VALID = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-CONSOLE = "/rep/accounts/acc-globex/quotes"
+CONSOLE = "/accounts/acc-globex/quotes"
 
 
 @pytest.fixture
@@ -123,16 +123,16 @@ def test_the_quote_lifecycle_through_both_sides(rep: Any, contact: Any) -> None:
 
 
 def test_s13_s14_other_accounts_and_other_roles(app: Flask, rep: Any, contact: Any) -> None:
-    assert _draft(rep, "/rep/accounts/acc-initech/quotes/new", currency="BRL").status_code == 302
-    _post(rep, "/rep/accounts/acc-initech/quotes/QT-0001", "/rep/accounts/acc-initech/quotes/QT-0001/send", {})
+    assert _draft(rep, "/accounts/acc-initech/quotes/new", currency="BRL").status_code == 302
+    _post(rep, "/accounts/acc-initech/quotes/QT-0001", "/accounts/acc-initech/quotes/QT-0001/send", {})
     # Globex's contact: Initech's quote does not exist for them.
     assert contact.get("/quotes/QT-0001").status_code == 404
     assert contact.get("/quotes/QT-0001/1.pdf").status_code == 404
     assert _post(contact, "/quotes", "/quotes/QT-0001/comment", {"body": "hi"}).status_code == 404
     # The rep's Globex console does not find Initech's quote; an account they do not serve is 404.
     assert rep.get(f"{CONSOLE}/QT-0001").status_code == 404
-    assert rep.get("/rep/accounts/acc-acme/quotes").status_code == 404
-    assert rep.get("/rep/accounts/acc-nobody/quotes/new").status_code == 404
+    assert rep.get("/accounts/acc-acme/quotes").status_code == 404
+    assert rep.get("/accounts/acc-nobody/quotes/new").status_code == 404
     # A contact at the rep console, a rep at the contact's pages: 403 (members never get a
     # session at this door: identity refuses them).
     assert contact.get(CONSOLE).status_code == 403

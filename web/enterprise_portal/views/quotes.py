@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from billing_common.grpc_client import error_field
 from web.common.errors import FormPage, answers_failed_calls, not_found
 from web.common.i18n import html_lang
-from web.enterprise_portal import forms
+from web.enterprise_portal import quote_forms as forms
 from web.enterprise_portal.access import account_id, contacts_of, enterprise_contact
 from web.enterprise_portal.backend import enterprise_portal
 

@@ -16,12 +16,13 @@ from flask_babel import gettext as _
 
 from web.common.errors import FormPage, answers_failed_calls, not_found
 from web.common.i18n import html_lang
-from web.enterprise_portal import forms
+from web.enterprise_portal import quote_forms as forms
 from web.enterprise_portal.access import contacts_of, rep_of_account
-from web.enterprise_portal.backend import QuotePlanView, QuoteView, enterprise_portal
+from web.enterprise_portal.backend import enterprise_portal
+from web.enterprise_portal.quotes_backend import QuotePlanView, QuoteView
 from web.enterprise_portal.views.quotes import NUMBER, pdf_response
 
-bp = Blueprint("rep_quotes", __name__, url_prefix="/rep/accounts/<account_id>/quotes")
+bp = Blueprint("rep_quotes", __name__, url_prefix="/accounts/<account_id>/quotes")
 
 
 @bp.route("")
