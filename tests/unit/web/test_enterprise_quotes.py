@@ -78,6 +78,9 @@ def test_the_quote_lifecycle_through_both_sides(rep: Any, contact: Any) -> None:
     assert (saved.status_code, saved.headers["Location"]) == (302, f"{CONSOLE}/QT-0001")
     page = rep.get(f"{CONSOLE}/QT-0001")
     assert text_of(page, "quote-status") == "Draft"
+    # The console's account navigation leads to the account's invoices, statement, POs and quotes.
+    assert [text_of(page, f"account-{k}") for k in ("invoices", "statement", "purchase-orders", "quotes")] == [
+        "Invoices", "Statement", "Purchase orders", "Quotes"]
     assert table_rows(page, "version-1-lines") == [
         ["Enterprise, annual", "120", "$264.00", "15%", "$26,928.00"],
         ["Onboarding workshop", "2", "$1,500.00", "", "$3,000.00"]]
