@@ -29,6 +29,7 @@ from billing_common.money import Money
 from billing_common.payments import messages
 from billing_common.payments.cards import card_numbers_in, scan_clean_uuid
 from billing_common.payments.gateway import (
+    MAX_AMOUNT_MINOR,
     ChargeResult,
     ChargeStatus,
     Decline,
@@ -177,6 +178,11 @@ def _stored(deps: Dependencies, account_id: str, ids: list[str], token: str, key
                     raise FailedPrecondition("A payment of these invoices is still being confirmed; "
                                              "try again shortly.")
                 allocation = _allocate(invoices, amount_minor, amounts, offline=False)
+                if allocation.amount.amount_minor > MAX_AMOUNT_MINOR:
+                    # Refused before anything is stored: the gateway would refuse it, and a
+                    # refusal inside the charge call would read as a lost answer.
+                    raise InvalidArgument(f"a card payment is at most {MAX_AMOUNT_MINOR} minor units; pay in parts",
+                                          field="amount")
                 payment_id = scan_clean_uuid()  # it goes to the gateway in the key and the metadata
                 payment = CardPayment(
                     id=payment_id, account_id=account_id, idempotency_key=key,
