@@ -101,16 +101,16 @@ class SqlInvoiceRepository:
         after it) or were paid in it without a receipt (payments stored before receipts)."""
         after_end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
         from_start = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-        paid_later = select(_pay.c.invoice_id).where(_pay.c.invoice_id == _inv.c.id, _pay.c.received_at >= after_end)
-        legacy_in_period = select(_pay.c.invoice_id).where(
-            _pay.c.invoice_id == _inv.c.id, _pay.c.receipt_id.is_(None), _pay.c.credit_id.is_(None),
-            _pay.c.received_at >= from_start, _pay.c.received_at < after_end)
+        # Payments since the period's start, found by ix_payments_received_at: those after its
+        # end (the invoice owed at the end), and those in it without a receipt (legacy ones).
+        moved = select(_pay.c.invoice_id).where(
+            _pay.c.received_at >= from_start,
+            or_(_pay.c.received_at >= after_end, and_(_pay.c.receipt_id.is_(None), _pay.c.credit_id.is_(None))))
         rows = self.connection.execute(
             select(_inv).where(
                 _inv.c.account_id == account_id, _inv.c.issued_on <= end,
                 or_(_inv.c.issued_on >= start,
-                    and_(_inv.c.status != "void",
-                         or_(_inv.c.status == "open", paid_later.exists(), legacy_in_period.exists()))))
+                    and_(_inv.c.status != "void", or_(_inv.c.status == "open", _inv.c.id.in_(moved)))))
             .order_by(_inv.c.issued_on, _inv.c.number)).all()
         return self._load(rows, with_lines=False)
 

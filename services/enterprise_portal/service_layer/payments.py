@@ -174,7 +174,14 @@ def _stored(deps: Dependencies, account_id: str, ids: list[str], token: str, key
                     if existing.fingerprint != fingerprint:
                         raise IdempotencyKeyReused()
                     return existing
-                if any(set(ids) & {i for i, _ in p.allocation} for p in uow.card_payments.in_flight_for(account_id)):
+                in_flight = uow.card_payments.in_flight_for(account_id)
+                # On SQLite (no row locks) a parallel twin may have committed since by_key.
+                twin = next((p for p in in_flight if p.idempotency_key == key), None)
+                if twin is not None:
+                    if twin.fingerprint != fingerprint:
+                        raise IdempotencyKeyReused()
+                    return twin
+                if any(set(ids) & {i for i, _ in p.allocation} for p in in_flight):
                     raise FailedPrecondition("A payment of these invoices is still being confirmed; "
                                              "try again shortly.")
                 allocation = _allocate(invoices, amount_minor, amounts, offline=False)
