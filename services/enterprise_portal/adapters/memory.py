@@ -97,6 +97,18 @@ class InMemoryInvoiceRepository:
         return sorted((i for i in self.data.invoices.values() if i.account_id == account_id and i.issued_on <= end),
                       key=_newest_first)
 
+    def for_statement(self, account_id: str, start: dt.date, end: dt.date) -> list[Invoice]:
+        return self.issued_until(account_id, end)  # every one: the fake has no scale to save
+
+    def balance_before(self, account_id: str, start: dt.date) -> int:
+        from services.enterprise_portal.domain.statement import statement
+        day = start - dt.timedelta(days=1)
+        invoices = self.issued_until(account_id, day)
+        receipts = [r for r in self.data.receipts.values() if r.account_id == account_id and r.received_on <= day]
+        credits = [c for c in self.data.credits.values() if c.account_id == account_id and c.created_on <= day]
+        currency = invoices[0].currency if invoices else "USD"
+        return statement(account_id, currency, day, day, invoices, receipts, credits).closing_balance.amount_minor
+
     def invoiced_against(self, account_id: str, po_number: str, currency: str) -> Money:
         return sum((i.total for i in self.data.invoices.values()
                     if i.account_id == account_id and i.po_number == po_number and not i.is_void),
@@ -133,9 +145,9 @@ class InMemoryReceiptRepository:
         return next((r for r in self.data.receipts.values()
                      if r.account_id == account_id and r.method is method and r.reference == reference), None)
 
-    def received_until(self, account_id: str, end: dt.date) -> list[Receipt]:
-        return sorted((r for r in self.data.receipts.values() if r.account_id == account_id and r.received_on <= end),
-                      key=lambda r: (r.received_at, r.id))
+    def received_until(self, account_id: str, end: dt.date, start: dt.date | None = None) -> list[Receipt]:
+        return sorted((r for r in self.data.receipts.values() if r.account_id == account_id and r.received_on <= end
+                       and (start is None or r.received_on >= start)), key=lambda r: (r.received_at, r.id))
 
 
 class InMemoryCreditRepository:

@@ -112,6 +112,8 @@ payments = Table(
     CheckConstraint("amount_minor > 0", name="amount_minor"),
     Index("ix_payments_invoice_id", "invoice_id"),
     Index("ix_payments_credit_id", "credit_id"),
+    # A statement finds the payments made since its start (adapters.repository.for_statement).
+    Index("ix_payments_received_at", "received_at"),
 )
 
 # A card payment's attempt (S19, S20): stored with the caller's idempotency key before the

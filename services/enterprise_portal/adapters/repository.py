@@ -95,6 +95,44 @@ class SqlInvoiceRepository:
             .order_by(_inv.c.issued_on, _inv.c.number)).all()
         return self._load(rows, with_lines=False)
 
+    def for_statement(self, account_id: str, start: dt.date, end: dt.date) -> list[Invoice]:
+        """What a statement of start..end needs, not the account's whole history: the invoices
+        issued in the period, and earlier ones that may still owe at its end (open now, or paid
+        after it) or were paid in it without a receipt (payments stored before receipts)."""
+        after_end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        from_start = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+        # Payments since the period's start, found by ix_payments_received_at: those after its
+        # end (the invoice owed at the end), and those in it without a receipt (legacy ones).
+        moved = select(_pay.c.invoice_id).where(
+            _pay.c.received_at >= from_start,
+            or_(_pay.c.received_at >= after_end, and_(_pay.c.receipt_id.is_(None), _pay.c.credit_id.is_(None))))
+        rows = self.connection.execute(
+            select(_inv).where(
+                _inv.c.account_id == account_id, _inv.c.issued_on <= end,
+                or_(_inv.c.issued_on >= start,
+                    and_(_inv.c.status != "void", or_(_inv.c.status == "open", _inv.c.id.in_(moved)))))
+            .order_by(_inv.c.issued_on, _inv.c.number)).all()
+        return self._load(rows, with_lines=False)
+
+    def balance_before(self, account_id: str, start: dt.date) -> int:
+        """What the account owed at the end of the day before `start`, in minor units: its
+        non-void invoices less the money received (domain.statement's rules), summed in SQL."""
+        before = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+        invoiced = select(func.coalesce(func.sum(_inv.c.total_minor), 0)).where(
+            _inv.c.account_id == account_id, _inv.c.status != "void", _inv.c.issued_on < start)
+        received = select(func.coalesce(func.sum(orm.receipts.c.amount_minor), 0)).where(
+            orm.receipts.c.account_id == account_id, orm.receipts.c.received_at < before)
+        goodwill = select(func.coalesce(func.sum(orm.credits.c.amount_minor), 0)).where(
+            orm.credits.c.account_id == account_id, orm.credits.c.receipt_id.is_(None),
+            orm.credits.c.created_at < before)
+        legacy = select(func.coalesce(func.sum(_pay.c.amount_minor), 0)).select_from(
+            _pay.join(_inv, _pay.c.invoice_id == _inv.c.id)).where(
+            _inv.c.account_id == account_id, _inv.c.status != "void", _pay.c.receipt_id.is_(None),
+            _pay.c.credit_id.is_(None), _pay.c.received_at < before)
+        row = self.connection.execute(select(invoiced.scalar_subquery(), received.scalar_subquery(),
+                                             goodwill.scalar_subquery(), legacy.scalar_subquery())).one()
+        return int(row[0]) - int(row[1]) - int(row[2]) - int(row[3])
+
     def invoiced_against(self, account_id: str, po_number: str, currency: str) -> Money:
         total = self.connection.execute(
             select(func.coalesce(func.sum(_inv.c.total_minor), 0)).where(
@@ -202,12 +240,13 @@ class SqlReceiptRepository:
             t.c.account_id == account_id, t.c.method == method.value, t.c.reference == reference)).first()
         return _receipt(row) if row is not None else None
 
-    def received_until(self, account_id: str, end: dt.date) -> list[Receipt]:
+    def received_until(self, account_id: str, end: dt.date, start: dt.date | None = None) -> list[Receipt]:
         t = orm.receipts
         before = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-        rows = self.connection.execute(
-            select(t).where(t.c.account_id == account_id, t.c.received_at < before).order_by(t.c.received_at, t.c.id))
-        return [_receipt(r) for r in rows]
+        query = select(t).where(t.c.account_id == account_id, t.c.received_at < before)
+        if start is not None:
+            query = query.where(t.c.received_at >= dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC))
+        return [_receipt(r) for r in self.connection.execute(query.order_by(t.c.received_at, t.c.id))]
 
 
 def _receipt(row: Any) -> Receipt:

@@ -29,6 +29,7 @@ from billing_common.money import Money
 from billing_common.payments import messages
 from billing_common.payments.cards import card_numbers_in, scan_clean_uuid
 from billing_common.payments.gateway import (
+    MAX_AMOUNT_MINOR,
     ChargeResult,
     ChargeStatus,
     Decline,
@@ -173,10 +174,22 @@ def _stored(deps: Dependencies, account_id: str, ids: list[str], token: str, key
                     if existing.fingerprint != fingerprint:
                         raise IdempotencyKeyReused()
                     return existing
-                if any(set(ids) & {i for i, _ in p.allocation} for p in uow.card_payments.in_flight_for(account_id)):
+                in_flight = uow.card_payments.in_flight_for(account_id)
+                # On SQLite (no row locks) a parallel twin may have committed since by_key.
+                twin = next((p for p in in_flight if p.idempotency_key == key), None)
+                if twin is not None:
+                    if twin.fingerprint != fingerprint:
+                        raise IdempotencyKeyReused()
+                    return twin
+                if any(set(ids) & {i for i, _ in p.allocation} for p in in_flight):
                     raise FailedPrecondition("A payment of these invoices is still being confirmed; "
                                              "try again shortly.")
                 allocation = _allocate(invoices, amount_minor, amounts, offline=False)
+                if allocation.amount.amount_minor > MAX_AMOUNT_MINOR:
+                    # Refused before anything is stored: the gateway would refuse it, and a
+                    # refusal inside the charge call would read as a lost answer.
+                    raise InvalidArgument(f"a card payment is at most {MAX_AMOUNT_MINOR} minor units; pay in parts",
+                                          field="amount")
                 payment_id = scan_clean_uuid()  # it goes to the gateway in the key and the metadata
                 payment = CardPayment(
                     id=payment_id, account_id=account_id, idempotency_key=key,

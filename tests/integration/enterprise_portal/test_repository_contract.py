@@ -140,3 +140,45 @@ def test_invoice_numbers_are_gapless_per_series(make_uow: Callable[[], Any]) -> 
         uow.invoices.next_number("EP-2027")  # rolled back: not used
     with make_uow() as uow:
         assert uow.invoices.next_number("EP-2027") == "EP-2027-000003"
+
+
+def test_a_statement_from_the_periods_records_equals_one_from_the_whole_history(
+        make_uow: Callable[[], Any]) -> None:
+    """account_statement reads only the period and what may still owe; the domain's statement
+    over every record must agree, for periods before, across and after the history."""
+    from billing_common.clock import FakeClock
+    from services.enterprise_portal.domain.statement import statement
+    from services.enterprise_portal.service_layer import invoicing
+    from services.enterprise_portal.service_layer.dependencies import Dependencies
+
+    day0 = dt.date(2026, 1, 1)
+    invoices, receipts = [], []
+    with make_uow() as uow:
+        for n in range(12):
+            issued = day0 + dt.timedelta(days=20 * n)
+            invoice = _invoice("a", f"EP-{n:03d}", issued, 10_000 + n,
+                               status=InvoiceStatus.VOID if n == 5 else InvoiceStatus.OPEN)
+            uow.invoices.add(invoice)
+            paid_at = dt.datetime.combine(issued + dt.timedelta(days=25), dt.time(9), tzinfo=dt.UTC)
+            if n % 3 == 0:  # paid by a receipt
+                receipt = Receipt(str(uuid.uuid4()), "a", invoice.total, PaymentMethod.ACH, paid_at, f"ACH-{n}")
+                uow.receipts.add(receipt, "rep")
+                uow.invoices.add_payments([Payment(str(uuid.uuid4()), invoice.id, invoice.total, paid_at,
+                                                   receipt_id=receipt.id)])
+                uow.invoices.set_status(invoice.id, InvoiceStatus.PAID)
+                receipts.append(receipt)
+            elif n % 3 == 1 and n != 5:  # half paid before receipts existed
+                uow.invoices.add_payments([Payment(str(uuid.uuid4()), invoice.id, Money(5_000, "USD"), paid_at)])
+        uow.commit()
+    with make_uow() as uow:
+        invoices = uow.invoices.issued_until("a", dt.date(2030, 1, 1))
+        credits = uow.credits.for_account("a")
+    deps = Dependencies(uow=make_uow, clock=FakeClock())
+    for start, end in [(dt.date(2025, 6, 1), dt.date(2025, 12, 31)), (dt.date(2026, 3, 1), dt.date(2026, 5, 15)),
+                       (dt.date(2026, 2, 10), dt.date(2026, 9, 30)), (dt.date(2026, 10, 1), dt.date(2027, 2, 1))]:
+        got = invoicing.account_statement(deps, "a", start, end)
+        want = statement("a", "USD", start, end, invoices, receipts, credits)
+        assert (got.opening_balance, got.closing_balance, got.aging) == (
+            want.opening_balance, want.closing_balance, want.aging), (start, end)
+        assert [(e.on, e.kind, e.reference, e.balance) for e in got.entries] == [
+            (e.on, e.kind, e.reference, e.balance) for e in want.entries], (start, end)

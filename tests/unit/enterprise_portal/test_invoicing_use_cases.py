@@ -361,3 +361,13 @@ def test_the_expiry_notice_is_mailed_once_30_days_before(world: World) -> None:
     assert purchase_orders.send_po_notices(world.deps) == 0
     [mail] = world.uow.data.mails
     assert mail.to == ("ana@globex.example", "rep@v.example") and "PO-SOON" in mail.subject
+
+
+def test_a_card_payment_above_the_gateways_limit_is_refused_before_anything_is_stored(world: World) -> None:
+    invoice = world.issue(150_000_000).invoice
+    with pytest.raises(InvalidArgument) as caught:
+        payments.pay_by_card(world.deps, ACCOUNT, [invoice.id], token(), "key-1")
+    assert caught.value.field == "amount"
+    assert world.charges() == 0 and world.uow.data.card_payments == {}
+    payments.pay_by_card(world.deps, ACCOUNT, [invoice.id], token(), "key-2", amount_minor=99_999_999)
+    assert invoicing.get_invoice(world.deps, ACCOUNT, invoice.id).state is InvoiceState.PARTIALLY_PAID

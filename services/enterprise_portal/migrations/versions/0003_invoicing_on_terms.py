@@ -68,6 +68,7 @@ def upgrade() -> None:
         batch.create_foreign_key("fk_payments_receipt_id_receipts", "receipts", ["receipt_id"], ["id"])
         batch.create_foreign_key("fk_payments_credit_id_credits", "credits", ["credit_id"], ["id"])
     op.create_index("ix_payments_credit_id", "payments", ["credit_id"])
+    op.create_index("ix_payments_received_at", "payments", ["received_at"])
     op.create_table(
         "card_payments",
         sa.Column("id", sa.String(36), nullable=False),
@@ -128,6 +129,7 @@ def downgrade() -> None:
     op.drop_table("purchase_orders")
     op.drop_index("ix_card_payments_status", table_name="card_payments")
     op.drop_table("card_payments")
+    op.drop_index("ix_payments_received_at", table_name="payments")
     op.drop_index("ix_payments_credit_id", table_name="payments")
     with op.batch_alter_table("payments") as batch:
         batch.drop_constraint("fk_payments_credit_id_credits", type_="foreignkey")
