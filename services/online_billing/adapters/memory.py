@@ -12,6 +12,7 @@ import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
+from billing_common.errors import Unavailable
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.memory import BaseInMemoryUnitOfWork
@@ -20,6 +21,8 @@ from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payme
 from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, launch_prices
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, Subscription
 from services.online_billing.domain.renewals import is_due
+from services.online_billing.domain.requests import ChangeRequest, RequestStatus
+from services.online_billing.service_layer.ports import BillingContact
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Data:
     profiles: dict[str, BillingProfile] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     mails: list[OutgoingMail] = field(default_factory=list)
+    requests: dict[str, ChangeRequest] = field(default_factory=dict)
 
 
 class InMemoryPlanRepository:
@@ -224,6 +228,44 @@ class InMemoryBillingProfileRepository:
         return {a: self.data.profiles[a] for a in account_ids if a in self.data.profiles}
 
 
+class InMemoryChangeRequestRepository:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def add(self, request: ChangeRequest) -> None:
+        if request.id in self.data.requests:
+            raise ValueError(f"change request {request.id} exists")
+        self.data.requests[request.id] = request
+
+    def get(self, account_id: str, request_id: str, *, for_update: bool = False) -> ChangeRequest | None:
+        found = self.data.requests.get(request_id)
+        return found if found is not None and found.account_id == account_id else None
+
+    def update(self, request: ChangeRequest) -> None:
+        self.data.requests[request.id] = request
+
+    def for_account(self, account_id: str, *, requested_by: str | None = None,
+                    statuses: Collection[RequestStatus] = (), limit: int = 50) -> list[ChangeRequest]:
+        mine = [r for r in self.data.requests.values() if r.account_id == account_id
+                and (requested_by is None or r.requester.user_id == requested_by)
+                and (not statuses or r.status in statuses)]
+        return sorted(mine, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
+
+
+class FakeBillingContacts:
+    """identity's answer about an account's billing contacts, as a test sets it; `down` makes it
+    raise Unavailable as an unreachable identity would."""
+
+    def __init__(self, contacts: dict[str, list[BillingContact]] | None = None) -> None:
+        self.contacts = dict(contacts or {})
+        self.down = False
+
+    def for_account(self, account_id: str) -> list[BillingContact]:
+        if self.down:
+            raise Unavailable("identity is unavailable", retry_after=5)
+        return list(self.contacts.get(account_id, ()))
+
+
 class InMemoryOutbox:
     def __init__(self, data: Data) -> None:
         self.data = data
@@ -256,6 +298,7 @@ class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
         self.payments = InMemoryPaymentRepository(data)
         self.invoices = InMemoryInvoiceRepository(data)
         self.billing_profiles = InMemoryBillingProfileRepository(data)
+        self.change_requests = InMemoryChangeRequestRepository(data)
         self.outbox = InMemoryOutbox(data)
 
     def _begin(self) -> None:

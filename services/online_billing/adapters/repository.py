@@ -36,6 +36,7 @@ from services.online_billing.domain.model import (
     Subscription,
     SubscriptionStatus,
 )
+from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
 
 
 def _lock(connection: Connection, table: Table, key: str, value: str) -> None:
@@ -474,6 +475,61 @@ def _profile(r: Any) -> BillingProfile:
         region=r.region, postal_code=r.postal_code, country=r.country,
         tax_id=TaxId(r.country, cast(TaxIdKind, r.tax_id_kind), r.tax_id) if r.tax_id else None,
         invoice_emails=tuple(json.loads(r.invoice_emails)))
+
+
+class SqlChangeRequestRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, request: ChangeRequest) -> None:
+        self.connection.execute(insert(orm.change_requests).values(**_request_values(request)))
+
+    def get(self, account_id: str, request_id: str, *, for_update: bool = False) -> ChangeRequest | None:
+        t = orm.change_requests
+        if for_update:
+            _lock(self.connection, t, "id", request_id)
+        row = self.connection.execute(select(t).where(t.c.id == request_id, t.c.account_id == account_id)).first()
+        return _request(row) if row else None
+
+    def update(self, request: ChangeRequest) -> None:
+        t = orm.change_requests
+        values = _request_values(request)
+        for fixed in ("id", "account_id", "created_at"):
+            del values[fixed]
+        self.connection.execute(update(t).where(t.c.id == request.id).values(**values))
+
+    def for_account(self, account_id: str, *, requested_by: str | None = None,
+                    statuses: Collection[RequestStatus] = (), limit: int = 50) -> list[ChangeRequest]:
+        t = orm.change_requests
+        query = select(t).where(t.c.account_id == account_id)
+        if requested_by is not None:
+            query = query.where(t.c.requested_by == requested_by)
+        if statuses:
+            query = query.where(t.c.status.in_(sorted(s.value for s in statuses)))
+        rows = self.connection.execute(query.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit))
+        return [_request(r) for r in rows]
+
+
+def _request_values(r: ChangeRequest) -> dict[str, Any]:
+    return {"id": r.id, "account_id": r.account_id, "subscription_id": r.subscription_id,
+            "requested_by": r.requester.user_id, "requester_name": r.requester.name,
+            "requester_email": r.requester.email, "requester_locale": r.requester.locale,
+            "plan_code": r.target.plan_code, "seats": r.target.seats, "interval": r.target.interval.value,
+            "note": r.note, "status": r.status.value, "created_at": to_utc(r.created_at),
+            "decided_at": to_utc(r.decided_at) if r.decided_at else None, "decided_by": r.decided_by,
+            "decline_reason": r.decline_reason, "approval_key": r.approval_key, "invoice_id": r.invoice_id,
+            "scheduled": r.scheduled}
+
+
+def _request(row: Any) -> ChangeRequest:
+    return ChangeRequest(
+        id=row.id, account_id=row.account_id, subscription_id=row.subscription_id,
+        requester=Requester(row.requested_by, row.requester_name, row.requester_email, row.requester_locale),
+        target=Selection(row.plan_code, row.seats, BillingInterval(row.interval)), note=row.note,
+        status=RequestStatus(row.status), created_at=aware_utc(row.created_at),
+        decided_at=aware_utc(row.decided_at) if row.decided_at else None, decided_by=row.decided_by,
+        decline_reason=row.decline_reason, approval_key=row.approval_key, invoice_id=row.invoice_id,
+        scheduled=bool(row.scheduled))
 
 
 class SqlOutbox:

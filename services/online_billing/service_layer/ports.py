@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Protocol, Self
 
 from billing_common.invoicing.profile import BillingProfile
@@ -10,6 +11,7 @@ from billing_common.outbox import OutgoingMail
 from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod
 from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import Plan, PlanPrice, Subscription
+from services.online_billing.domain.requests import ChangeRequest, RequestStatus
 
 
 class PlanRepository(Protocol):
@@ -107,6 +109,38 @@ class BillingProfileRepository(Protocol):
     def get_many(self, account_ids: Collection[str]) -> dict[str, BillingProfile]: ...
 
 
+class ChangeRequestRepository(Protocol):
+    def add(self, request: ChangeRequest) -> None: ...
+
+    def get(self, account_id: str, request_id: str, *, for_update: bool = False) -> ChangeRequest | None:
+        """The account's request of that id (None for another account's: S13); with
+        `for_update`, locked until the unit of work ends."""
+        ...
+
+    def update(self, request: ChangeRequest) -> None: ...
+
+    def for_account(self, account_id: str, *, requested_by: str | None = None,
+                    statuses: Collection[RequestStatus] = (), limit: int = 50) -> list[ChangeRequest]:
+        """Newest first; only one member's with `requested_by`, only those statuses if given."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BillingContact:
+    name: str
+    email: str
+    # "en" or "pt-BR": the language of the mails they get.
+    locale: str
+
+
+class BillingContacts(Protocol):
+    """Who the billing contacts of an account are (identity knows; online_billing asks)."""
+
+    def for_account(self, account_id: str) -> list[BillingContact]:
+        """Raises billing_common.errors.Unavailable when the answer cannot be had now."""
+        ...
+
+
 class Outbox(Protocol):
     def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
         """Writes the mail in this unit of work's transaction (sent once it commits)."""
@@ -124,6 +158,7 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     invoices: InvoiceRepository
     billing_profiles: BillingProfileRepository
+    change_requests: ChangeRequestRepository
     outbox: Outbox
 
     def __enter__(self) -> Self: ...

@@ -139,6 +139,9 @@ def _selection(plan_code: str, seats: int, interval: BillingInterval | None) -> 
     return Selection(plan_code, seats, interval)
 
 
+selection = _selection  # for the other use cases that take a selection (change_requests)
+
+
 def preview(deps: Dependencies, account_id: str, subscription_id: str, plan_code: str, seats: int,
             interval: BillingInterval | None) -> Preview:
     """What ApplyChange would do now (domain.changes); writes nothing."""
