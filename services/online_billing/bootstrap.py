@@ -22,6 +22,7 @@ from billing_common.payments.settings import GatewaySettings, build_gateway
 from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.service_layer.dependencies import Dependencies
+from services.online_billing.service_layer.ports import BillingContacts
 
 log = structlog.get_logger()
 
@@ -36,6 +37,7 @@ def build_dependencies(
     gateway: PaymentGateway | None = None,
     gateway_settings: GatewaySettings | None = None,
     vendor: BillingProfile | None = None,
+    billing_contacts: BillingContacts | None = None,
 ) -> Dependencies:
     """The use cases' dependencies over a SQL unit of work. Anything passed in is used as is
     (tests); the rest is built from settings (the gateway from `gateway_settings`, else from the
@@ -54,7 +56,8 @@ def build_dependencies(
             raise ConfigurationError(str(error)) from None
     return build_sql_dependencies(Dependencies, settings.database_url, SqlOnlineBillingUnitOfWork,
                                   engine=engine, clock=clock, closers=closers, gateway=gateway, vendor=vendor,
-                                  dunning=settings.dunning_schedule(), billing_center_url=settings.billing_center_url)
+                                  dunning=settings.dunning_schedule(), billing_center_url=settings.billing_center_url,
+                                  billing_contacts=billing_contacts)
 
 
 def migrate(settings: OnlineBillingSettings) -> None:

@@ -50,6 +50,7 @@ from services.online_billing.domain.requests import ChangeRequest, Requester, Re
 from services.online_billing.entrypoints.billing_run import BillingRunScheduler
 from services.online_billing.service_layer import accounts, change_requests, services, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
+from services.online_billing.service_layer.ports import BillingContacts
 from services.online_billing.service_layer.subscriptions import Outcome, Result
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
@@ -384,7 +385,8 @@ def summary_message(s: Subscription) -> pb.SubscriptionSummary:
 
 
 def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings | None = None,
-          gateway: PaymentGateway | None = None, clock: Clock | None = None) -> GrpcServer:
+          gateway: PaymentGateway | None = None, clock: Clock | None = None,
+          billing_contacts: BillingContacts | None = None) -> GrpcServer:
     """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine.
     The payment gateway is `gateway`, else built from `gateway_settings`, else from the
@@ -392,7 +394,8 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
     when they cannot charge in prod)."""
     if gateway is None and gateway_settings is None:
         gateway_settings = settings_or_exit("online_billing", GatewaySettings)
-    deps = bootstrap.build_dependencies(settings, gateway=gateway, gateway_settings=gateway_settings, clock=clock)
+    deps = bootstrap.build_dependencies(settings, gateway=gateway, gateway_settings=gateway_settings, clock=clock,
+                                        billing_contacts=billing_contacts)
     servicer = OnlineBillingServicer(deps)
     server = build_service(
         settings,
