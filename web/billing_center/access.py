@@ -42,6 +42,26 @@ def billing_contact(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def is_online_member(principal: Any) -> bool:
+    """A member (not a billing contact) of an online account: may ask for a change."""
+    return bool(principal is not None and principal.role == identity_pb2.ROLE_MEMBER
+                and principal.account.kind == identity_pb2.ACCOUNT_KIND_ONLINE)
+
+
+def online_member(view: F) -> F:
+    """Signed in as a member of an online account, else the 403 page (S14: a billing contact
+    changes the subscription itself; enterprise members go to their portal)."""
+
+    @signed_in
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not is_online_member(g.principal):
+            return forbidden()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def account_id() -> str:
     return str(g.principal.account.account_id)
 

@@ -263,6 +263,64 @@ class ChangeResult:
         return self.outcome == online_billing_pb2.CHANGE_OUTCOME_PAYMENT_PENDING
 
 
+REQUEST_STATUS_NAMES: dict[int, str] = {
+    online_billing_pb2.CHANGE_REQUEST_STATUS_PENDING: "pending",
+    online_billing_pb2.CHANGE_REQUEST_STATUS_APPROVED: "approved",
+    online_billing_pb2.CHANGE_REQUEST_STATUS_DECLINED: "declined",
+    online_billing_pb2.CHANGE_REQUEST_STATUS_WITHDRAWN: "withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class ChangeRequestView:
+    """A member's change request."""
+
+    change_request_id: str
+    status: int
+    requester_name: str
+    requester_email: str
+    target: SelectionView
+    note: str
+    created_at: datetime | None
+    decided_at: datetime | None
+    decline_reason: str
+    invoice_id: str
+    scheduled: bool
+    payment_pending: bool
+
+    @property
+    def status_name(self) -> str:
+        return REQUEST_STATUS_NAMES.get(self.status, "unknown")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == online_billing_pb2.CHANGE_REQUEST_STATUS_PENDING
+
+    @property
+    def status_label(self) -> str:
+        if self.is_pending and self.payment_pending:
+            return _("Pending: payment being confirmed")
+        labels: dict[int, str] = {
+            online_billing_pb2.CHANGE_REQUEST_STATUS_PENDING: _("Pending"),
+            online_billing_pb2.CHANGE_REQUEST_STATUS_APPROVED: (_("Approved: scheduled for the next renewal")
+                                                                if self.scheduled else _("Approved")),
+            online_billing_pb2.CHANGE_REQUEST_STATUS_DECLINED: _("Declined"),
+            online_billing_pb2.CHANGE_REQUEST_STATUS_WITHDRAWN: _("Withdrawn"),
+        }
+        return labels.get(self.status, _("Unknown"))
+
+
+@dataclass(frozen=True)
+class Asker:
+    """The signed-in member, as identity's session names them (passed to online_billing so the
+    outcome can be mailed to them in their language)."""
+
+    user_id: str
+    name: str
+    email: str
+    locale: str
+
+
 @dataclass(frozen=True)
 class PdfFile:
     content: bytes
@@ -274,7 +332,8 @@ class OnlineBilling(GrpcClient[online_billing_pb2_grpc.OnlineBillingServiceStub]
     service = online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
     stub_class = online_billing_pb2_grpc.OnlineBillingServiceStub
     idempotent = ("GetSubscriptionSummary", "GetSubscription", "ListPlans", "PreviewChange",
-                  "ListPaymentMethods", "ListInvoices", "GetInvoice", "GetInvoicePdf", "GetBillingProfile")
+                  "ListPaymentMethods", "ListInvoices", "GetInvoice", "GetInvoicePdf", "GetBillingProfile",
+                  "ListChangeRequests", "GetChangeRequest")
 
     def subscription_summary(self, account_id: str) -> SubscriptionView | None:
         """The account's subscription; None when it has none yet (NOT_FOUND)."""
@@ -387,6 +446,55 @@ class OnlineBilling(GrpcClient[online_billing_pb2_grpc.OnlineBillingServiceStub]
         return _profile(answer.profile)
 
 
+    # --- members' change requests ------------------------------------------------------------
+
+    def request_change(self, account_id: str, asker: Asker, plan_code: str, seats: int, interval: int,
+                       note: str) -> ChangeRequestView:
+        answer = self.stub.RequestChange(online_billing_pb2.RequestChangeRequest(
+            account_id=account_id, requester=online_billing_pb2.Requester(
+                user_id=asker.user_id, name=asker.name, email=asker.email, locale=asker.locale),
+            plan_code=plan_code, seats=seats, interval=interval, note=note))  # type: ignore[arg-type]
+        return _member_request(answer.change_request)
+
+    def change_requests(self, account_id: str, *, requested_by: str = "", pending_only: bool = False,
+                        page_size: int = 50) -> list[ChangeRequestView]:
+        answer = self.stub.ListChangeRequests(online_billing_pb2.ListChangeRequestsRequest(
+            account_id=account_id, requested_by=requested_by, pending_only=pending_only, page_size=page_size))
+        return [_member_request(r) for r in answer.change_requests]
+
+    def change_request(self, account_id: str, change_request_id: str) -> ChangeRequestView:
+        """NOT_FOUND (an RpcError) for another account's request (S13)."""
+        answer = self.stub.GetChangeRequest(online_billing_pb2.GetChangeRequestRequest(
+            account_id=account_id, change_request_id=change_request_id))
+        return _member_request(answer.change_request)
+
+    def withdraw_change_request(self, account_id: str, change_request_id: str, user_id: str) -> ChangeRequestView:
+        answer = self.stub.WithdrawChangeRequest(online_billing_pb2.WithdrawChangeRequestRequest(
+            account_id=account_id, change_request_id=change_request_id, requested_by=user_id))
+        return _member_request(answer.change_request)
+
+    def decline_change_request(self, account_id: str, change_request_id: str, user_id: str, reason: str
+                               ) -> ChangeRequestView:
+        answer = self.stub.DeclineChangeRequest(online_billing_pb2.DeclineChangeRequestRequest(
+            account_id=account_id, change_request_id=change_request_id, decided_by=user_id, reason=reason))
+        return _member_request(answer.change_request)
+
+    def approve_change_request(self, account_id: str, change_request_id: str, user_id: str, idempotency_key: str
+                               ) -> tuple[ChangeRequestView, ChangeResult]:
+        answer = self.stub.ApproveChangeRequest(online_billing_pb2.ApproveChangeRequestRequest(
+            account_id=account_id, change_request_id=change_request_id, decided_by=user_id,
+            idempotency_key=idempotency_key))
+        return _member_request(answer.change_request), _change_result(answer)
+
+
+def _member_request(r: online_billing_pb2.MemberChangeRequest) -> ChangeRequestView:
+    return ChangeRequestView(
+        change_request_id=r.change_request_id, status=r.status, requester_name=r.requester.name,
+        requester_email=r.requester.email, target=_selection(r.target), note=r.note,
+        created_at=_time(r, "created_at"), decided_at=_time(r, "decided_at"), decline_reason=r.decline_reason,
+        invoice_id=r.invoice_id, scheduled=r.scheduled, payment_pending=r.payment_pending)
+
+
 def _money(message: object, name: str) -> Money | None:
     return money(getattr(message, name)) if message.HasField(name) else None  # type: ignore[attr-defined]
 
@@ -425,7 +533,7 @@ def _change_request(account_id: str, subscription_id: str, plan_code: str, seats
 
 
 def _change_result(answer: online_billing_pb2.ApplyChangeResponse | online_billing_pb2.ReactivateResponse
-                   ) -> ChangeResult:
+                   | online_billing_pb2.ApproveChangeRequestResponse) -> ChangeResult:
     return ChangeResult(outcome=answer.outcome,
                         subscription=_subscription(answer.subscription) if answer.HasField("subscription") else None,
                         invoice=_invoice(answer.invoice) if answer.HasField("invoice") else None)

@@ -30,6 +30,14 @@ class RequestStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Fixed texts (the Billing Center translates them: web/billing_center/service_messages.py).
+_DECIDED = {
+    RequestStatus.APPROVED: "This request was already approved.",
+    RequestStatus.DECLINED: "This request was already declined.",
+    RequestStatus.WITHDRAWN: "This request was withdrawn.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Requester:
     """The member who asks, as identity's session told the web tier: mailed the outcome in
@@ -67,7 +75,7 @@ class ChangeRequest:
 
     def _require_pending(self) -> None:
         if not self.is_pending:
-            raise FailedPrecondition(f"This request is already {self.status.value}.", field="change_request_id")
+            raise FailedPrecondition(_DECIDED[self.status], field="change_request_id")
 
     def approving(self, key: str) -> ChangeRequest:
         """The approval's key stored; the first one wins (a second contact's approval, or a

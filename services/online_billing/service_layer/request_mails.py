@@ -33,7 +33,7 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "assinatura:\n\n"
             "    {change}\n\n"
             "Observação:\n{note}\n\n"
-            "Veja exatamente quanto custaria agora e aprove ou recuse o pedido na Central de Cobrança:\n"
+            "Veja exatamente quanto custaria agora e aprove ou recuse o pedido na Centro de Cobrança:\n"
             "{link}\n\n"
             "Responda a esta mensagem para falar diretamente com {member_name}.\n",
         ),
@@ -69,7 +69,7 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Seu pedido desta alteração na assinatura foi recusado por um contato de cobrança:\n\n"
             "    {change}\n\n"
             "Motivo:\n{reason}\n\n"
-            "Você pode pedir outra alteração na Central de Cobrança:\n{link}\n",
+            "Você pode pedir outra alteração na Centro de Cobrança:\n{link}\n",
         ),
     },
 }

@@ -391,6 +391,15 @@ class FakeOnlineBilling(online_billing_pb2_grpc.OnlineBillingServiceServicer):
             raise NotFound("no subscription")
         return online_billing_pb2.GetSubscriptionSummaryResponse(subscription=summary)
 
+    # What a member's landing page reads (its change request form): these pages' tests need no
+    # subscription page, so none is found and no request was made (the real service's pages are
+    # tested in tests/integration/web).
+    def GetSubscription(self, request, context):  # type: ignore[no-untyped-def]
+        raise NotFound("no subscription")
+
+    def ListChangeRequests(self, request, context):  # type: ignore[no-untyped-def]
+        return online_billing_pb2.ListChangeRequestsResponse()
+
 
 def demo_online_billing() -> FakeOnlineBilling:
     end = Timestamp()

@@ -187,6 +187,8 @@ def test_each_door_registers_its_own_areas_on_the_shared_pages():
         "subscription.undo_cancellation", "subscription.undo_scheduled_change", "subscription.reactivate",
         "plan_change.change_form", "plan_change.preview", "plan_change.confirm", "payment_methods.list_cards",
         "payment_methods.add_card", "payment_methods.make_default", "payment_methods.remove", "reauth.reauth_page",
-        "invoices.list_invoices", "invoices.invoice_page", "invoices.invoice_pdf", "billing_profile.profile_page"}
+        "invoices.list_invoices", "invoices.invoice_page", "invoices.invoice_pdf", "billing_profile.profile_page",
+        "requests.ask", "requests.withdraw", "requests.list_requests", "requests.review", "requests.approve",
+        "requests.decline"}
     assert ebp - shared == set()
     assert shared <= bc and shared <= ebp
