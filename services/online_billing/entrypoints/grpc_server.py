@@ -46,7 +46,7 @@ from services.online_billing.domain.model import (
     SubscriptionStatus,
 )
 from services.online_billing.entrypoints.billing_run import BillingRunScheduler
-from services.online_billing.service_layer import accounts, services, subscriptions
+from services.online_billing.service_layer import accounts, mails, services, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.subscriptions import Outcome, Result
 
@@ -335,6 +335,10 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
         allowed_callers=ALLOWED_CALLERS,
         # Every signed-in billing contact's landing page reads it: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/GetSubscriptionSummary"],
+        # Receipts carry the invoice's PDF, rendered when sent; mails written while identity
+        # was down are addressed when sent (service_layer.mails).
+        attachments=mails.attachments(deps),
+        expand=mails.expander(deps),
     )
     # The billing run on a schedule (ONLINE_BILLING_RENEWAL_INTERVAL), stopped first on stop.
     scheduler = BillingRunScheduler(deps, settings).start()
