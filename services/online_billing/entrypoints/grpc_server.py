@@ -176,8 +176,9 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
                                        next_page_token=page.next_page_token)
 
     def GetInvoice(self, request: pb.GetInvoiceRequest, context: grpc.ServicerContext) -> pb.GetInvoiceResponse:
-        return pb.GetInvoiceResponse(invoice=invoice_message(
-            accounts.get_invoice(self.deps, request.account_id, request.invoice_id)))
+        invoice = invoice_message(accounts.get_invoice(self.deps, request.account_id, request.invoice_id))
+        invoice.seller.CopyFrom(profile_message(self.deps.vendor))  # the print page's seller block, as the PDF's
+        return pb.GetInvoiceResponse(invoice=invoice)
 
     def GetInvoicePdf(self, request: pb.GetInvoicePdfRequest, context: grpc.ServicerContext
                       ) -> pb.GetInvoicePdfResponse:
