@@ -1,5 +1,5 @@
 """A member's change request in Chromium against the five real processes: Mark (a member of
-Acme Online) asks for more seats, Olivia (its billing contact) sees the request, approves it with
+Acme Online) asks for more seats, Olivia (its billing contact) is mailed and sees the request, approves it with
 the preview, the invoice follows to the cent, and Mark's outcome mail reaches the Maildir.
 
 Its own stack: the approval changes Acme's seats, which the other browser tests read."""
@@ -57,6 +57,12 @@ def test_a_member_asks_for_more_seats_and_the_contact_approves_it_with_the_previ
     mark.click("#change-request-submit")
     mark.wait_for_selector("#my-requests")
     assert mark.locator("#my-requests .request-status").all_inner_texts() == ["Pending"]
+
+    # The billing contact is told (identity's ListBillingContacts gives her address and language).
+    arrived = mail_to(own_stack, "olivia@acme.test", "A member asks for a change to your subscription")
+    arrived_body = arrived.get_body(preferencelist=("plain",)).get_content()
+    assert "    Business, 12 seats, billed monthly\n" in arrived_body and "Two new hires start on Monday." in arrived_body
+    assert "mark@acme.test" in arrived["Reply-To"]
 
     olivia = browser.new_context(locale="en-US").new_page()
     sign_in(olivia, base, *OLIVIA)

@@ -46,6 +46,9 @@ class InMemoryAccountRepository(_Repo):
         a = self.data.accounts.get(account_id)
         return replace(a) if a else None
 
+    def get_many(self, account_ids: Sequence[str]) -> list[Account]:
+        return [replace(self.data.accounts[i]) for i in sorted(set(account_ids)) if i in self.data.accounts]
+
 
 class InMemoryUserRepository(_Repo):
     def add(self, user: User) -> None:
@@ -105,6 +108,10 @@ class InMemoryMembershipRepository(_Repo):
             if m.account_id == account_id and m.role is role
         ]
         return sorted(found, key=lambda u: (u.name, u.id))
+
+    def users_with_role_in(self, account_ids: Sequence[str], role: Role) -> dict[str, list[User]]:
+        found = {a: self.users_with_role(a, role) for a in set(account_ids)}
+        return {a: users for a, users in found.items() if users}
 
 
 class InMemoryRepRepository(_Repo):

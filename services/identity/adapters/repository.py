@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
@@ -79,6 +80,11 @@ class SqlAccountRepository:
     def get(self, account_id: str) -> Account | None:
         row = self.conn.execute(select(orm.accounts).where(orm.accounts.c.id == account_id)).first()
         return _account(row) if row else None
+
+    def get_many(self, account_ids: Sequence[str]) -> list[Account]:
+        rows = self.conn.execute(
+            select(orm.accounts).where(orm.accounts.c.id.in_(list(account_ids))).order_by(orm.accounts.c.id)).all()
+        return [_account(r) for r in rows]
 
 
 class SqlUserRepository:
@@ -175,6 +181,18 @@ class SqlMembershipRepository:
             .order_by(u.name, u.id)
         ).all()
         return [_user(r) for r in rows]
+
+    def users_with_role_in(self, account_ids: Sequence[str], role: Role) -> dict[str, list[User]]:
+        m, u = orm.memberships.c, orm.users.c
+        rows = self.conn.execute(
+            select(orm.users, m.account_id.label("m_account_id")).join(orm.memberships, m.user_id == u.id)
+            .where(m.account_id.in_(list(account_ids)), m.role == role.value)
+            .order_by(u.name, u.id)
+        ).all()
+        found: dict[str, list[User]] = {}
+        for r in rows:
+            found.setdefault(r.m_account_id, []).append(_user(r))
+        return found
 
 
 class SqlRepRepository:

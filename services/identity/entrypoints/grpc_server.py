@@ -23,6 +23,7 @@ from billing_common.service_auth import (
     ACTING_PERSON_HEADER,
     BILLING_CENTER_WEB,
     ENTERPRISE_PORTAL_WEB,
+    ONLINE_BILLING,
     OPERATOR,
     PORTALS,
     acting_person,
@@ -48,6 +49,8 @@ ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
         "GetAccount", "ContactBillingAdministrator", "ContactCustomerCare", "ListRepAccounts")},
     **{method: {OPERATOR} for method in (
         "CreateAccount", "CreateUser", "AddMembership", "RemoveMembership", "AssignRep")},
+    # online_billing mails the billing contacts of the accounts it bills (receipts, dunning).
+    "ListBillingContacts": {ONLINE_BILLING},
 })
 
 _PORTALS = {pb.PORTAL_BILLING_CENTER: Portal.BILLING_CENTER, pb.PORTAL_ENTERPRISE: Portal.ENTERPRISE}
@@ -119,7 +122,7 @@ def _account(a: Account) -> pb.Account:
 
 
 def _contact(u: User) -> pb.Contact:
-    return pb.Contact(user_id=u.id, name=u.name, email=u.email)
+    return pb.Contact(user_id=u.id, name=u.name, email=u.email, locale=u.locale)
 
 
 def _principal(p: Principal) -> pb.Principal:
@@ -224,6 +227,14 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         r = accounts.get_account(self.deps, request.account_id)
         return pb.GetAccountResponse(account=_account(r.account),
                                      billing_contacts=[_contact(u) for u in r.billing_contacts])
+
+    @_rpc
+    def ListBillingContacts(self, request: pb.ListBillingContactsRequest, context: grpc.ServicerContext
+                            ) -> pb.ListBillingContactsResponse:
+        found = accounts.list_billing_contacts(self.deps, list(request.account_ids))
+        return pb.ListBillingContactsResponse(accounts=[
+            pb.AccountBillingContacts(account_id=v.account.id, locale=v.account.locale,
+                                      contacts=[_contact(u) for u in v.billing_contacts]) for v in found])
 
     @_rpc
     def ContactBillingAdministrator(self, request: pb.ContactBillingAdministratorRequest, context: grpc.ServicerContext

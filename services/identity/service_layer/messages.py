@@ -1,11 +1,13 @@
 """The fixed mail templates identity sends, in English and Brazilian Portuguese.
 
 Each message has a subject and a body per locale; the recipient's locale chooses (pt-BR,
-else English). Person-supplied text only ever fills a placeholder of the body, never a header
-other than Reply-To (an address validated beforehand).
+else English), through billing_common.mail_templates (online_billing's mails use it too).
+Person-supplied text only ever fills a placeholder of the body, never a header other than
+Reply-To (an address validated beforehand).
 """
 from __future__ import annotations
 
+from billing_common import mail_templates
 from billing_common.outbox import OutgoingMail
 
 _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
@@ -77,17 +79,9 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
 _NO_NOTE = {"en": "(no note)", "pt-BR": "(sem observação)"}
 
 
-def _locale(locale: str) -> str:
-    return "pt-BR" if locale == "pt-BR" else "en"
-
-
 def render(kind: str, locale: str, *, to: str, reply_to: str | None = None, **values: object) -> OutgoingMail:
-    templates = _TEMPLATES[kind]
-    subject, body = templates.get(_locale(locale)) or templates["en"]
-    return OutgoingMail(
-        to=(to,), subject=subject.format(**values), body=body.format(**values), reply_to=reply_to
-    )
+    return mail_templates.render(_TEMPLATES, kind, locale, values, to=to, reply_to=reply_to)
 
 
 def no_note(locale: str) -> str:
-    return _NO_NOTE[_locale(locale)]
+    return _NO_NOTE[mail_templates.locale_of(locale)]

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
-from billing_common.errors import Unavailable
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.memory import BaseInMemoryUnitOfWork
@@ -22,7 +21,6 @@ from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, la
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, Subscription
 from services.online_billing.domain.renewals import is_due
 from services.online_billing.domain.requests import ChangeRequest, RequestStatus
-from services.online_billing.service_layer.ports import BillingContact
 
 
 @dataclass
@@ -250,20 +248,6 @@ class InMemoryChangeRequestRepository:
                 and (requested_by is None or r.requester.user_id == requested_by)
                 and (not statuses or r.status in statuses)]
         return sorted(mine, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
-
-
-class FakeBillingContacts:
-    """identity's answer about an account's billing contacts, as a test sets it; `down` makes it
-    raise Unavailable as an unreachable identity would."""
-
-    def __init__(self, contacts: dict[str, list[BillingContact]] | None = None) -> None:
-        self.contacts = dict(contacts or {})
-        self.down = False
-
-    def for_account(self, account_id: str) -> list[BillingContact]:
-        if self.down:
-            raise Unavailable("identity is unavailable", retry_after=5)
-        return list(self.contacts.get(account_id, ()))
 
 
 class InMemoryOutbox:

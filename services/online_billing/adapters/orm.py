@@ -232,4 +232,4 @@ change_requests = Table(
 
 invoice_number_series = invoice_number_table(metadata)
 
-outbox = outbox_table(metadata)
+outbox = outbox_table(metadata, extended=True)  # invoice PDFs attached when sent, deferred mails

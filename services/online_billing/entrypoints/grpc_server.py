@@ -48,7 +48,7 @@ from services.online_billing.domain.model import (
 )
 from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
 from services.online_billing.entrypoints.billing_run import BillingRunScheduler
-from services.online_billing.service_layer import accounts, change_requests, services, subscriptions
+from services.online_billing.service_layer import accounts, change_requests, mails, services, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.ports import BillingContacts
 from services.online_billing.service_layer.subscriptions import Outcome, Result
@@ -185,8 +185,9 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
                                        next_page_token=page.next_page_token)
 
     def GetInvoice(self, request: pb.GetInvoiceRequest, context: grpc.ServicerContext) -> pb.GetInvoiceResponse:
-        return pb.GetInvoiceResponse(invoice=invoice_message(
-            accounts.get_invoice(self.deps, request.account_id, request.invoice_id)))
+        invoice = invoice_message(accounts.get_invoice(self.deps, request.account_id, request.invoice_id))
+        invoice.seller.CopyFrom(profile_message(self.deps.vendor))  # the print page's seller block, as the PDF's
+        return pb.GetInvoiceResponse(invoice=invoice)
 
     def GetInvoicePdf(self, request: pb.GetInvoicePdfRequest, context: grpc.ServicerContext
                       ) -> pb.GetInvoicePdfResponse:
@@ -386,7 +387,7 @@ def summary_message(s: Subscription) -> pb.SubscriptionSummary:
 
 def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings | None = None,
           gateway: PaymentGateway | None = None, clock: Clock | None = None,
-          billing_contacts: BillingContacts | None = None) -> GrpcServer:
+          contacts: BillingContacts | None = None) -> GrpcServer:
     """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine.
     The payment gateway is `gateway`, else built from `gateway_settings`, else from the
@@ -395,7 +396,7 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
     if gateway is None and gateway_settings is None:
         gateway_settings = settings_or_exit("online_billing", GatewaySettings)
     deps = bootstrap.build_dependencies(settings, gateway=gateway, gateway_settings=gateway_settings, clock=clock,
-                                        billing_contacts=billing_contacts)
+                                        contacts=contacts)
     servicer = OnlineBillingServicer(deps)
     server = build_service(
         settings,
@@ -407,6 +408,10 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
         allowed_callers=ALLOWED_CALLERS,
         # Every signed-in billing contact's landing page reads it: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/GetSubscriptionSummary"],
+        # Receipts carry the invoice's PDF, rendered when sent; mails written while identity
+        # was down are addressed when sent (service_layer.mails).
+        attachments=mails.attachments(deps),
+        expand=mails.expander(deps),
     )
     # The billing run on a schedule (ONLINE_BILLING_RENEWAL_INTERVAL), stopped first on stop.
     scheduler = BillingRunScheduler(deps, settings).start()

@@ -23,7 +23,7 @@ import uuid
 
 import structlog
 
-from billing_common.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
+from billing_common.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from billing_common.limits import MAX_EMAIL, MAX_NAME, MAX_NOTE, has_disallowed_characters, is_valid_email
 from billing_common.payments.gateway import check_idempotency_key
 from billing_common.validation import require_id
@@ -32,7 +32,7 @@ from services.online_billing.domain.model import BillingInterval, current_subscr
 from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
 from services.online_billing.service_layer import request_mails, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
-from services.online_billing.service_layer.ports import BillingContact, UnitOfWork
+from services.online_billing.service_layer.ports import BillingContact, ContactsUnavailable, UnitOfWork
 from services.online_billing.service_layer.subscriptions import Outcome, Result, now_of
 
 log = structlog.get_logger()
@@ -84,9 +84,15 @@ def request_change(deps: Dependencies, account_id: str, requester: Requester, pl
     target = subscriptions.selection(plan_code, seats, interval)
     note = _text(note, "note", MAX_NOTE, multiline=True)
     # identity is asked before the transaction (no call to another service inside one); if it
-    # cannot answer, nothing is written and the member is told to try again (UNAVAILABLE).
-    contacts: list[BillingContact] = (deps.billing_contacts.for_account(account_id)
-                                      if deps.billing_contacts is not None else [])
+    # cannot answer, nothing is written and the member is told to try again (UNAVAILABLE): the
+    # member's own session needs identity anyway, so this is rare and short.
+    contacts: tuple[BillingContact, ...] = ()
+    if deps.contacts is not None:
+        try:
+            found = deps.contacts.for_account(account_id)
+        except ContactsUnavailable:
+            raise Unavailable("identity is unavailable; try again in a moment", retry_after=5) from None
+        contacts = found.contacts if found is not None else ()
     now = now_of(deps)
     with deps.uow() as uow:
         subscription = current_subscription(uow.subscriptions.for_account(account_id))

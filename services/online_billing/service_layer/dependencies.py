@@ -29,9 +29,9 @@ class Dependencies(dependencies.Dependencies[UnitOfWork]):
     dunning: DunningSchedule = field(default_factory=DunningSchedule)
     # Linked from the billing run's mails (update the card, reactivate).
     billing_center_url: str = "http://127.0.0.1:8080"
-    # Who to tell that a member's change request arrived (identity knows); None: nobody is
-    # mailed (logged), the request is on the Billing Center's Requests page all the same.
-    billing_contacts: BillingContacts | None = None
+    # Whom the billing mails go to besides the invoice recipients (identity's billing contacts);
+    # None: nobody (no identity configured, dev and test only).
+    contacts: BillingContacts | None = None
 
     @property
     def payments(self) -> PaymentGateway:

@@ -1,6 +1,6 @@
 """The change request repository's contract, held by the SQL one (a real, migrated database:
 PostgreSQL with TEST_DATABASE_URL) and the in-memory fake the unit tests use alike; and the
-0005 migration on a database of 0004."""
+0006 migration on a database of 0005."""
 from __future__ import annotations
 
 import datetime as dt
@@ -101,10 +101,10 @@ def test_leaving_without_commit_writes_nothing(uow) -> None:  # type: ignore[no-
         assert u.change_requests.for_account("acct-a") == []
 
 
-def test_migration_0005_adds_the_table_to_a_database_of_0004(database_url) -> None:  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url("online_billing_0004"))
+def test_migration_0006_adds_the_table_to_a_database_of_0005(database_url) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url("online_billing_0005"))
     try:
-        db.migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, revision="0004_billing_run")
+        db.migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, revision="0005_outbox_attachments")
         assert "change_requests" not in inspect(engine).get_table_names()
         db.migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
         assert "change_requests" in inspect(engine).get_table_names()

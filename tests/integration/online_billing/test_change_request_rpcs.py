@@ -23,7 +23,7 @@ from billing_common.mail import read_maildir
 from billing_common.payments.settings import GatewaySettings
 from services.devstack import demo_backends
 from services.online_billing.adapters import orm
-from services.online_billing.adapters.memory import FakeBillingContacts
+from services.online_billing.adapters.contacts import FakeBillingContacts
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import build
 from services.online_billing.service_layer.ports import BillingContact
@@ -40,8 +40,9 @@ def stub(settings: OnlineBillingSettings, gateway_settings: GatewaySettings
     clock = FakeClock(NOV_16_2026)
     demo_backends.seed_online_billing(settings, {"acme": "acct-acme", "padaria": "acct-padaria"}, clock=clock,
                                       gateway_settings=gateway_settings)
-    contacts = FakeBillingContacts({"acct-acme": [BillingContact("Olivia Ortega", "olivia@acme.test", "en")]})
-    server = build(settings, gateway_settings=gateway_settings, clock=clock, billing_contacts=contacts).start()
+    contacts = FakeBillingContacts()
+    contacts.add("acct-acme", BillingContact("u-olivia", "Olivia Ortega", "olivia@acme.test", "en"))
+    server = build(settings, gateway_settings=gateway_settings, clock=clock, contacts=contacts).start()
     channel = make_channel(f"127.0.0.1:{server.port}", credentials=callers.BILLING_CENTER, default_timeout=30.0)
     try:
         yield online_billing_pb2_grpc.OnlineBillingServiceStub(channel)

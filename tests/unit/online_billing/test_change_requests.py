@@ -15,7 +15,8 @@ from billing_common.clock import FakeClock
 from billing_common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from billing_common.payments.gateway import CardDetails, PaymentDeclined
 from billing_common.payments.sandbox import InMemoryChargeStore, SandboxGateway, SandboxTokenizer
-from services.online_billing.adapters.memory import FakeBillingContacts, InMemoryUnitOfWork
+from services.online_billing.adapters.contacts import FakeBillingContacts
+from services.online_billing.adapters.memory import InMemoryUnitOfWork
 from services.online_billing.domain.model import BillingInterval
 from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
 from services.online_billing.service_layer import accounts, change_requests, subscriptions
@@ -30,8 +31,8 @@ START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 MID = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)
 MARK = Requester("u-mark", "Mark Member", "mark@acme.test", "en")
 LUIZA = Requester("u-luiza", "Luiza Lima", "luiza@acme.test", "pt-BR")
-OLIVIA = BillingContact("Olivia Ortega", "olivia@acme.test", "en")
-JOANA = BillingContact("Joana Souza", "joana@acme.test", "pt-BR")
+OLIVIA = BillingContact("u-olivia", "Olivia Ortega", "olivia@acme.test", "en")
+JOANA = BillingContact("u-joana", "Joana Souza", "joana@acme.test", "pt-BR")
 
 
 class World:
@@ -40,9 +41,10 @@ class World:
         self.gateway = SandboxGateway(SECRET, InMemoryChargeStore())
         self.sub = subscription("acct-a", start=START)
         self.uow = InMemoryUnitOfWork([self.sub, subscription("acct-b", start=START)], catalogue=True)
-        self.contacts = FakeBillingContacts({"acct-a": [OLIVIA, JOANA]})
+        self.contacts = FakeBillingContacts()
+        self.contacts.add("acct-a", OLIVIA, JOANA)
         self.deps = Dependencies(uow=lambda: self.uow, clock=self.clock, gateway=self.gateway,
-                                 billing_contacts=self.contacts, billing_center_url="https://billing.example")
+                                 contacts=self.contacts, billing_center_url="https://billing.example")
         card = SandboxTokenizer(SECRET).tokenize(CardDetails(number, 12, 2030, "123", "Olivia")).token
         accounts.add_payment_method(self.deps, "acct-a", card)
 
@@ -244,7 +246,7 @@ def test_identity_unavailable_writes_nothing() -> None:
 
 def test_without_a_billing_contacts_port_the_request_is_stored_and_nobody_is_mailed() -> None:
     w = World()
-    w.deps.billing_contacts = None
+    w.deps.contacts = None
     assert w.ask().is_pending and w.mails == []
 
 

@@ -1,7 +1,7 @@
 """members' change requests, decided by a billing contact
 
-Revision ID: 0005_change_requests
-Revises: 0004_billing_run
+Revision ID: 0006_change_requests
+Revises: 0005_outbox_attachments
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from billing_common.db import NAMING
 
-revision = "0005_change_requests"
-down_revision = "0004_billing_run"
+revision = "0006_change_requests"
+down_revision = "0005_outbox_attachments"
 branch_labels = None
 depends_on = None
 
