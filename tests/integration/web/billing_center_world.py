@@ -5,6 +5,7 @@ No fake online_billing, so the pages cannot drift from the service they show."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from sqlalchemy import MetaData
 from billing_common.clock import FakeClock
 from billing_common.db import make_engine
 from billing_common.grpc_server import GrpcServer
+from billing_common.mail import read_maildir
 from billing_common.payments.settings import GatewaySettings
 from services.devstack import demo_backends
 from services.online_billing import bootstrap
@@ -60,6 +62,16 @@ class BillingWorld:
             finally:
                 engine.dispose()
         return "\n".join(rows)
+
+    def mail_to(self, address: str, timeout: float = 15.0) -> tuple[str, str]:
+        """(subject, body) of the newest mail online_billing's outbox delivered to `address`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in read_maildir(self.online_settings.maildir, newest=50):
+                if message["To"] == address:
+                    return str(message["Subject"]), message.get_body(preferencelist=("plain",)).get_content()
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {address}")
 
     def client(self) -> FlaskClient:
         return self.app.test_client()

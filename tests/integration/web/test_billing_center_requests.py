@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from tests.integration.web.billing_center_world import BillingWorld
 from tests.pages import table_rows, text_of
+from tests.unit.web import fakes
 from tests.unit.web.helpers import csrf_from, field_error, form_error, hidden, text
 
 MEMBER = ("mark@acme.test", "Member-demo-2026!")
@@ -69,6 +70,8 @@ def test_a_request_is_approved_with_the_fresh_preview_the_invoice_follows_and_th
     assert text_of(text(contact.get("/subscription")), "seats") == "12"
     assert [row[1:3] for row in table_rows(text(member.get("/")), "my-requests")] == [
         ["Business, 12 seats, Monthly", "Approved"]]
+    subject, body = bc_world.mail_to("mark@acme.test")
+    assert subject == "Your change request was approved" and "    Business, 12 seats, billed monthly\n" in body
 
 
 def test_a_decline_needs_a_reason_and_the_member_sees_it(bc_world: BillingWorld) -> None:
@@ -183,3 +186,24 @@ def test_a_request_made_stale_by_the_contacts_own_change_says_so_and_can_be_decl
     assert text_of(review, "preview-problem") == \
         "The subscription already has this plan, number of seats and billing frequency."
     assert 'id="approve-form"' not in review and 'id="decline-form"' in review
+
+
+def test_a_pt_br_member_reads_the_form_and_its_refusals_in_portuguese_and_is_mailed_in_it(
+        bc_world: BillingWorld) -> None:
+    bc_world.identity.add_user(fakes.FakeUser("u-luiza", "luiza@acme.test", "luiza@acme.test", "Luiza Lima",
+                                              "Member-demo-2026!", fakes.MEMBER, "acc-acme", "pt-BR"))
+    luiza = bc_world.signed_in("luiza@acme.test", "Member-demo-2026!")
+    luiza.set_cookie("lang", "pt_BR")
+    page = text(luiza.get("/"))
+    assert text_of(page, "change-request-title") == "Pedir uma alteração na assinatura"
+    assert text_of(page, "member-current-selection") == "Sua conta tem Business, 10 licenças, Mensal."
+    assert _ask(luiza).status_code == 302
+    again = _ask(luiza, seats="13")
+    assert form_error(text(again)) == "Você já tem um pedido pendente. Retire-o para pedir outra alteração."
+    contact = bc_world.signed_in()
+    rid = _only_request_id(contact)
+    review = text(contact.get(f"/requests/{rid}"))
+    contact.post(f"/requests/{rid}/decline", data={"csrf_token": csrf_from(review), "reason": "Agora não."})
+    assert table_rows(text(luiza.get("/")), "my-requests")[0][2] == "Recusado: Agora não."
+    subject, body = bc_world.mail_to("luiza@acme.test")
+    assert subject == "Seu pedido de alteração foi recusado" and "Motivo:\nAgora não.\n" in body
