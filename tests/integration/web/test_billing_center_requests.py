@@ -207,3 +207,11 @@ def test_a_pt_br_member_reads_the_form_and_its_refusals_in_portuguese_and_is_mai
     assert table_rows(text(luiza.get("/")), "my-requests")[0][2] == "Recusado: Agora não."
     subject, body = bc_world.mail_to("luiza@acme.test")
     assert subject == "Seu pedido de alteração foi recusado" and "Motivo:\nAgora não.\n" in body
+
+
+def test_the_help_topic_linked_from_the_request_form_says_how_requests_work(bc_world: BillingWorld) -> None:
+    member = bc_world.signed_in(*MEMBER)
+    assert text_of(text(member.get("/help/who-is-my-billing-contact")), "billing-contact-member-request") == (
+        "A member of an online account can also ask for a change of plan, seats or billing frequency on their "
+        "Billing Center home page. A billing contact sees the request with exactly what it would cost, approves or "
+        "declines it, and the member is emailed the decision.")
