@@ -154,12 +154,16 @@ def test_a_lost_answer_is_payment_pending_until_reconcile_applies_it(stub, setti
     sub_id = _acme(stub).subscription_id
     answer = stub.ApplyChange(pb.ApplyChangeRequest(change=_change(sub_id, "enterprise", 10), idempotency_key="l-1"))
     assert answer.outcome == pb.CHANGE_OUTCOME_PAYMENT_PENDING and _acme(stub).current.plan_code == "business"
+    # Shown on every read until settled, not only in the answer to the action.
+    assert _acme(stub).payment_pending
+    assert stub.ListInvoices(pb.ListInvoicesRequest(account_id="acct-acme")).payment_pending
     deps = bootstrap.build_dependencies(settings, gateway_settings=gateway_settings, clock=FakeClock(NOV_16_2026))
     try:
         assert subscriptions.reconcile(deps) == subscriptions.Reconciled(settled=1, still_unknown=0)
     finally:
         deps.close()
-    assert _acme(stub).current.plan_code == "enterprise"
+    assert _acme(stub).current.plan_code == "enterprise" and not _acme(stub).payment_pending
+    assert not stub.ListInvoices(pb.ListInvoicesRequest(account_id="acct-acme")).payment_pending
     replay = stub.ApplyChange(pb.ApplyChangeRequest(change=_change(sub_id, "enterprise", 10), idempotency_key="l-1"))
     assert replay.outcome == pb.CHANGE_OUTCOME_APPLIED and replay.invoice.total.amount_minor == 4_000
 
