@@ -23,13 +23,15 @@ from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import build
 from services.online_billing.service_layer import subscriptions
 from tests import callers
+from tests.grpc_capture import assert_no_card_numbers, capturing
 
 NOV_16_2026 = 1_794_787_200.0  # 2026-11-16 00:00 UTC: half of November left
 
 
 @pytest.fixture
-def stub(settings: OnlineBillingSettings, gateway_settings: GatewaySettings
+def stub(settings: OnlineBillingSettings, gateway_settings: GatewaySettings, monkeypatch: pytest.MonkeyPatch
          ) -> Iterator[online_billing_pb2_grpc.OnlineBillingServiceStub]:
+    capture = capturing(monkeypatch)  # every message, scanned for card numbers at the end (S18)
     clock = FakeClock(NOV_16_2026)
     demo_backends.seed_online_billing(settings, {"acme": "acct-acme", "padaria": "acct-padaria"}, clock=clock,
                                       gateway_settings=gateway_settings)
@@ -40,6 +42,8 @@ def stub(settings: OnlineBillingSettings, gateway_settings: GatewaySettings
     finally:
         channel.close()
         server.stop()
+    assert capture.of("/billing.online_billing.")  # the capture saw the test's calls
+    assert_no_card_numbers(capture)
 
 
 def _token(gateway_settings: GatewaySettings, number: str) -> str:
