@@ -14,9 +14,10 @@ from tests.contract.identity_sides import BC, EBP, Cast, Side, rpc_error
 from tests.contract.test_identity_contract import session_token, sign_in
 
 
-def contacts(identity: Side, token: str, account_id: str) -> list[pb.BillingContact]:
-    return list(identity.stub.ListBillingContacts(pb.ListBillingContactsRequest(
-        session_token=token, portal=EBP, account_id=account_id)).contacts)
+def contacts(identity: Side, token: str, account_id: str) -> list[pb.Contact]:
+    (account,) = identity.stub.ListBillingContacts(pb.ListBillingContactsRequest(
+        session_token=token, portal=EBP, account_ids=[account_id])).accounts
+    return list(account.contacts)
 
 
 def add(identity: Side, token: str, account_id: str, login: str, name: str = "Dana New") -> str:
@@ -143,6 +144,14 @@ def test_a_declined_handover_changes_nothing(identity, cast, addr):
     assert _decide(identity, cast, token, proposed.handover_id, False).status == "declined"  # withdrawn
     assert [c.name for c in contacts(identity, token, cast.account_ids["globex"])] == [
         "Carlos Silva", "Globex Accounts Payable"]
+
+
+def test_from_a_portal_the_list_names_exactly_one_account(identity, cast, addr):
+    token = session_token(identity, cast, "globex", EBP, addr)
+    for ids in ([], [cast.account_ids["globex"], cast.account_ids["globex"]]):
+        error = rpc_error(identity.stub.ListBillingContacts, pb.ListBillingContactsRequest(
+            session_token=token, portal=EBP, account_ids=ids))
+        assert (error.code(), error_field(error)) == (grpc.StatusCode.INVALID_ARGUMENT, "account_ids")
 
 
 def test_the_calls_need_a_live_session_at_the_enterprise_portal(identity, cast, addr):

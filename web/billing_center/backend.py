@@ -211,6 +211,8 @@ class InvoiceView:
     total: Money | None
     lines: tuple[LineView, ...] = ()
     buyer: BillingProfileView | None = None
+    # The vendor, as the PDF prints it (GetInvoice only).
+    seller: BillingProfileView | None = None
 
     @property
     def status_name(self) -> str:
@@ -456,7 +458,8 @@ def _invoice(i: online_billing_pb2.Invoice) -> InvoiceView:
     return InvoiceView(invoice_id=i.invoice_id, number=i.number, kind=i.kind, status=i.status,
                        issued_at=_time(i, "issued_at"), total=_money(i, "total"),
                        lines=tuple(_line(line) for line in i.lines),
-                       buyer=_profile(i.buyer) if i.HasField("buyer") else None)
+                       buyer=_profile(i.buyer) if i.HasField("buyer") else None,
+                       seller=_profile(i.seller) if i.HasField("seller") else None)
 
 
 def online_billing() -> OnlineBilling:

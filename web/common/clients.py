@@ -232,12 +232,12 @@ class Identity(GrpcClient[identity_pb2_grpc.IdentityServiceStub]):
     # --- billing contacts of an enterprise account (the Enterprise portal's pages) -------------
     def list_billing_contacts(self, session_token: str, account_id: str) -> list[BillingContactView]:
         answer = self.stub.ListBillingContacts(identity_pb2.ListBillingContactsRequest(
-            session_token=session_token, portal=self.portal, account_id=account_id))
+            session_token=session_token, portal=self.portal, account_ids=[account_id]))
         return [BillingContactView(user_id=c.user_id, login=c.login, name=c.name, email=c.email, primary=c.primary,
                                    has_password=c.has_password,
                                    last_sign_in_at=timestamp(c.last_sign_in_at)
                                    if c.HasField("last_sign_in_at") else None)
-                for c in answer.contacts]
+                for a in answer.accounts for c in a.contacts]
 
     def add_billing_contact(self, session_token: str, account_id: str, person: NewContact) -> str:
         return self.stub.AddBillingContact(identity_pb2.AddBillingContactRequest(

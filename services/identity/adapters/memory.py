@@ -49,6 +49,9 @@ class InMemoryAccountRepository(_Repo):
         a = self.data.accounts.get(account_id)
         return replace(a) if a else None
 
+    def get_many(self, account_ids: Sequence[str]) -> list[Account]:
+        return [replace(self.data.accounts[i]) for i in sorted(set(account_ids)) if i in self.data.accounts]
+
 
 class InMemoryUserRepository(_Repo):
     def add(self, user: User) -> None:
@@ -115,8 +118,15 @@ class InMemoryMembershipRepository(_Repo):
         ]
         return sorted(found, key=lambda u: (u.name, u.id))
 
+    def users_with_role_in(self, account_ids: Sequence[str], role: Role) -> dict[str, list[User]]:
+        found = {a: self.users_with_role(a, role) for a in set(account_ids)}
+        return {a: users for a, users in found.items() if users}
+
     def primary_of(self, account_id: str) -> str | None:
         return self.data.primary.get(account_id)
+
+    def primaries_in(self, account_ids: Sequence[str]) -> dict[str, str]:
+        return {a: u for a, u in self.data.primary.items() if a in account_ids}
 
     def set_primary(self, account_id: str, user_id: str | None) -> None:
         member = self.data.memberships.get(user_id or "")

@@ -83,6 +83,11 @@ class SqlAccountRepository:
         row = self.conn.execute(select(orm.accounts).where(orm.accounts.c.id == account_id)).first()
         return _account(row) if row else None
 
+    def get_many(self, account_ids: Sequence[str]) -> list[Account]:
+        rows = self.conn.execute(
+            select(orm.accounts).where(orm.accounts.c.id.in_(list(account_ids))).order_by(orm.accounts.c.id)).all()
+        return [_account(r) for r in rows]
+
 
 class SqlUserRepository:
     def __init__(self, conn: Connection) -> None:
@@ -182,11 +187,29 @@ class SqlMembershipRepository:
         ).all()
         return [_user(r) for r in rows]
 
+    def users_with_role_in(self, account_ids: Sequence[str], role: Role) -> dict[str, list[User]]:
+        m, u = orm.memberships.c, orm.users.c
+        rows = self.conn.execute(
+            select(orm.users, m.account_id.label("m_account_id")).join(orm.memberships, m.user_id == u.id)
+            .where(m.account_id.in_(list(account_ids)), m.role == role.value)
+            .order_by(u.name, u.id)
+        ).all()
+        found: dict[str, list[User]] = {}
+        for r in rows:
+            found.setdefault(r.m_account_id, []).append(_user(r))
+        return found
+
     def primary_of(self, account_id: str) -> str | None:
         m = orm.memberships.c
         found = self.conn.execute(
             select(m.user_id).where(m.account_id == account_id, m.is_primary.is_(True)).limit(1)).scalar()
         return str(found) if found is not None else None
+
+    def primaries_in(self, account_ids: Sequence[str]) -> dict[str, str]:
+        m = orm.memberships.c
+        rows = self.conn.execute(select(m.account_id, m.user_id).where(
+            m.account_id.in_(list(account_ids)), m.is_primary.is_(True))).all()
+        return {r.account_id: r.user_id for r in rows}
 
     def set_primary(self, account_id: str, user_id: str | None) -> None:
         m = orm.memberships

@@ -24,6 +24,7 @@ from billing_common.service_auth import (
     ACTING_PERSON_HEADER,
     BILLING_CENTER_WEB,
     ENTERPRISE_PORTAL_WEB,
+    ONLINE_BILLING,
     OPERATOR,
     PORTALS,
     acting_person,
@@ -57,10 +58,13 @@ ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
         "GetAccount", "ContactBillingAdministrator", "ContactCustomerCare", "ListRepAccounts")},
     # Billing contacts and handovers are the Enterprise portal's pages only.
     **{method: {ENTERPRISE_PORTAL_WEB} for method in (
-        "ListBillingContacts", "AddBillingContact", "RemoveBillingContact", "SetPrimaryBillingContact",
+        "AddBillingContact", "RemoveBillingContact", "SetPrimaryBillingContact",
         "ProposeHandover", "ListHandovers", "DecideHandover")},
     **{method: {OPERATOR} for method in (
         "CreateAccount", "CreateUser", "AddMembership", "RemoveMembership", "AssignRep")},
+    # online_billing mails the billing contacts of the accounts it bills (receipts, dunning); the
+    # Enterprise portal's Billing contacts page lists one account's, for a signed-in person.
+    "ListBillingContacts": {ONLINE_BILLING, ENTERPRISE_PORTAL_WEB},
 })
 
 _PORTALS = {pb.PORTAL_BILLING_CENTER: Portal.BILLING_CENTER, pb.PORTAL_ENTERPRISE: Portal.ENTERPRISE}
@@ -132,8 +136,8 @@ def _account(a: Account) -> pb.Account:
                       currency=a.currency, locale=a.locale)
 
 
-def _contact(u: User) -> pb.Contact:
-    return pb.Contact(user_id=u.id, name=u.name, email=u.email)
+def _contact(u: User, primary: bool = False) -> pb.Contact:
+    return pb.Contact(user_id=u.id, name=u.name, email=u.email, locale=u.locale, primary=primary)
 
 
 def _principal(p: Principal) -> pb.Principal:
@@ -148,10 +152,11 @@ def _dt_ts(moment: dt.datetime) -> Timestamp:
     return ts
 
 
-def _billing_contact(c: billing_contacts.BillingContact) -> pb.BillingContact:
+def _billing_contact(c: billing_contacts.BillingContact) -> pb.Contact:
+    """A contact as the Billing contacts page shows it (ListBillingContacts from the portal)."""
     u = c.user
-    answer = pb.BillingContact(user_id=u.id, login=u.login, name=u.name, email=u.email, locale=u.locale,
-                               primary=c.primary, has_password=u.password_hash is not None)
+    answer = pb.Contact(user_id=u.id, login=u.login, name=u.name, email=u.email, locale=u.locale,
+                        primary=c.primary, has_password=u.password_hash is not None)
     if u.last_sign_in_at is not None:
         answer.last_sign_in_at.CopyFrom(_dt_ts(u.last_sign_in_at))
     return answer
@@ -266,6 +271,29 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                                      billing_contacts=[_contact(u) for u in r.billing_contacts])
 
     @_rpc
+    def ListBillingContacts(self, request: pb.ListBillingContactsRequest, context: grpc.ServicerContext
+                            ) -> pb.ListBillingContactsResponse:
+        if caller_var.get() in PORTAL_OF_CALLER:
+            # A portal asks for a person: their session decides what they may see (S13, S14).
+            return self._list_for_person(request)
+        found = accounts.list_billing_contacts(self.deps, list(request.account_ids))
+        return pb.ListBillingContactsResponse(accounts=[
+            pb.AccountBillingContacts(account_id=v.account.id, locale=v.account.locale,
+                                      contacts=[_contact(u, primary=u.id == v.primary) for u in v.billing_contacts])
+            for v in found])
+
+    def _list_for_person(self, request: pb.ListBillingContactsRequest) -> pb.ListBillingContactsResponse:
+        if len(request.account_ids) != 1:
+            raise InvalidArgument("Name exactly one account.", field="account_ids")
+        (account_id,) = request.account_ids
+        if len(account_id) > limits.MAX_ID:
+            raise InvalidArgument(f"An account id takes at most {limits.MAX_ID} characters.", field="account_ids")
+        found = billing_contacts.list_billing_contacts(self.deps, request.session_token, _portal(request.portal),
+                                                       account_id)
+        return pb.ListBillingContactsResponse(accounts=[pb.AccountBillingContacts(
+            account_id=account_id, contacts=[_billing_contact(c) for c in found])])
+
+    @_rpc
     def ContactBillingAdministrator(self, request: pb.ContactBillingAdministratorRequest, context: grpc.ServicerContext
                                     ) -> pb.ContactBillingAdministratorResponse:
         n = contact.contact_billing_administrator(self.deps, request.session_token, _portal(request.portal),
@@ -284,13 +312,6 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                         ) -> pb.ListRepAccountsResponse:
         served = accounts.list_rep_accounts(self.deps, request.session_token, _portal(request.portal))
         return pb.ListRepAccountsResponse(accounts=[_account(a) for a in served])
-
-    @_rpc
-    def ListBillingContacts(self, request: pb.ListBillingContactsRequest, context: grpc.ServicerContext
-                            ) -> pb.ListBillingContactsResponse:
-        found = billing_contacts.list_billing_contacts(self.deps, request.session_token, _portal(request.portal),
-                                                       request.account_id)
-        return pb.ListBillingContactsResponse(contacts=[_billing_contact(c) for c in found])
 
     @_rpc
     def AddBillingContact(self, request: pb.AddBillingContactRequest, context: grpc.ServicerContext

@@ -1,11 +1,13 @@
 """The fixed mail templates identity sends, in English and Brazilian Portuguese.
 
 Each message has a subject and a body per locale; the recipient's locale chooses (pt-BR,
-else English). Person-supplied text only ever fills a placeholder of the body, never a header
-other than Reply-To (an address validated beforehand).
+else English), through billing_common.mail_templates (online_billing's mails use it too).
+Person-supplied text only ever fills a placeholder of the body, never a header other than
+Reply-To (an address validated beforehand).
 """
 from __future__ import annotations
 
+from billing_common import mail_templates
 from billing_common.outbox import OutgoingMail
 
 _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
@@ -156,20 +158,12 @@ _PRIMARY_MARK = {"en": " (primary)", "pt-BR": " (principal)"}
 _NO_NOTE = {"en": "(no note)", "pt-BR": "(sem observação)"}
 
 
-def _locale(locale: str) -> str:
-    return "pt-BR" if locale == "pt-BR" else "en"
-
-
 def render(kind: str, locale: str, *, to: str, reply_to: str | None = None, **values: object) -> OutgoingMail:
-    templates = _TEMPLATES[kind]
-    subject, body = templates.get(_locale(locale)) or templates["en"]
-    return OutgoingMail(
-        to=(to,), subject=subject.format(**values), body=body.format(**values), reply_to=reply_to
-    )
+    return mail_templates.render(_TEMPLATES, kind, locale, values, to=to, reply_to=reply_to)
 
 
 def no_note(locale: str) -> str:
-    return _NO_NOTE[_locale(locale)]
+    return _NO_NOTE[mail_templates.locale_of(locale)]
 
 
 def contacts_notice(
@@ -178,7 +172,7 @@ def contacts_notice(
 ) -> OutgoingMail:
     """The notice every billing contact gets when the contacts change: what changed (`change`,
     a key of _CHANGES) and the list as it now is ((name, email, primary) each)."""
-    lang = _locale(locale)
+    lang = mail_templates.locale_of(locale)
     sentence = _CHANGES[change][lang].format(**values)
     listed = "\n".join(f"- {n} <{e}>{_PRIMARY_MARK[lang] if p else ''}" for n, e, p in contacts)
     return render("contacts_changed", lang, to=to, name=name, account=account, change=sentence, contacts=listed)

@@ -22,6 +22,9 @@ class UserStanding(NamedTuple):
 class AccountRepository(Protocol):
     def add(self, account: Account) -> None: ...
     def get(self, account_id: str) -> Account | None: ...
+    def get_many(self, account_ids: Sequence[str]) -> list[Account]:
+        """The accounts of these ids that exist, ordered by id."""
+        ...
 
 
 class UserRepository(Protocol):
@@ -57,9 +60,15 @@ class MembershipRepository(Protocol):
     def put(self, membership: Membership, now: dt.datetime) -> None: ...
     def remove(self, user_id: str) -> None: ...
     def users_with_role(self, account_id: str, role: Role) -> list[User]: ...
+    def users_with_role_in(self, account_ids: Sequence[str], role: Role) -> dict[str, list[User]]:
+        """`users_with_role` of several accounts in one query: account id -> users by name."""
+        ...
 
     def primary_of(self, account_id: str) -> str | None:
         """The user id of the account's primary billing contact, if one was chosen."""
+
+    def primaries_in(self, account_ids: Sequence[str]) -> dict[str, str]:
+        """`primary_of` of several accounts in one query (those that have one)."""
 
     def set_primary(self, account_id: str, user_id: str | None) -> None:
         """Makes `user_id` the account's only primary member (None: nobody)."""

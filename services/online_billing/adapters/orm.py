@@ -201,4 +201,4 @@ billing_profiles = Table(
 
 invoice_number_series = invoice_number_table(metadata)
 
-outbox = outbox_table(metadata)
+outbox = outbox_table(metadata, extended=True)  # invoice PDFs attached when sent, deferred mails

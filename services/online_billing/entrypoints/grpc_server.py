@@ -46,7 +46,7 @@ from services.online_billing.domain.model import (
     SubscriptionStatus,
 )
 from services.online_billing.entrypoints.billing_run import BillingRunScheduler
-from services.online_billing.service_layer import accounts, services, subscriptions
+from services.online_billing.service_layer import accounts, mails, services, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.subscriptions import Outcome, Result
 
@@ -176,8 +176,9 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
                                        next_page_token=page.next_page_token)
 
     def GetInvoice(self, request: pb.GetInvoiceRequest, context: grpc.ServicerContext) -> pb.GetInvoiceResponse:
-        return pb.GetInvoiceResponse(invoice=invoice_message(
-            accounts.get_invoice(self.deps, request.account_id, request.invoice_id)))
+        invoice = invoice_message(accounts.get_invoice(self.deps, request.account_id, request.invoice_id))
+        invoice.seller.CopyFrom(profile_message(self.deps.vendor))  # the print page's seller block, as the PDF's
+        return pb.GetInvoiceResponse(invoice=invoice)
 
     def GetInvoicePdf(self, request: pb.GetInvoicePdfRequest, context: grpc.ServicerContext
                       ) -> pb.GetInvoicePdfResponse:
@@ -335,6 +336,10 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
         allowed_callers=ALLOWED_CALLERS,
         # Every signed-in billing contact's landing page reads it: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/GetSubscriptionSummary"],
+        # Receipts carry the invoice's PDF, rendered when sent; mails written while identity
+        # was down are addressed when sent (service_layer.mails).
+        attachments=mails.attachments(deps),
+        expand=mails.expander(deps),
     )
     # The billing run on a schedule (ONLINE_BILLING_RENEWAL_INTERVAL), stopped first on stop.
     scheduler = BillingRunScheduler(deps, settings).start()

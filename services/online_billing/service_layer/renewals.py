@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 
@@ -29,7 +29,6 @@ import structlog
 from billing_common.clock import Clock, utc
 from billing_common.errors import DomainError
 from billing_common.invoicing.numbering import yearly_series
-from billing_common.outbox import OutgoingMail
 from billing_common.payments import messages
 from billing_common.payments.cards import card_numbers_in, scan_clean_uuid
 from billing_common.payments.gateway import ChargeResult, ChargeStatus, Decline, InvalidToken
@@ -52,8 +51,10 @@ from services.online_billing.domain.renewals import (
     renewal_preview,
     renewed,
 )
+from services.online_billing.service_layer import mails
 from services.online_billing.service_layer.dependencies import Dependencies
-from services.online_billing.service_layer.ports import UnitOfWork
+from services.online_billing.service_layer.mails import BillingMail
+from services.online_billing.service_layer.ports import AccountContacts, UnitOfWork
 
 log = structlog.get_logger()
 
@@ -105,15 +106,18 @@ class _Batch:
     at once: a few statements per batch instead of a dozen per subscription."""
 
     def __init__(self, deps: Dependencies, uow: UnitOfWork, now: dt.datetime, counts: RunSummary,
-                 account_ids: set[str]) -> None:
+                 account_ids: Collection[str] = (), contacts: Mapping[str, AccountContacts] | None = None) -> None:
         self.deps, self.uow, self.now, self.counts = deps, uow, now, counts
-        self.profiles = uow.billing_profiles.get_many(account_ids)
+        self.profiles = uow.billing_profiles.get_many(account_ids) if account_ids else {}
+        # The batch's billing contacts, asked once before its transaction; None: the mails are
+        # written deferred, addressed when the outbox sends them (mails.write).
+        self.contacts = contacts
         self.subscriptions: list[Subscription] = []
         self.new_invoices: list[Invoice] = []
         self.new_payments: list[Payment] = []
         self.changed_payments: list[Payment] = []
         self.invoice_statuses: list[tuple[str, InvoiceStatus, dt.datetime | None]] = []
-        self.mails: list[OutgoingMail] = []
+        self.mails: list[BillingMail] = []
 
     def flush(self) -> None:
         self.uow.invoices.add_many(self.new_invoices)
@@ -121,36 +125,23 @@ class _Batch:
         self.uow.payments.update_many(self.changed_payments)
         self.uow.invoices.set_status_many(self.invoice_statuses)
         self.uow.subscriptions.update_many(self.subscriptions)
-        self.uow.outbox.add_many(self.mails, self.now)
+        mails.write(self.deps, self.uow, self.mails, self.contacts, self.now)
 
-    def mail(self, account_id: str, subject: str, body: str) -> None:
-        """To the billing profile's invoice recipients. online_billing does not know the billing
-        contact's own address (identity owns people): an account without invoice recipients gets
-        no mail yet (README, "Billing run mails")."""
-        profile = self.profiles.get(account_id)
-        if profile is None or not profile.invoice_emails:
-            log.info("billing mail not sent: no invoice recipients", account_id=account_id, subject=subject)
-            return
-        self.mails.append(OutgoingMail(to=tuple(profile.invoice_emails), subject=subject, body=body))
+    def mail(self, mail: BillingMail) -> None:
+        self.mails.append(mail)
 
     def declined(self, before: Subscription, after: Subscription, invoice: Invoice, code: str) -> None:
         self.subscriptions.append(after)
-        url = self.deps.billing_center_url
-        reason = "there is no card on file" if code == NO_PAYMENT_METHOD else messages.message(code)
-        amount = invoice.total.format("en")
+        values: dict[str, str | int] = {"number": invoice.number, "amount_minor": invoice.total.amount_minor,
+                                        "currency": invoice.currency, "code": code}
         if after.status is SubscriptionStatus.CANCELED:
             self.counts.canceled += 1
             self.invoice_statuses.append((invoice.id, InvoiceStatus.VOID, None))
-            self.mail(before.account_id, "Your subscription was canceled",
-                      f"We could not charge {amount} for invoice {invoice.number} ({reason}), after every retry, "
-                      f"so your subscription has been canceled and the invoice voided.\n\n"
-                      f"You can reactivate it at any time in the Billing Center: {url}\n")
+            self.mail(BillingMail(before.account_id, mails.CANCELED_AFTER_DUNNING, values))
             return
         assert after.dunning is not None and after.dunning.next_retry_at is not None
-        self.mail(before.account_id, f"Payment failed for invoice {invoice.number}",
-                  f"We could not charge {amount} for invoice {invoice.number}: {reason}\n\n"
-                  f"We will try again on {after.dunning.next_retry_at:%Y-%m-%d}. Update your card in the "
-                  f"Billing Center and we will retry at once: {url}\n")
+        values["retry_date"] = after.dunning.next_retry_at.date().isoformat()
+        self.mail(BillingMail(before.account_id, mails.PAYMENT_FAILED, values))
 
 
 def _new_payment(account_id: str, key: str, preview: Preview, card: PaymentMethod, invoice_id: str,
@@ -279,7 +270,7 @@ def _charge_all(deps: Dependencies, payments: list[Payment], concurrency: int) -
 
 
 def _settle(deps: Dependencies, uow: UnitOfWork, results: dict[str, ChargeResult | None], now: dt.datetime,
-            counts: RunSummary) -> list[Payment]:
+            counts: RunSummary, contacts: Mapping[str, AccountContacts] | None = None) -> list[Payment]:
     """Records renewal charges' answers (payment id: answer) in the caller's unit of work: paid,
     declined (dunning), lost (left UNKNOWN), or never received (None: FAILED, and the
     subscription released so the next run sends it again). Payments settled already are left."""
@@ -290,7 +281,7 @@ def _settle(deps: Dependencies, uow: UnitOfWork, results: dict[str, ChargeResult
                                                                   for_update=True)}
     invoices = uow.invoices.get_many({p.invoice_id or "" for p in payments})
     catalogue = uow.plans.catalogue()
-    batch = _Batch(deps, uow, now, counts, {p.account_id for p in payments})
+    batch = _Batch(deps, uow, now, counts, contacts=contacts)
     for payment in payments:
         result = results[payment.id]
         subscription = subscriptions[payment.preview.subscription_id]
@@ -302,11 +293,10 @@ def _settle(deps: Dependencies, uow: UnitOfWork, results: dict[str, ChargeResult
             settled = payment.settled(PaymentStatus.SUCCEEDED, now, charge_id=result.charge_id, invoice_id=invoice.id)
             batch.invoice_statuses.append((invoice.id, InvoiceStatus.PAID, now))
             batch.subscriptions.append(renewed(subscription, payment.preview, catalogue))
-            batch.mail(subscription.account_id, f"Receipt for invoice {invoice.number}",
-                       f"Thank you: your subscription renewed and invoice {invoice.number} for "
-                       f"{invoice.total.format('en')} was paid with your card.\n\n"
-                       f"New period: {payment.preview.period_start:%Y-%m-%d} to "
-                       f"{payment.preview.period_end:%Y-%m-%d}.\nYour invoices: {deps.billing_center_url}\n")
+            batch.mail(BillingMail(subscription.account_id, mails.RENEWAL_RECEIPT, {
+                "number": invoice.number, "amount_minor": invoice.total.amount_minor, "currency": invoice.currency,
+                "period_start": payment.preview.period_start.date().isoformat(),
+                "period_end": payment.preview.period_end.date().isoformat()}, invoice_id=invoice.id))
         elif result.declined:
             code = result.decline.code if result.decline else messages.CARD_DECLINED
             settled = payment.settled(PaymentStatus.DECLINED, now, decline_code=code, invoice_id=invoice.id)
@@ -344,8 +334,11 @@ def _charge_and_settle(deps: Dependencies, payments: list[Payment], now: dt.date
     if not payments:
         return
     results = _charge_all(deps, payments, concurrency)
+    # Whom the batch's mails go to: one call to identity, outside any transaction.
+    contacts = mails.contacts_of(deps, sorted({p.account_id for p in payments}))
     with deps.uow() as uow:
-        settled = _settle(deps, uow, {p.id: r for p, r in zip(payments, results, strict=True)}, now, counts)
+        settled = _settle(deps, uow, {p.id: r for p, r in zip(payments, results, strict=True)}, now, counts,
+                          contacts)
         uow.commit()
     for payment in settled:
         _tally(counts, payment)

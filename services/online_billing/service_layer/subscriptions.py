@@ -69,7 +69,9 @@ from services.online_billing.domain.model import (
     SubscriptionStatus,
     current_subscription,
 )
+from services.online_billing.service_layer import mails
 from services.online_billing.service_layer.dependencies import Dependencies
+from services.online_billing.service_layer.mails import BillingMail
 from services.online_billing.service_layer.ports import UnitOfWork
 from services.online_billing.service_layer.renewals import charge_metadata, settle_renewal_in
 
@@ -252,6 +254,12 @@ def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None) -> 
         elif result.succeeded:
             invoice = _apply_paid(deps, uow, payment, now)
             payment = payment.settled(PaymentStatus.SUCCEEDED, now, charge_id=result.charge_id, invoice_id=invoice.id)
+            # The receipt, with the invoice's PDF: addressed (identity's billing contacts) and
+            # rendered when the outbox sends it, so the request waits for neither.
+            kind = mails.CHANGE_RECEIPT if invoice.kind is InvoiceKind.PRORATION else mails.REACTIVATION_RECEIPT
+            mails.write(deps, uow, [BillingMail(payment.account_id, kind, {
+                "number": invoice.number, "amount_minor": invoice.total.amount_minor, "currency": invoice.currency},
+                invoice_id=invoice.id)], None, now)
         elif result.declined:
             payment = payment.settled(PaymentStatus.DECLINED, now,
                                       decline_code=result.decline.code if result.decline else messages.CARD_DECLINED)

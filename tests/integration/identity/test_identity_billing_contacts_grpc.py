@@ -14,6 +14,7 @@ from billing.identity.v1 import identity_pb2_grpc
 from billing_common.clock import FakeClock
 from billing_common.db import make_engine
 from billing_common.grpc_client import error_field, make_channel
+from billing_common.service_auth import ONLINE_BILLING
 from services.identity.adapters import orm
 from services.identity.entrypoints.grpc_server import build
 from tests import callers
@@ -90,7 +91,7 @@ def test_list_add_primary_remove_with_mails_and_audit(stub, demo, unique, server
     account_id = demo.enterprise.account_id
     token = _token(demo, demo.globex)
     listed = stub.ListBillingContacts(pb.ListBillingContactsRequest(session_token=token, portal=ENT,
-                                                                   account_id=account_id)).contacts
+                                                                   account_ids=[account_id])).accounts[0].contacts
     assert [(c.name, c.primary, c.has_password, c.HasField("last_sign_in_at")) for c in listed] == [
         ("Globex AP", False, True, True)]
     dana = unique("dana") + "@globex.test"
@@ -103,7 +104,7 @@ def test_list_add_primary_remove_with_mails_and_audit(stub, demo, unique, server
     stub.SetPrimaryBillingContact(pb.SetPrimaryBillingContactRequest(
         session_token=token, portal=ENT, account_id=account_id, user_id=new_id))
     listed = stub.ListBillingContacts(pb.ListBillingContactsRequest(session_token=token, portal=ENT,
-                                                                   account_id=account_id)).contacts
+                                                                   account_ids=[account_id])).accounts[0].contacts
     assert [(c.name, c.primary, c.has_password, c.login) for c in listed] == [
         ("Dana New", True, False, dana), ("Globex AP", False, True, demo.globex["login"])]
     err = _error(stub.RemoveBillingContact, pb.RemoveBillingContactRequest(
@@ -130,7 +131,7 @@ def test_s13_another_account_is_not_found_and_s14_a_rep_serves_only_their_own(st
     token = _token(demo, demo.globex)
     for call, request in (
         (stub.ListBillingContacts, pb.ListBillingContactsRequest(session_token=token, portal=ENT,
-                                                                 account_id=account.account_id)),
+                                                                 account_ids=[account.account_id])),
         (stub.AddBillingContact, pb.AddBillingContactRequest(
             session_token=token, portal=ENT, account_id=account.account_id, login=unique("x") + "@x.test",
             email=unique("x") + "@x.test", name="X")),
@@ -142,9 +143,9 @@ def test_s13_another_account_is_not_found_and_s14_a_rep_serves_only_their_own(st
         assert _error(call, request).code() == grpc.StatusCode.NOT_FOUND
     rita = _token(demo, demo.rita)
     assert _error(stub.ListBillingContacts, pb.ListBillingContactsRequest(
-        session_token=rita, portal=ENT, account_id=account.account_id)).code() == grpc.StatusCode.NOT_FOUND
+        session_token=rita, portal=ENT, account_ids=[account.account_id])).code() == grpc.StatusCode.NOT_FOUND
     assert len(stub.ListBillingContacts(pb.ListBillingContactsRequest(
-        session_token=rita, portal=ENT, account_id=demo.enterprise.account_id)).contacts) == 1
+        session_token=rita, portal=ENT, account_ids=[demo.enterprise.account_id])).accounts[0].contacts) == 1
     err = _error(_add, stub, rita, demo.enterprise.account_id, unique("y") + "@y.test")
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
 
@@ -177,14 +178,14 @@ def test_only_the_enterprise_portal_may_call_and_only_for_itself(server, demo):
     try:
         bc_stub = identity_pb2_grpc.IdentityServiceStub(channel)
         err = _error(bc_stub.ListBillingContacts, pb.ListBillingContactsRequest(
-            session_token=token, portal=BC, account_id=demo.enterprise.account_id))
+            session_token=token, portal=BC, account_ids=[demo.enterprise.account_id]))
         assert err.code() == grpc.StatusCode.PERMISSION_DENIED
     finally:
         channel.close()
     ent = make_channel(f"127.0.0.1:{server.port}", credentials=callers.ENTERPRISE, default_timeout=10)
     try:
         err = _error(identity_pb2_grpc.IdentityServiceStub(ent).ListBillingContacts, pb.ListBillingContactsRequest(
-            session_token=token, portal=BC, account_id=demo.enterprise.account_id))
+            session_token=token, portal=BC, account_ids=[demo.enterprise.account_id]))
         assert err.code() == grpc.StatusCode.PERMISSION_DENIED  # check_own_portal
     finally:
         ent.close()
@@ -211,7 +212,7 @@ def test_a_handover_proposed_then_approved_by_the_rep(stub, demo, unique, server
         approve=True)).handover
     assert done.status == "approved"
     assert [c.name for c in stub.ListBillingContacts(pb.ListBillingContactsRequest(
-        session_token=rita, portal=ENT, account_id=account_id)).contacts] == ["Hana Handover"]
+        session_token=rita, portal=ENT, account_ids=[account_id])).accounts[0].contacts] == ["Hana Handover"]
     # The replaced contact's session ended with the commit.
     assert _error(stub.ValidateSession, pb.ValidateSessionRequest(token=token, portal=ENT)).code() == \
         grpc.StatusCode.UNAUTHENTICATED
@@ -237,3 +238,20 @@ def test_a_pending_handover_expires_after_seven_days(stub, demo, unique, clock):
     err = _error(stub.DecideHandover, pb.DecideHandoverRequest(
         session_token=rita, portal=ENT, account_id=account_id, handover_id=str(uuid.uuid4()), approve=False))
     assert err.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_online_billing_lists_several_accounts_contacts_with_the_primary_one(server, stub, demo, other):
+    """The same RPC from online_billing (no session, a batch): whom invoices are addressed to."""
+    token = _token(demo, demo.globex)
+    stub.SetPrimaryBillingContact(pb.SetPrimaryBillingContactRequest(
+        session_token=token, portal=ENT, account_id=demo.enterprise.account_id, user_id=demo.globex["id"]))
+    account, _initech = other
+    channel = make_channel(f"127.0.0.1:{server.port}", credentials=callers.credentials(ONLINE_BILLING),
+                           default_timeout=10)
+    try:
+        answer = identity_pb2_grpc.IdentityServiceStub(channel).ListBillingContacts(pb.ListBillingContactsRequest(
+            account_ids=[demo.enterprise.account_id, account.account_id]))
+    finally:
+        channel.close()
+    found = {a.account_id: [(c.name, c.primary) for c in a.contacts] for a in answer.accounts}
+    assert found == {demo.enterprise.account_id: [("Globex AP", True)], account.account_id: [("Initech AP", False)]}

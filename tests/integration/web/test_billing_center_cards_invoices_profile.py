@@ -11,6 +11,7 @@ import structlog
 
 from billing_common.payments.cards import card_numbers_in
 from tests.integration.web.billing_center_world import BillingWorld, post
+from tests.pages import text_of
 from tests.unit.web.helpers import field_error, form_error, hidden, text
 
 CARD = {"holder_name": "Olivia Ortega", "number": "5555 5555 5555 4444", "exp_month": "11", "exp_year": "2031",
@@ -147,6 +148,26 @@ def test_the_invoice_page_prints_with_its_own_stylesheet_and_the_pdf_downloads_a
     stylesheet = re.search(r'href="(/static/print[^"]+)" media="print"', body).group(1)  # type: ignore[union-attr]
     with client.get(stylesheet) as css:
         assert css.status_code == 200
+
+
+@pytest.fixture
+def vendor_tax_id(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The vendor's tax ID in the environment online_billing reads VENDOR_* from (before bc_world)."""
+    monkeypatch.setenv("VENDOR_TAX_ID", "12-3456789")
+    return "12-3456789"
+
+
+def test_the_invoice_print_page_names_the_seller_as_the_pdf_does(vendor_tax_id: str, bc_world: BillingWorld) -> None:
+    client = bc_world.signed_in()
+    invoice_id = re.findall(r'href="/invoices/([^"./]+)" class="invoice-link"', text(client.get("/invoices")))[0]
+    page = client.get(f"/invoices/{invoice_id}")
+    assert text_of(page, "seller-title") == "Sold by"
+    assert text_of(page, "seller-name") == "Meetings Example, Inc."
+    assert text_of(page, "seller-address") == "500 Market Street, 94105 San Francisco, CA, US"
+    assert text_of(page, "seller-tax-id") == "Tax ID: 12-3456789"
+    portuguese = client.get(f"/invoices/{invoice_id}", headers={"Accept-Language": "pt-BR"})
+    assert text_of(portuguese, "seller-title") == "Vendido por"
+    assert text_of(portuguese, "seller-tax-id") == "CPF/CNPJ ou identificação fiscal: 12-3456789"
 
 
 def test_another_accounts_invoice_answers_404(bc_world: BillingWorld) -> None:

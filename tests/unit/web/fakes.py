@@ -438,17 +438,22 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
             proposed_at=_timestamp(h.proposed_at), expires_at=_timestamp(h.expires_at))
 
     def ListBillingContacts(self, request, context):  # type: ignore[no-untyped-def]
+        # As a portal calls it: one account, for the session's person (online_billing's batch
+        # calls without a session are not the portals' and not faked here).
         self._limit("ListBillingContacts")
-        account = self._account_for(self._acting(request, False), request.account_id, rep_may=True)
+        if len(request.account_ids) != 1:
+            raise InvalidArgument("Name exactly one account.", field="account_ids")
+        account = self._account_for(self._acting(request, False), request.account_ids[0], rep_may=True)
         contacts = []
         for u in self._billing_contacts(account.account_id):
-            c = identity_pb2.BillingContact(user_id=u.user_id, login=u.login, name=u.name, email=u.email,
-                                            locale=u.locale, primary=self.primary.get(account.account_id) == u.user_id,
-                                            has_password=u.password is not None)
+            c = identity_pb2.Contact(user_id=u.user_id, login=u.login, name=u.name, email=u.email,
+                                     locale=u.locale, primary=self.primary.get(account.account_id) == u.user_id,
+                                     has_password=u.password is not None)
             if u.user_id in self.last_sign_in:
                 c.last_sign_in_at.CopyFrom(_timestamp(self.last_sign_in[u.user_id]))
             contacts.append(c)
-        return identity_pb2.ListBillingContactsResponse(contacts=contacts)
+        return identity_pb2.ListBillingContactsResponse(accounts=[
+            identity_pb2.AccountBillingContacts(account_id=account.account_id, contacts=contacts)])
 
     def AddBillingContact(self, request, context):  # type: ignore[no-untyped-def]
         self._limit("AddBillingContact")
