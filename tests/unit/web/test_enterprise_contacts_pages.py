@@ -199,3 +199,22 @@ def test_the_page_in_portuguese(ebp, world):
     page = ebp.get(PAGE)
     assert text_of(page, "page-title") == "Contatos de cobrança"
     assert text_of(page, "add-contact-title") == "Adicionar um contato de cobrança"
+
+
+@pytest.mark.parametrize("account_id", ["x" * 300, "%00", "..%2f..", "acc-globex%0d%0aX: y", "é"])
+def test_odd_account_ids_in_the_address_are_never_a_500(ebp, world, account_id):
+    _sign_in_globex(ebp)
+    token = csrf_from(ebp.get(PAGE).get_data(as_text=True))
+    assert ebp.get(f"/accounts/{account_id}/contacts").status_code in (400, 404)
+    for action, data in (("contacts/add", {"add-name": "D", "add-email": "d@g.test", "add-locale": "en"}),
+                         ("contacts/remove", {"user_id": "u-carlos"}), ("contacts/primary", {"user_id": "u-carlos"}),
+                         ("handovers/h-1/decide", {"decision": "approve"})):
+        response = ebp.post(f"/accounts/{account_id}/{action}", data={"csrf_token": token, **data})
+        assert response.status_code in (400, 404), (action, response.status_code)
+    assert world.identity.contact_notices == []
+
+
+def test_identity_down_is_the_503_page(ebp, world):
+    _sign_in_globex(ebp)
+    world.identity.busy.add("ListBillingContacts")
+    assert ebp.get(PAGE).status_code == 503
