@@ -339,7 +339,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         account = self.accounts.get(request.account_id)
         if account is None:
             raise NotFound("No such account.", field="account_id")
-        contacts = [identity_pb2.Contact(user_id=u.user_id, name=u.name, email=u.email)
+        contacts = [identity_pb2.Contact(user_id=u.user_id, name=u.name, email=u.email, locale=u.locale)
                     for u in self._billing_contacts(request.account_id)]
         return identity_pb2.GetAccountResponse(account=account, billing_contacts=contacts)
 
