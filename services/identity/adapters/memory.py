@@ -165,6 +165,10 @@ class InMemoryRepRepository(_Repo):
         found = [replace(self.data.accounts[a]) for r, a in self.data.reps if r == rep_user_id]
         return sorted(found, key=lambda a: (a.name, a.id))
 
+    def reps_of(self, account_id: str) -> list[User]:
+        found = [replace(self.data.users[r]) for r, a in self.data.reps if a == account_id]
+        return sorted(found, key=lambda u: (u.name, u.id))
+
 
 class InMemoryAuditLog(_Repo):
     def record(

@@ -281,6 +281,14 @@ class SqlRepRepository:
         ).all()
         return [_account(row) for row in rows]
 
+    def reps_of(self, account_id: str) -> list[User]:
+        r, u = orm.rep_accounts.c, orm.users.c
+        rows = self.conn.execute(
+            select(orm.users).join(orm.rep_accounts, r.rep_user_id == u.id)
+            .where(r.account_id == account_id).order_by(u.name, u.id)
+        ).all()
+        return [_user(row) for row in rows]
+
 
 class SqlAuditLog:
     def __init__(self, conn: Connection) -> None:

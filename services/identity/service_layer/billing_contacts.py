@@ -274,8 +274,14 @@ def propose_handover(
         uow.audit.record(now, actor.user.id, "handover.proposed", user_id=replaced.id, account_id=account.id,
                          details={"handover_id": handover.id, "login": person.login, "email": person.email})
         _, values = _handover_values(uow, handover)
-        _notify(uow, account, "handover_proposed", now, actor=actor.user,
-                values={**values, "expires": handover.expires_at.strftime("%Y-%m-%d %H:%M")})
+        expires = handover.expires_at.strftime("%Y-%m-%d %H:%M")
+        _notify(uow, account, "handover_proposed", now, actor=actor.user, values={**values, "expires": expires})
+        # The account's reps may approve it: they hear of it too (their console lists it).
+        for rep in uow.reps.reps_of(account.id):
+            uow.outbox.add(messages.render("handover_waiting", rep.locale, to=rep.email, name=rep.name,
+                                           proposer=actor.user.name, account=account.name, expires=expires,
+                                           new=values["new"], new_email=values["new_email"],
+                                           subject=values["subject"], email=values["email"]), now)
         uow.commit()
     return handover
 

@@ -107,6 +107,24 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "com o seu representante.\n",
         ),
     },
+    "handover_waiting": {
+        "en": (
+            "A billing contact handover of {account} waits for your approval",
+            "Hello {name},\n\n"
+            "{proposer} proposed that {new} ({new_email}) replace {subject} ({email}) as a billing\n"
+            "contact of {account}, which you serve. Approve or decline it by {expires} (UTC) in the\n"
+            "Enterprise Billing Portal's rep console; another billing contact of the account may\n"
+            "approve it too.\n",
+        ),
+        "pt-BR": (
+            "Uma substituição de contato de cobrança de {account} aguarda sua aprovação",
+            "Olá, {name},\n\n"
+            "{proposer} propôs que {new} ({new_email}) substitua {subject} ({email}) como contato de\n"
+            "cobrança de {account}, conta que você atende. Aprove ou recuse até {expires} (UTC) no\n"
+            "console do representante do Portal de Cobrança Empresarial; outro contato de cobrança\n"
+            "da conta também pode aprovar.\n",
+        ),
+    },
     "customer_care": {
         "en": (
             "[Customer Care] {subject}",

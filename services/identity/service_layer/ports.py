@@ -93,6 +93,9 @@ class RepRepository(Protocol):
 
     def accounts_of(self, rep_user_id: str) -> list[Account]: ...
 
+    def reps_of(self, account_id: str) -> list[User]:
+        """The reps who serve the account, by name."""
+
 
 class AuditLog(Protocol):
     """Who changed what. `actor` is the person (a user id, or whom an operator command names);

@@ -203,6 +203,8 @@ def test_a_handover_proposed_then_approved_by_the_rep(stub, demo, unique, server
     err = _error(stub.DecideHandover, pb.DecideHandoverRequest(
         session_token=token, portal=ENT, account_id=account_id, handover_id=proposed.handover_id, approve=True))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED  # not the proposer
+    rep_mail = _wait_for_mail(server_settings.maildir, demo.rita["email"], "rep console")
+    assert rep_mail["Subject"] == f"A billing contact handover of {demo.enterprise.name} waits for your approval"
     rita = _token(demo, demo.rita)
     waiting = stub.ListHandovers(pb.ListHandoversRequest(session_token=rita, portal=ENT)).handovers
     assert [(h.handover_id, h.account_name, h.replaced_name, h.new_name, h.proposer_name) for h in waiting] == [

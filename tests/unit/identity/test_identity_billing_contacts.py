@@ -341,3 +341,12 @@ def test_the_decider_rule():
         check_decider(h, "stranger", actor_is_rep=False, contact_ids=["p", "r"], approve=True, now=now)
     with pytest.raises(FailedPrecondition):
         check_decider(h, "r", actor_is_rep=False, contact_ids=["p", "r"], approve=True, now=now + HANDOVER_TTL)
+
+
+def test_the_accounts_rep_is_mailed_that_a_handover_waits_for_them(deps, world, session, data):
+    _propose(deps, session("globex-billing"), world, world.carlos)
+    (mail,) = _mails_to(data, "rita@meetings.example")
+    assert mail.subject == "A billing contact handover of Globex Corporation waits for your approval"
+    assert mail.body.splitlines()[2] == (
+        "Globex AP proposed that Hana Handover (hana@globex.test) replace Carlos Contact (carlos@globex.test) as a "
+        "billing")
