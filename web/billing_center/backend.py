@@ -111,6 +111,8 @@ class SubscriptionPageView:
     default_payment_method: PaymentMethodView | None
     cancel_reason: str
     currency: str
+    # A payment is being confirmed (a lost gateway answer, S20) until the reconciler settles it.
+    payment_pending: bool = False
 
     @property
     def status_label(self) -> str:
@@ -213,6 +215,8 @@ class InvoiceView:
     buyer: BillingProfileView | None = None
     # The vendor, as the PDF prints it (GetInvoice only).
     seller: BillingProfileView | None = None
+    # Open, its payment being confirmed (S20).
+    payment_pending: bool = False
 
     @property
     def status_name(self) -> str:
@@ -241,6 +245,7 @@ class InvoiceView:
 class InvoicePage:
     invoices: tuple[InvoiceView, ...]
     next_page_token: str
+    payment_pending: bool = False  # a payment of the account is being confirmed (S20)
 
 
 @dataclass(frozen=True)
@@ -362,7 +367,8 @@ class OnlineBilling(GrpcClient[online_billing_pb2_grpc.OnlineBillingServiceStub]
     def invoices(self, account_id: str, page_token: str = "", page_size: int = 20) -> InvoicePage:
         answer = self.stub.ListInvoices(online_billing_pb2.ListInvoicesRequest(
             account_id=account_id, page_size=page_size, page_token=page_token))
-        return InvoicePage(tuple(_invoice(i) for i in answer.invoices), answer.next_page_token)
+        return InvoicePage(tuple(_invoice(i) for i in answer.invoices), answer.next_page_token,
+                           answer.payment_pending)
 
     def invoice(self, account_id: str, invoice_id: str) -> InvoiceView:
         """NOT_FOUND (an RpcError) for another account's invoice (S13)."""
@@ -416,7 +422,7 @@ def _subscription(s: online_billing_pb2.Subscription) -> SubscriptionPageView:
         scheduled_change=_selection(s.scheduled_change) if s.HasField("scheduled_change") else None,
         default_payment_method=(_payment_method(s.default_payment_method)
                                 if s.HasField("default_payment_method") else None),
-        cancel_reason=s.cancel_reason, currency=s.currency)
+        cancel_reason=s.cancel_reason, currency=s.currency, payment_pending=s.payment_pending)
 
 
 def _change_request(account_id: str, subscription_id: str, plan_code: str, seats: int,
@@ -459,7 +465,8 @@ def _invoice(i: online_billing_pb2.Invoice) -> InvoiceView:
                        issued_at=_time(i, "issued_at"), total=_money(i, "total"),
                        lines=tuple(_line(line) for line in i.lines),
                        buyer=_profile(i.buyer) if i.HasField("buyer") else None,
-                       seller=_profile(i.seller) if i.HasField("seller") else None)
+                       seller=_profile(i.seller) if i.HasField("seller") else None,
+                       payment_pending=i.payment_pending)
 
 
 def online_billing() -> OnlineBilling:

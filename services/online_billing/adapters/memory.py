@@ -146,6 +146,9 @@ class InMemoryPaymentRepository:
     def in_flight(self, subscription_id: str) -> list[Payment]:
         return [p for p in self.data.payments.values() if p.preview.subscription_id == subscription_id and p.in_flight]
 
+    def in_flight_for_account(self, account_id: str) -> list[Payment]:
+        return [p for p in self.data.payments.values() if p.account_id == account_id and p.in_flight]
+
     def add_many(self, payments: Sequence[Payment]) -> None:
         for p in payments:
             self.add(p)

@@ -332,6 +332,12 @@ class SqlPaymentRepository:
             t.c.subscription_id == subscription_id, t.c.status.in_(("pending", "unknown"))))
         return [_payment(r) for r in rows]
 
+    def in_flight_for_account(self, account_id: str) -> list[Payment]:
+        t = orm.payments
+        rows = self.connection.execute(select(t).where(
+            t.c.account_id == account_id, t.c.status.in_(("pending", "unknown"))))
+        return [_payment(r) for r in rows]
+
     def unsettled(self, created_before: dt.datetime) -> list[Payment]:
         t = orm.payments
         rows = self.connection.execute(

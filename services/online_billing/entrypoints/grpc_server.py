@@ -110,8 +110,9 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
     def GetSubscription(self, request: pb.GetSubscriptionRequest, context: grpc.ServicerContext
                         ) -> pb.GetSubscriptionResponse:
         d = subscriptions.get_subscription(self.deps, request.account_id)
-        return pb.GetSubscriptionResponse(subscription=subscription_message(
-            d.subscription, d.catalogue, d.now, d.default_payment_method))
+        message = subscription_message(d.subscription, d.catalogue, d.now, d.default_payment_method)
+        message.payment_pending = d.payment_pending
+        return pb.GetSubscriptionResponse(subscription=message)
 
     def PreviewChange(self, request: pb.PreviewChangeRequest, context: grpc.ServicerContext
                       ) -> pb.PreviewChangeResponse:
@@ -172,11 +173,16 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
 
     def ListInvoices(self, request: pb.ListInvoicesRequest, context: grpc.ServicerContext) -> pb.ListInvoicesResponse:
         page = accounts.list_invoices(self.deps, request.account_id, request.page_size, request.page_token)
-        return pb.ListInvoicesResponse(invoices=[invoice_message(i, lines=False) for i in page.invoices],
-                                       next_page_token=page.next_page_token)
+        invoices = [invoice_message(i, lines=False) for i in page.invoices]
+        for message in invoices:
+            message.payment_pending = message.invoice_id in page.pending_invoice_ids
+        return pb.ListInvoicesResponse(invoices=invoices, next_page_token=page.next_page_token,
+                                       payment_pending=page.payment_pending)
 
     def GetInvoice(self, request: pb.GetInvoiceRequest, context: grpc.ServicerContext) -> pb.GetInvoiceResponse:
-        invoice = invoice_message(accounts.get_invoice(self.deps, request.account_id, request.invoice_id))
+        found, pending = accounts.get_invoice_details(self.deps, request.account_id, request.invoice_id)
+        invoice = invoice_message(found)
+        invoice.payment_pending = pending
         invoice.seller.CopyFrom(profile_message(self.deps.vendor))  # the print page's seller block, as the PDF's
         return pb.GetInvoiceResponse(invoice=invoice)
 

@@ -106,6 +106,8 @@ class SubscriptionDetails:
     catalogue: Catalogue
     now: dt.datetime
     default_payment_method: PaymentMethod | None
+    # A payment of the account is being confirmed (PENDING, or UNKNOWN until reconciled: S20).
+    payment_pending: bool = False
 
 
 def get_subscription(deps: Dependencies, account_id: str) -> SubscriptionDetails:
@@ -118,8 +120,9 @@ def get_subscription(deps: Dependencies, account_id: str) -> SubscriptionDetails
             raise NotFound("this account has no subscription")
         methods = uow.payment_methods.for_account(account_id)
         catalogue = uow.plans.catalogue()
+        pending = bool(uow.payments.in_flight_for_account(account_id))
     default = next((m for m in methods if m.is_default), None)
-    return SubscriptionDetails(subscription, catalogue, now_of(deps), default)
+    return SubscriptionDetails(subscription, catalogue, now_of(deps), default, pending)
 
 
 def _subscription(uow: UnitOfWork, account_id: str, subscription_id: str, *, for_update: bool = False

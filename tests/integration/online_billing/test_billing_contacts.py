@@ -70,6 +70,10 @@ def test_identity_down_or_refusing_is_contacts_unavailable_within_the_deadline(i
             with pytest.raises(ContactsUnavailable):
                 contacts.for_accounts(["acct-1"])
             assert time.monotonic() - started < 3
+            started = time.monotonic()
+            with pytest.raises(ContactsUnavailable, match="moments ago"):  # not asked again for a while
+                contacts.for_accounts(["acct-1"])
+            assert time.monotonic() - started < 0.1
     finally:
         down.close()
         wrong.close()

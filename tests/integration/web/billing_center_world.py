@@ -25,6 +25,7 @@ from services.online_billing import bootstrap
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import build
 from tests import callers
+from tests.grpc_capture import GrpcCapture, assert_no_card_numbers, capturing
 from tests.unit.web import fakes
 from tests.unit.web.helpers import csrf_from, sign_in, text
 from web.billing_center import create_app
@@ -44,6 +45,8 @@ class BillingWorld:
     # online_billing's clock (now, to start with): advance it to let a period end.
     clock: FakeClock
     online_settings: OnlineBillingSettings
+    # What online_billing received and answered in this test (tests/grpc_capture.py).
+    grpc: GrpcCapture
 
     def stored_text(self) -> str:
         """Every row of every table of online_billing's and the sandbox's databases, as text
@@ -77,7 +80,10 @@ class BillingWorld:
 
 
 @pytest.fixture
-def bc_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[BillingWorld]:
+def bc_world(database_url: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+             ) -> Iterator[BillingWorld]:
+    # Every message online_billing receives and answers in the test, scanned at its end (S18).
+    capture = capturing(monkeypatch)
     settings = OnlineBillingSettings(database_url=database_url("online_billing"), grpc_bind="127.0.0.1:0",
                                      maildir=tmp_path / "mail", env="test", shutdown_grace=1.0, **callers.ENV)
     bootstrap.migrate(settings)
@@ -96,11 +102,13 @@ def bc_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[Bil
         **callers.ENV})
     app = create_app(portal, gateway)
     try:
-        yield BillingWorld(identity, identity_server, online_server, gateway, app, clock, settings)
+        yield BillingWorld(identity, identity_server, online_server, gateway, app, clock, settings, capture)
     finally:
         app.extensions["portal"].close()
         identity_server.stop()
         online_server.stop()
+    assert_no_card_numbers(capture)
+
 
 
 def post(client: FlaskClient, page_path: str, action: str, data: dict[str, Any]) -> Any:

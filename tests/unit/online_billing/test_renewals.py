@@ -433,3 +433,19 @@ def test_a_reactivation_mails_its_receipt_and_a_declined_upgrade_mails_nothing()
     (receipt,) = w.mails[before:]
     assert (receipt.to, receipt.subject) == (("ap@example.com",), f"Receipt for invoice {outcome.invoice.number}")
     assert receipt.body.startswith("Thank you: your subscription was reactivated")
+
+
+def test_a_renewal_whose_answer_was_lost_shows_its_invoice_and_subscription_as_payment_pending_until_reconciled(
+        ) -> None:
+    w = World(LOSES_ANSWER)
+    assert w.run(END).unknown == 1
+    (invoice,) = w.invoices
+    assert accounts.get_invoice_details(w.deps, "acct-a", invoice.id) == (invoice, True)
+    page = accounts.list_invoices(w.deps, "acct-a", 10, "")
+    assert page.payment_pending and page.pending_invoice_ids == {invoice.id}
+    assert subscriptions.get_subscription(w.deps, "acct-a").payment_pending
+    assert w.run(END).reconciled == 1  # the next run reconciles first (its test clock is on END)
+    (settled,) = w.invoices
+    assert accounts.get_invoice_details(w.deps, "acct-a", invoice.id) == (settled, False)
+    assert not accounts.list_invoices(w.deps, "acct-a", 10, "").payment_pending
+    assert not subscriptions.get_subscription(w.deps, "acct-a").payment_pending
