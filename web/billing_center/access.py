@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import g
 
 from billing.identity.v1 import identity_pb2
 from web.common.errors import forbidden
-from web.common.security import load_principal, signed_in
+
+# S17 (shared with the Enterprise portal): re-exported for this door's views.
+from web.common.security import RECENT_SIGN_IN, signed_in, signed_in_recently  # noqa: F401
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# S17: adding or removing a card needs a sign-in within this long.
-RECENT_SIGN_IN = timedelta(minutes=15)
 
 
 def is_online_billing_contact(principal: Any) -> bool:
@@ -64,13 +62,3 @@ def online_member(view: F) -> F:
 
 def account_id() -> str:
     return str(g.principal.account.account_id)
-
-
-def signed_in_recently(now: datetime | None = None) -> bool:
-    """Whether this session's sign-in (identity's authenticated_at) is within RECENT_SIGN_IN."""
-    load_principal()
-    session = g.get("identity_session")
-    if session is None or not session.HasField("authenticated_at"):
-        return False
-    at = session.authenticated_at.ToDatetime(tzinfo=UTC)
-    return (now or datetime.now(UTC)) - at <= RECENT_SIGN_IN

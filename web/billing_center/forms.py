@@ -13,7 +13,7 @@ import uuid
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
 from billing_common.limits import (
@@ -24,7 +24,6 @@ from billing_common.limits import (
     MAX_INVOICE_EMAILS,
     MAX_NAME,
     MAX_NOTE,
-    MAX_PASSWORD,
     MAX_POSTAL_CODE,
     MAX_REGION,
     MAX_TAX_ID,
@@ -33,6 +32,7 @@ from billing_common.limits import (
 from billing_common.payments import messages as card_messages
 from billing_common.payments.cards import card_problems
 from web.billing_center.backend import INTERVALS
+from web.common import forms as common_forms
 from web.common.forms import CleanText, Length, Optional, PortalForm, Required, text
 
 _CODE = re.compile(r"[a-z0-9_-]{1,32}")
@@ -187,9 +187,8 @@ def _int(value: object) -> int:
     return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4 else 0
 
 
-class ReauthForm(PortalForm):
-    password = PasswordField(_l("Password"), text(MAX_PASSWORD))
-    next = HiddenField(_l("Return address"), [Optional(), Length(2048), CleanText()])
+# Shared with the Enterprise portal (its Billing contacts page needs a recent sign-in too).
+ReauthForm = common_forms.ReauthForm
 
 
 class InvoiceEmails:

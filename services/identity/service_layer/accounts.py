@@ -15,6 +15,8 @@ from services.identity.service_layer.sessions import validate_session
 class AccountView:
     account: Account
     billing_contacts: list[User]
+    # The primary billing contact's user id (ListBillingContacts only), if one was chosen.
+    primary: str | None = None
 
 
 def get_account(deps: Dependencies, account_id: str) -> AccountView:
@@ -45,7 +47,9 @@ def list_billing_contacts(deps: Dependencies, account_ids: list[str]) -> list[Ac
     with deps.uow() as uow:
         found = uow.accounts.get_many(wanted)
         contacts = uow.memberships.users_with_role_in([a.id for a in found], Role.BILLING_CONTACT)
-    return [AccountView(a, [u for u in contacts.get(a.id, []) if u.status == ACTIVE]) for a in found]
+        primaries = uow.memberships.primaries_in([a.id for a in found])
+    return [AccountView(a, [u for u in contacts.get(a.id, []) if u.status == ACTIVE], primaries.get(a.id))
+            for a in found]
 
 
 def list_rep_accounts(deps: Dependencies, session_token: str, portal: Portal) -> list[Account]:

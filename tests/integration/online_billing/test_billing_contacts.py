@@ -46,13 +46,19 @@ def test_the_contacts_of_a_batch_of_accounts_come_in_one_call_with_their_languag
         contacts.close()
 
 
-@pytest.mark.parametrize("caller", [callers.BILLING_CENTER, callers.ENTERPRISE])
-def test_no_portal_may_list_billing_contacts(identity: RunningIdentity, caller) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("caller", "portal", "code"), [
+    (callers.BILLING_CENTER, pb.PORTAL_UNSPECIFIED, grpc.StatusCode.PERMISSION_DENIED),
+    # The Enterprise portal lists one account's contacts for a signed-in person only (its Billing
+    # contacts page): without a session it gets nothing.
+    (callers.ENTERPRISE, pb.PORTAL_UNSPECIFIED, grpc.StatusCode.INVALID_ARGUMENT),
+    (callers.ENTERPRISE, pb.PORTAL_ENTERPRISE, grpc.StatusCode.UNAUTHENTICATED),
+])
+def test_no_portal_may_list_billing_contacts(identity: RunningIdentity, caller, portal, code) -> None:  # type: ignore[no-untyped-def]
     with (make_channel(identity.target, credentials=caller, default_timeout=5) as channel,
           pytest.raises(grpc.RpcError) as error):
         identity_pb2_grpc.IdentityServiceStub(channel).ListBillingContacts(
-            pb.ListBillingContactsRequest(account_ids=["x"]))
-    assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            pb.ListBillingContactsRequest(account_ids=["x"], portal=portal))
+    assert error.value.code() == code
 
 
 def test_identity_down_or_refusing_is_contacts_unavailable_within_the_deadline(identity: RunningIdentity) -> None:
