@@ -19,7 +19,9 @@ from billing_common.payments.gateway import CardDetails
 from billing_common.payments.settings import GatewaySettings, build_tokenizer
 from services.enterprise_portal import bootstrap as enterprise_portal
 from services.enterprise_portal.config import EnterprisePortalSettings
+from services.enterprise_portal.domain.lines import Line, LineKind
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment, due_date
+from services.enterprise_portal.domain.purchase_orders import PurchaseOrder
 from services.online_billing import bootstrap as online_billing
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.domain import billing as online
@@ -159,12 +161,14 @@ def seed_enterprise_portal(
     if "globex" not in accounts or not enterprise_portal.database_is_empty(settings):
         log.info("enterprise_portal demo not loaded (already has data, or no globex account)")
         return False
-    deps = enterprise_portal.build_dependencies(settings, clock=clock)
+    deps = enterprise_portal.build_dependencies(settings, clock=clock, gateway=_NoGateway(), vendor=_NO_VENDOR)
     try:
         today = utc(deps.clock.now()).date()
         with deps.uow() as uow:
             for invoice in globex_invoices(accounts["globex"], today):
                 uow.invoices.add(invoice)
+            for po, notify in globex_purchase_orders(accounts["globex"], today):
+                uow.purchase_orders.add(po, notify)
             uow.commit()
     finally:
         deps.close()
@@ -172,9 +176,21 @@ def seed_enterprise_portal(
     return True
 
 
+def globex_purchase_orders(account_id: str, today: dt.date) -> list[tuple[PurchaseOrder, tuple[str, ...]]]:
+    """PO-7781 active (USD 25,000.00, INV-1001 and INV-1002 against it: 81% used, expiring in
+    25 days, so both notices are due); PO-6120 expired last quarter."""
+    notify = ("ap@globex.example", "rita@vendor.example")
+    return [
+        (PurchaseOrder(str(uuid.uuid4()), account_id, "PO-7781", Money.from_decimal("25000.00", "USD"),
+                       today - dt.timedelta(days=340), today + dt.timedelta(days=25), "Annual seats 2026"), notify),
+        (PurchaseOrder(str(uuid.uuid4()), account_id, "PO-6120", Money.from_decimal("10000.00", "USD"),
+                       today - dt.timedelta(days=500), today - dt.timedelta(days=100), "Pilot"), notify),
+    ]
+
+
 def globex_invoices(account_id: str, today: dt.date) -> list[Invoice]:
-    """INV-1001 paid in full; INV-1002 open on PO-7781 and partly paid; INV-1003 open.
-    Open: 2 invoices, USD 9,150.50 due (6,000.00 + 3,150.50)."""
+    """INV-1000 void; INV-1001 paid in full on PO-7781; INV-1002 open on PO-7781 and partly
+    paid; INV-1003 open with no PO. Open: 2 invoices, USD 9,150.50 due (6,000.00 + 3,150.50)."""
 
     def invoice(number: str, total: str, issued_ago: int, terms: str, status: InvoiceStatus,
                 paid: str | None = None, paid_after: int = 0, po: str | None = None) -> Invoice:
@@ -184,14 +200,17 @@ def globex_invoices(account_id: str, today: dt.date) -> list[Invoice]:
         payments = (
             (Payment(str(uuid.uuid4()), invoice_id, Money.from_decimal(paid, "USD"), received),) if paid else ()
         )
+        amount = Money.from_decimal(total, "USD")
         return Invoice(
-            id=invoice_id, account_id=account_id, number=number, total=Money.from_decimal(total, "USD"),
+            id=invoice_id, account_id=account_id, number=number, total=amount,
             issued_on=issued, due_on=due_date(issued, terms), terms=terms, status=status, po_number=po,
-            payments=payments,
+            payments=payments, lines=(Line(LineKind.CUSTOM, "Meetings Enterprise seats", 1, amount),),
         )
 
     return [
-        invoice("INV-1001", "12000.00", 75, "NET 30", InvoiceStatus.PAID, paid="12000.00", paid_after=21),
+        invoice("INV-1000", "500.00", 90, "NET 30", InvoiceStatus.VOID),
+        invoice("INV-1001", "12000.00", 75, "NET 30", InvoiceStatus.PAID, paid="12000.00", paid_after=21,
+                po="PO-7781"),
         invoice("INV-1002", "8400.00", 20, "NET 30", InvoiceStatus.OPEN, paid="2400.00", paid_after=10,
                 po="PO-7781"),
         invoice("INV-1003", "3150.50", 5, "NET 45", InvoiceStatus.OPEN),

@@ -13,7 +13,12 @@ from sqlalchemy import Engine
 
 from billing_common import db
 from billing_common.clock import Clock
+from billing_common.config import ConfigurationError
 from billing_common.dependencies import build_sql_dependencies
+from billing_common.invoicing.profile import BillingProfile
+from billing_common.invoicing.vendor import VendorSettings
+from billing_common.payments.gateway import PaymentGateway
+from billing_common.payments.settings import GatewaySettings, build_gateway
 from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.service_layer.dependencies import Dependencies
@@ -25,12 +30,32 @@ VERSION_TABLE = "enterprise_portal_alembic_version"
 
 
 def build_dependencies(
-    settings: EnterprisePortalSettings, *, engine: Engine | None = None, clock: Clock | None = None
+    settings: EnterprisePortalSettings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    gateway: PaymentGateway | None = None,
+    gateway_settings: GatewaySettings | None = None,
+    vendor: BillingProfile | None = None,
 ) -> Dependencies:
     """The use cases' dependencies over a SQL unit of work. Anything passed in is used as is
-    (tests); the rest is built from settings, and `.close()` disposes of what was built here."""
+    (tests); the rest is built from settings (the gateway from `gateway_settings`, else from
+    PAYMENT_GATEWAY and SANDBOX_GATEWAY_*; the seller from VENDOR_*), and `.close()` disposes
+    of what was built here. Raises ConfigurationError naming the variable when the gateway or
+    the vendor cannot be configured (in prod)."""
+    closers = []
+    if gateway is None:
+        built = build_gateway(gateway_settings or GatewaySettings(), clock=clock)
+        closers.append(built.close)
+        gateway = built
+    if vendor is None:
+        try:
+            vendor = VendorSettings().profile()
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
     return build_sql_dependencies(Dependencies, settings.database_url, SqlEnterprisePortalUnitOfWork,
-                                  engine=engine, clock=clock)
+                                  engine=engine, clock=clock, closers=closers, gateway=gateway, vendor=vendor,
+                                  portal_url=settings.portal_url)
 
 
 def migrate(settings: EnterprisePortalSettings) -> None:

@@ -2,6 +2,7 @@
 (BILLING_ENV, LOG_LEVEL, LOG_FORMAT, SMTP_URL, MAILDIR, MAIL_FROM)."""
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from billing_common.config import ServiceSettings, sqlite_url
@@ -12,3 +13,8 @@ class EnterprisePortalSettings(ServiceSettings):
 
     database_url: str = sqlite_url("enterprise_portal")
     grpc_bind: str = "127.0.0.1:50053"
+    # How often the server settles lost card answers (S20) and mails PO expiry notices
+    # (seconds; 0: never, e.g. when tests or a CronJob do it).
+    jobs_interval: float = Field(300.0, ge=0)
+    # Linked from the invoicing mails.
+    portal_url: str = Field("http://127.0.0.1:8081", validation_alias="ENTERPRISE_PORTAL_URL")

@@ -419,6 +419,9 @@ def main() -> None:
         print_pages(pages, rounds, seconds)
     # online_billing's billing run on PostgreSQL, against a raw COPY (tests/bench/billing_run.py).
     billing_run.main()
+    # The Enterprise portal's invoice list and statement, 10 invoices vs 10,000 (enterprise_pages.py).
+    from tests.bench import enterprise_pages
+    enterprise_pages.main()
 
 
 if __name__ == "__main__":

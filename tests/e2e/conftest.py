@@ -59,3 +59,8 @@ def page_pt(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(locale="pt-BR", extra_http_headers={"Accept-Language": "pt-BR,pt;q=0.9"})
     yield context.new_page()
     context.close()
+
+
+# The Enterprise portal's invoicing pages are served from their integration world (see
+# test_enterprise_invoicing_in_a_browser.py).
+from tests.integration.web.enterprise_world import ep_world  # noqa: E402, F401

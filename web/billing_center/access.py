@@ -15,11 +15,12 @@ from flask import g
 
 from billing.identity.v1 import identity_pb2
 from web.common.errors import forbidden
-
-# S17 (shared with the Enterprise portal): re-exported for this door's views.
-from web.common.security import RECENT_SIGN_IN, signed_in, signed_in_recently  # noqa: F401
+from web.common.security import RECENT_SIGN_IN, signed_in, signed_in_recently
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# S17: adding or removing a card needs a sign-in within RECENT_SIGN_IN (web.common.security).
+__all__ = ["RECENT_SIGN_IN", "account_id", "billing_contact", "is_online_billing_contact", "signed_in_recently"]
 
 
 def is_online_billing_contact(principal: Any) -> bool:

@@ -6,7 +6,6 @@ the field and is shown there (errors.FormPage).
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 
@@ -22,7 +21,6 @@ from billing_common.limits import (
     MAX_COMPANY_NAME,
     MAX_EMAIL,
     MAX_INVOICE_EMAILS,
-    MAX_NAME,
     MAX_NOTE,
     MAX_POSTAL_CODE,
     MAX_REGION,
@@ -30,9 +28,8 @@ from billing_common.limits import (
     is_valid_email,
 )
 from billing_common.payments import messages as card_messages
-from billing_common.payments.cards import card_problems
 from web.billing_center.backend import INTERVALS
-from web.common import forms as common_forms
+from web.common import cards
 from web.common.forms import CleanText, Length, Optional, PortalForm, Required, text
 
 _CODE = re.compile(r"[a-z0-9_-]{1,32}")
@@ -152,43 +149,10 @@ class PaymentMethodForm(PortalForm):
     payment_method_id = HiddenField(_l("Card"), text(64))
 
 
-class CardForm(PortalForm):
-    """The card as typed: it goes to the gateway's tokenizer and nowhere else (S18). The number
-    and CVC are never rendered back into the page."""
+class CardForm(cards.CardForm):
+    """The shared card form (web.common.cards) with the Billing Center's default-card choice."""
 
-    holder_name = StringField(_l("Name on the card"), filters=[_strip])
-    number = StringField(_l("Card number"), filters=[_strip])
-    exp_month = StringField(_l("Expiration month (MM)"), filters=[_strip])
-    exp_year = StringField(_l("Expiration year (YYYY)"), filters=[_strip])
-    cvc = StringField(_l("Security code (CVC)"), filters=[_strip])
     make_default = BooleanField(_l("Make this my default card"))
-
-    def validate_card(self, today: dt.date) -> bool:
-        """Every field's problem (the payment package's card_problems, translated)."""
-        ok = self.validate()
-        for f in (self.holder_name, self.number, self.exp_month, self.exp_year, self.cvc):
-            if not isinstance(f.data, str) or len(f.data) > MAX_NAME:
-                f.data = ""
-        problems = card_problems(self.number.data, _int(self.exp_month.data), _int(self.exp_year.data),
-                                 self.cvc.data, self.holder_name.data, today)
-        for problem in problems:
-            self[problem.field].errors = [*list(self[problem.field].errors or ()), _(problem.message)]
-        return ok and not problems
-
-    def forget_secrets(self) -> None:
-        """Before the form is shown again: the number and CVC are not sent back (S18)."""
-        self.number.data = ""
-        self.number.raw_data = []
-        self.cvc.data = ""
-        self.cvc.raw_data = []
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4 else 0
-
-
-# Shared with the Enterprise portal (its Billing contacts page needs a recent sign-in too).
-ReauthForm = common_forms.ReauthForm
 
 
 class InvoiceEmails:

@@ -10,12 +10,16 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
 )
 
 from billing_common.db import NAMING
+from billing_common.invoicing.numbering import invoice_number_table
 from billing_common.outbox import outbox_table
 
 metadata = MetaData(naming_convention=NAMING)
@@ -35,10 +39,63 @@ invoices = Table(
     Column("terms", String(16), nullable=False),
     Column("po_number", String(64)),
     Column("status", String(8), nullable=False),
+    # Why the invoice was flagged when issued (domain.purchase_orders.PoProblem), if it was.
+    Column("po_problem", String(16)),
     CheckConstraint("total_minor >= 0", name="total_minor"),
     CheckConstraint("status IN ('open', 'paid', 'void')", name="status"),
     CheckConstraint("due_on >= issued_on", name="due_on"),
     Index("ix_invoices_account_id_status", "account_id", "status"),
+    # The invoice list pages newest first by (issued_on, number) with a keyset cursor: this
+    # index serves any page of an account with any number of invoices.
+    Index("ix_invoices_account_id_issued_on_number", "account_id", "issued_on", "number"),
+    # What was invoiced against a PO (its remaining balance) is a sum over this.
+    Index("ix_invoices_account_id_po_number", "account_id", "po_number"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("invoice_id", String(36), ForeignKey("invoices.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False),
+    Column("discount_bp", Integer, nullable=False),
+    Column("plan_code", String(64)),
+    CheckConstraint("quantity > 0", name="quantity"),
+    CheckConstraint("discount_bp BETWEEN 0 AND 10000", name="discount_bp"),
+)
+
+# Money received once: a card payment that succeeded, or an offline one a rep recorded.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    # Who recorded it (the rep's user id) for offline payments; the payer for card payments.
+    Column("recorded_by", String(64), nullable=False),
+    CheckConstraint("amount_minor > 0", name="amount_minor"),
+    CheckConstraint("method IN ('card', 'bank_transfer', 'check', 'ach')", name="method"),
+    Index("ix_receipts_account_id_received_at", "account_id", "received_at"),
+)
+
+credits = Table(
+    "credits",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("receipt_id", String(36), ForeignKey("receipts.id")),
+    CheckConstraint("amount_minor > 0", name="amount_minor"),
+    Index("ix_credits_account_id", "account_id"),
 )
 
 payments = Table(
@@ -48,8 +105,68 @@ payments = Table(
     Column("invoice_id", String(36), ForeignKey("invoices.id"), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # Where the money came from (domain.model.Payment): a receipt, or a credit spent.
+    Column("receipt_id", String(36), ForeignKey("receipts.id")),
+    Column("credit_id", String(36), ForeignKey("credits.id")),
     CheckConstraint("amount_minor > 0", name="amount_minor"),
     Index("ix_payments_invoice_id", "invoice_id"),
+    Index("ix_payments_credit_id", "credit_id"),
+    # A statement finds the payments made since its start (adapters.repository.for_statement).
+    Index("ix_payments_received_at", "received_at"),
 )
+
+# A card payment's attempt (S19, S20): stored with the caller's idempotency key before the
+# gateway is called, settled after (a receipt and its payments on success).
+card_payments = Table(
+    "card_payments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("gateway_key", String(64), nullable=False, unique=True),
+    # The request, so a replay with the same key and another request is refused.
+    Column("fingerprint", Text, nullable=False),
+    Column("token", Text, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    # The allocation confirmed: "invoice_id:amount_minor" pairs joined by commas.
+    Column("allocation", Text, nullable=False),
+    Column("payer_email", String(320), nullable=False),
+    Column("payer_user_id", String(64), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("settled_at", DateTime(timezone=True)),
+    Column("charge_id", String(255)),
+    Column("decline_code", String(64)),
+    Column("receipt_id", String(36), ForeignKey("receipts.id")),
+    CheckConstraint("amount_minor > 0", name="amount_minor"),
+    CheckConstraint("status IN ('pending', 'succeeded', 'declined', 'unknown', 'failed')", name="status"),
+    UniqueConstraint("account_id", "idempotency_key", name="uq_card_payments_account_id_idempotency_key"),
+    Index("ix_card_payments_status", "status"),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("notes", Text, nullable=False),
+    # Who its notices go to (comma-separated): the contact who entered it and the account's rep,
+    # as the web tier knew them (README "Purchase order notices").
+    Column("notify_emails", Text, nullable=False),
+    # Each notice is mailed once per PO (the job's, see service_layer.purchase_orders).
+    Column("expiry_notice_sent_at", DateTime(timezone=True)),
+    Column("usage_notice_sent_at", DateTime(timezone=True)),
+    CheckConstraint("amount_minor > 0", name="amount_minor"),
+    CheckConstraint("valid_to >= valid_from", name="valid_to"),
+    UniqueConstraint("account_id", "number", name="uq_purchase_orders_account_id_number"),
+)
+
+invoice_numbers = invoice_number_table(metadata)
 
 outbox = outbox_table(metadata)

@@ -1,13 +1,34 @@
 """What every enterprise_portal use case is given, built by services.enterprise_portal.bootstrap from settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from billing_common import dependencies
+from billing_common.invoicing.profile import BillingProfile
+from billing_common.payments.gateway import PaymentGateway
 from services.enterprise_portal.service_layer.ports import UnitOfWork
+
+
+def _example_vendor() -> BillingProfile:
+    return BillingProfile(company_name="Meetings Example, Inc.", address_line1="500 Market Street",
+                          city="San Francisco", region="CA", postal_code="94105", country="US")
 
 
 @dataclass(kw_only=True)
 class Dependencies(dependencies.Dependencies[UnitOfWork]):
-    """The shared ones (uow, clock, engine, closers). The payment gateway and mail join here
-    with the first use cases that need them, so no use case's signature changes then."""
+    """The shared ones (uow, clock, engine, closers), the card gateway (its services' half:
+    charge and retrieve) and the seller printed on invoices and statements (VendorSettings)."""
+
+    # None only for use cases that never charge (tests of reads); the ones that do refuse to run.
+    gateway: PaymentGateway | None = None
+    vendor: BillingProfile = field(default_factory=_example_vendor)
+    # Enterprise invoices are numbered per calendar year of issue: "EP-2026-000001".
+    invoice_prefix: str = "EP"
+    # Linked from the mails (the invoice, the PO, the statement).
+    portal_url: str = "http://127.0.0.1:8081"
+
+    @property
+    def payments(self) -> PaymentGateway:
+        if self.gateway is None:
+            raise RuntimeError("these dependencies were built without a payment gateway")
+        return self.gateway

@@ -134,7 +134,10 @@ ALLOWED = {
     # Every online_billing method is the Billing Center's (its subscription, cards, invoices, profile).
     "online_billing": {m.name: {BILLING_CENTER_WEB}
                        for m in online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].methods},
-    "enterprise_portal": {"GetOpenInvoiceSummary": {ENTERPRISE_PORTAL_WEB}},
+    # Every enterprise_portal method is the Enterprise portal's (its invoices, payments, POs).
+    "enterprise_portal": {
+        m.name: {ENTERPRISE_PORTAL_WEB}
+        for m in enterprise_portal_pb2.DESCRIPTOR.services_by_name["EnterprisePortalService"].methods},
 }
 
 

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from billing_common.db import make_engine
+from billing_common.payments.settings import GatewaySettings
 from services.enterprise_portal import bootstrap
 from services.enterprise_portal.config import EnterprisePortalSettings
 from tests import callers
@@ -32,3 +33,9 @@ def engine(settings: EnterprisePortalSettings) -> Iterator[Engine]:
     e = make_engine(settings.database_url)
     yield e
     e.dispose()
+
+
+@pytest.fixture
+def gateway_settings(database_url: Callable[[str], str]) -> GatewaySettings:
+    """The sandbox gateway on its own fresh database (PostgreSQL with TEST_DATABASE_URL)."""
+    return GatewaySettings(BILLING_ENV="test", SANDBOX_GATEWAY_DATABASE_URL=database_url("sandbox_gateway"))

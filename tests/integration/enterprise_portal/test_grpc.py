@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
 from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
 from billing_common.grpc_client import error_field, make_channel
+from billing_common.payments.settings import GatewaySettings
 from services.devstack import demo_backends
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.entrypoints.grpc_server import SERVICE_NAME, build
@@ -17,9 +18,9 @@ from tests import callers
 
 
 @pytest.fixture
-def channel(settings: EnterprisePortalSettings) -> Iterator[grpc.Channel]:
+def channel(settings: EnterprisePortalSettings, gateway_settings: GatewaySettings) -> Iterator[grpc.Channel]:
     demo_backends.seed_enterprise_portal(settings, {"globex": "acct-globex"})
-    server = build(settings).start()
+    server = build(settings, gateway_settings=gateway_settings).start()
     channel = make_channel(f"127.0.0.1:{server.port}", credentials=callers.ENTERPRISE, default_timeout=5.0)
     try:
         yield channel

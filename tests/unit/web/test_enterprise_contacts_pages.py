@@ -88,8 +88,8 @@ def test_s17_a_change_after_fifteen_minutes_asks_for_the_password_first(ebp, wor
     assert response.status_code == 302 and "/confirm-password" in response.headers["Location"]
     assert world.identity.contact_notices == []
     page = ebp.get(response.headers["Location"])
-    assert text_of(page, "reauth-why") == (
-        "For your security, changes to billing contacts need a sign-in within the last 15 minutes. "
+    assert text_of(page, "reauth-reason") == (
+        "For your security, payments and changes to billing contacts need a sign-in within the last 15 minutes. "
         "Enter your password to continue.")
     wrong = post_form(ebp, response.headers["Location"], {"password": "wrong-password", "next": PAGE},
                       action="/confirm-password")

@@ -190,8 +190,12 @@ def test_each_door_registers_its_own_areas_on_the_shared_pages():
         "invoices.list_invoices", "invoices.invoice_page", "invoices.invoice_pdf", "billing_profile.profile_page",
         "requests.ask", "requests.withdraw", "requests.list_requests", "requests.review", "requests.approve",
         "requests.decline"}
-    assert ebp - shared == {
-        "billing_contacts.contacts_page", "billing_contacts.account_contacts", "billing_contacts.add_contact",
-        "billing_contacts.remove_contact", "billing_contacts.make_primary", "billing_contacts.propose_handover",
-        "billing_contacts.decide_handover", "reauth.reauth_page"}
+    # The invoicing pages twice: a contact's own account, and the rep console's (web.enterprise_portal).
+    invoicing = {"list_invoices", "invoice_page", "invoice_pdf", "pay", "confirm_payment", "statement",
+                 "statement_pdf", "purchase_orders", "new_purchase_order", "edit_purchase_order", "record_payment"}
+    both = {*(f"billing.{v}" for v in invoicing), *(f"rep.{v}" for v in invoicing)}
+    contacts = {"billing_contacts.contacts_page", "billing_contacts.account_contacts", "billing_contacts.add_contact",
+                "billing_contacts.remove_contact", "billing_contacts.make_primary",
+                "billing_contacts.propose_handover", "billing_contacts.decide_handover"}
+    assert ebp - shared == {"reauth.reauth_page", *both, *contacts}
     assert shared <= bc and shared <= ebp

@@ -10,28 +10,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import grpc
-from flask import Blueprint, Flask, current_app, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from billing_common.payments.gateway import CardDetails, CardTokenizer, InvalidCard
-from billing_common.payments.settings import GatewaySettings, build_tokenizer
+from billing_common.payments.gateway import CardDetails, InvalidCard
 from web.billing_center import forms
 from web.billing_center.access import account_id, billing_contact, signed_in_recently
 from web.billing_center.backend import online_billing
+from web.common.cards import install_tokenizer, tokenizer
 from web.common.errors import FormPage, answers_failed_calls
 
 bp = Blueprint("payment_methods", __name__, url_prefix="/payment-methods")
 
 
-def tokenizer() -> CardTokenizer:
-    """The gateway's tokenizer of this app (built once, from GatewaySettings in create_app)."""
-    built: CardTokenizer = current_app.extensions["card_tokenizer"]
-    return built
-
-
-def install_tokenizer(app: Flask, settings: GatewaySettings | None = None) -> None:
-    app.extensions["card_tokenizer"] = build_tokenizer(settings or GatewaySettings())
+__all__ = ["bp", "install_tokenizer", "tokenizer"]
 
 
 def _list_page(form: forms.PaymentMethodForm | None = None) -> FormPage:

@@ -1,18 +1,13 @@
-"""Confirm your password (S17) before adding or removing a card (web.common.reauth)."""
+"""Confirm your password (S17) in the Billing Center: web.common.reauth with its access check
+and why it asks (adding or removing a card)."""
 from __future__ import annotations
 
-from flask import Blueprint, url_for
-from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
 from web.billing_center.access import billing_contact
-from web.common.errors import answers_failed_calls
-from web.common.reauth import confirm_password
+from web.common.reauth import reauth_blueprint
 
-bp = Blueprint("reauth", __name__)
-
-
-@bp.route("/confirm-password", methods=["GET", "POST"])
-@answers_failed_calls
-@billing_contact
-def reauth_page() -> ResponseReturnValue:
-    return confirm_password("reauth.html", url_for("subscription.subscription_page"))
+bp = reauth_blueprint(
+    billing_contact, "subscription.subscription_page",
+    _l("For your security, changes to your payment methods need a sign-in within the last 15 minutes. "
+       "Enter your password to continue."))

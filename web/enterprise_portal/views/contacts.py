@@ -18,7 +18,7 @@ from billing_common.grpc_client import error_field
 from web.common.clients import NewContact
 from web.common.errors import FormPage, answers_failed_calls, error_page, forbidden, rpc_error_page
 from web.common.forms import PortalForm
-from web.common.reauth import reauth_redirect, safe_next
+from web.common.reauth import ask_password, safe_next
 from web.common.runtime import identity
 from web.common.security import signed_in, signed_in_recently
 from web.enterprise_portal import forms
@@ -57,7 +57,7 @@ def _failed(page: FormPage, error: grpc.RpcError, account_id: str) -> ResponseRe
     """identity's S17 check (the sign-in aged between the page and the post) asks for the
     password; anything else is the usual mapping, on the form."""
     if error.code() == grpc.StatusCode.FAILED_PRECONDITION and error_field(error) == "session_token":  # type: ignore[attr-defined]
-        return reauth_redirect(_page_url(account_id))
+        return ask_password(_page_url(account_id))
     return page.failed(error)
 
 
@@ -85,7 +85,7 @@ def add_contact(account_id: str) -> ResponseReturnValue:
     if _is_rep():
         return forbidden()
     if not signed_in_recently():
-        return reauth_redirect(_page_url(account_id))
+        return ask_password(_page_url(account_id))
     form = forms.NewPersonForm(prefix="add")
     page = _page(account_id, add=form, failed_form="add")
     if not form.validate():
@@ -104,7 +104,7 @@ def _choice_change(account_id: str, change: str) -> ResponseReturnValue:
     if _is_rep():
         return forbidden()
     if not signed_in_recently():
-        return reauth_redirect(_page_url(account_id))
+        return ask_password(_page_url(account_id))
     form = forms.ContactChoiceForm()
     page = _page(account_id, choice=form)
     if not form.validate():
@@ -146,7 +146,7 @@ def propose_handover(account_id: str) -> ResponseReturnValue:
     if _is_rep():
         return forbidden()
     if not signed_in_recently():
-        return reauth_redirect(_page_url(account_id))
+        return ask_password(_page_url(account_id))
     form = forms.HandoverForm(prefix="handover")
     page = _page(account_id, handover=form, failed_form="handover")
     if not form.validate():
@@ -168,7 +168,7 @@ def decide_handover(account_id: str, handover_id: str) -> ResponseReturnValue:
     form = forms.DecisionForm()
     back = safe_next(form.next.data if isinstance(form.next.data, str) else None, _page_url(account_id))
     if not signed_in_recently():
-        return reauth_redirect(back)
+        return ask_password(back)
     approve = form.approve() if form.validate() else None
     if approve is None:
         return error_page(400, _("Bad request"), _("Choose Approve or Decline."))
@@ -176,7 +176,7 @@ def decide_handover(account_id: str, handover_id: str) -> ResponseReturnValue:
         identity().decide_handover(g.session_token, account_id, handover_id, approve)
     except grpc.RpcError as error:
         if error.code() == grpc.StatusCode.FAILED_PRECONDITION and error_field(error) == "session_token":  # type: ignore[attr-defined]
-            return reauth_redirect(back)
+            return ask_password(back)
         if error.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS):
             flash(_("This handover could not be applied: %(reason)s", reason=_(error.details() or "")),  # type: ignore[attr-defined]
                   "error")
