@@ -54,6 +54,7 @@ from sqlalchemy import (
     update,
 )
 
+from billing_common.bulk import insert_rows
 from billing_common.clock import Clock, SystemClock, utc
 from billing_common.db import aware_utc, to_utc
 from billing_common.mail import MailTransport
@@ -121,7 +122,7 @@ def enqueue_many(conn: Connection, table: Table, mails: Sequence[OutgoingMail], 
     if not mails:
         return
     now = to_utc(now)
-    conn.execute(insert(table), [
+    insert_rows(conn, table, [
         {"message_id": str(uuid.uuid4()), "to_addrs": ", ".join(m.to), "reply_to": m.reply_to, "subject": m.subject,
          "body": m.body, "created_at": now, "attempts": 0, "next_attempt_at": now} for m in mails])
 

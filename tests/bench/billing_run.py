@@ -7,9 +7,11 @@ databases. BENCH_RENEWALS sets N (10,000 by default). Read the ratios: the machi
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
+import tempfile
 import threading
 import time
 import uuid
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import psutil
 from sqlalchemy import create_engine, insert, make_url, select, text
 
+from billing_common import logs
 from billing_common.clock import FakeClock
 from billing_common.db import make_engine, normalise_url, to_utc
 from billing_common.payments.gateway import CardDetails
@@ -152,7 +155,22 @@ def measure(n: int, workers: int, latency_ms: int = 0) -> Figures:
     return Figures(workers, summary.renewed, summary.seconds, copy_seconds, rows, rss.growth_mb)
 
 
+@contextmanager
+def service_logs() -> Iterator[None]:
+    """The run logs as online_billing's process does (INFO, JSON lines, secrets redacted), to a
+    file: what it costs is part of the run, but its lines are not the bench's output."""
+    with tempfile.TemporaryFile("w") as sink:
+        with contextlib.redirect_stdout(sink):
+            logs.configure("online_billing", "INFO", "json")  # binds the stream it is given
+        yield
+
+
 def main() -> None:
+    with service_logs():
+        _main()
+
+
+def _main() -> None:
     n = int(os.environ.get("BENCH_RENEWALS", "10000"))
     for workers in (1, 2):
         f = measure(n, workers)

@@ -114,14 +114,20 @@ class _Batch:
         self.changed_payments: list[Payment] = []
         self.invoice_statuses: list[tuple[str, InvoiceStatus, dt.datetime | None]] = []
         self.mails: list[OutgoingMail] = []
+        self.written: list[Payment] = []  # payments flushed, new and changed
 
     def flush(self) -> None:
+        """Writes what was gathered since the last flush."""
         self.uow.invoices.add_many(self.new_invoices)
         self.uow.payments.add_many(self.new_payments)
         self.uow.payments.update_many(self.changed_payments)
         self.uow.invoices.set_status_many(self.invoice_statuses)
         self.uow.subscriptions.update_many(self.subscriptions)
         self.uow.outbox.add_many(self.mails, self.now)
+        self.written += [*self.new_payments, *self.changed_payments]
+        for gathered in (self.new_invoices, self.new_payments, self.changed_payments, self.invoice_statuses,
+                         self.subscriptions, self.mails):
+            gathered.clear()
 
     def mail(self, account_id: str, subject: str, body: str) -> None:
         """To the billing profile's invoice recipients. online_billing does not know the billing
@@ -171,11 +177,11 @@ def _key(s: Subscription, card: PaymentMethod | None, card_retry: bool) -> str:
 
 
 def _start(deps: Dependencies, uow: UnitOfWork, claimed: list[Subscription], now: dt.datetime,
-           counts: RunSummary, *, card_retry: bool = False) -> tuple[list[Payment], set[str]]:
+           counts: RunSummary, *, card_retry: bool = False) -> _Started:
     """Writes what the billing run does to claimed subscriptions (the module's step 1); answers
     the payments to charge and the subscriptions left as they were (still due: skipped)."""
     if not claimed:
-        return [], set()
+        return _Started([], set(), {})
     ids, accounts = [s.id for s in claimed], {s.account_id for s in claimed}
     busy = uow.payments.in_flight_subscriptions(ids)
     cards = uow.payment_methods.defaults(accounts)
@@ -213,31 +219,51 @@ def _start(deps: Dependencies, uow: UnitOfWork, claimed: list[Subscription], now
         except DomainError as error:  # a selection the catalogue no longer sells
             log.warning("subscription not renewed", subscription_id=s.id, reason=str(error))
             skipped.add(s.id)
-    numbers = iter(uow.invoices.next_numbers(yearly_series(deps.invoice_prefix, now.year),
-                                             sum(s.status is SubscriptionStatus.ACTIVE for s, _ in to_invoice)))
+    invoices: dict[str, Invoice] = {}  # what the payments pay, by id: settling reads them from here
+    to_number: list[tuple[Subscription, Preview, str]] = []  # new renewal invoices, by id
+    no_card: list[tuple[Subscription, str]] = []
     for s, preview in to_invoice:
         if s.status is SubscriptionStatus.ACTIVE:
-            invoice = Invoice(id=scan_clean_uuid(), account_id=s.account_id, subscription_id=s.id,
-                              number=next(numbers), kind=InvoiceKind.RENEWAL, status=InvoiceStatus.OPEN,
-                              currency=preview.currency, issued_at=now, lines=preview.lines,
-                              buyer=batch.profiles.get(s.account_id))
-            batch.new_invoices.append(invoice)
+            invoice_id = scan_clean_uuid()
+            to_number.append((s, preview, invoice_id))
         else:  # a retry charges the invoice as it was issued
             assert s.dunning is not None
-            invoice = open_invoices[s.dunning.invoice_id]
-            preview = replace(preview, lines=invoice.lines)
+            invoice = invoices[s.dunning.invoice_id] = open_invoices[s.dunning.invoice_id]
+            invoice_id, preview = invoice.id, replace(preview, lines=invoice.lines)
             counts.retried += 1
         card = cards.get(s.account_id)
         if card is None:
             counts.failed += 1
-            batch.declined(s, declined(s, deps.dunning, invoice.id, now, NO_PAYMENT_METHOD), invoice,
-                           NO_PAYMENT_METHOD)
+            no_card.append((s, invoice_id))
             continue
-        payment = _new_payment(s.account_id, keys[s.id], preview, card, invoice.id, now)
+        payment = _new_payment(s.account_id, keys[s.id], preview, card, invoice_id, now)
         batch.new_payments.append(payment)
         batch.subscriptions.append(replace(s, renewal_payment_id=payment.id))
     batch.flush()
-    return [*batch.new_payments, *batch.changed_payments], skipped
+    # The series' counter row last: it stays locked until this transaction commits, so another
+    # worker's batch waits at it only for the invoices' insert and the commit, not the whole batch.
+    numbers = iter(uow.invoices.next_numbers(yearly_series(deps.invoice_prefix, now.year), len(to_number)))
+    for s, preview, invoice_id in to_number:
+        invoice = invoices[invoice_id] = Invoice(
+            id=invoice_id, account_id=s.account_id, subscription_id=s.id, number=next(numbers),
+            kind=InvoiceKind.RENEWAL, status=InvoiceStatus.OPEN, currency=preview.currency, issued_at=now,
+            lines=preview.lines, buyer=batch.profiles.get(s.account_id))
+        batch.new_invoices.append(invoice)
+    for s, invoice_id in no_card:
+        batch.declined(s, declined(s, deps.dunning, invoice_id, now, NO_PAYMENT_METHOD), invoices[invoice_id],
+                       NO_PAYMENT_METHOD)
+    batch.flush()
+    return _Started(batch.written, skipped, invoices)
+
+
+@dataclass
+class _Started:
+    """What `_start` wrote: the payments to charge, the subscriptions left due (skipped), and
+    the invoices it knows, by id (settling the batch needs not read them again)."""
+
+    payments: list[Payment]
+    skipped: set[str]
+    invoices: dict[str, Invoice]
 
 
 # --- 2. charge, outside any transaction ---------------------------------------------------------
@@ -279,16 +305,24 @@ def _charge_all(deps: Dependencies, payments: list[Payment], concurrency: int) -
 
 
 def _settle(deps: Dependencies, uow: UnitOfWork, results: dict[str, ChargeResult | None], now: dt.datetime,
-            counts: RunSummary) -> list[Payment]:
+            counts: RunSummary, known: _Started | None = None) -> list[Payment]:
     """Records renewal charges' answers (payment id: answer) in the caller's unit of work: paid,
     declined (dunning), lost (left UNKNOWN), or never received (None: FAILED, and the
-    subscription released so the next run sends it again). Payments settled already are left."""
-    payments = [p for p in uow.payments.get_many(list(results), for_update=True) if p.in_flight]
+    subscription released so the next run sends it again). Payments settled already are left.
+    `known`: the batch's payments and invoices as `_start` wrote them, so only the payments'
+    statuses are read again (a payment's other columns never change once written)."""
+    if known is None:
+        payments = [p for p in uow.payments.get_many(list(results), for_update=True) if p.in_flight]
+    else:
+        statuses = uow.payments.statuses(list(results), for_update=True)
+        payments = [replace(p, status=statuses[p.id]) for p in known.payments
+                    if statuses.get(p.id) in (PaymentStatus.PENDING, PaymentStatus.UNKNOWN)]
     if not payments:
         return []
     subscriptions = {s.id: s for s in uow.subscriptions.get_many({p.preview.subscription_id for p in payments},
                                                                   for_update=True)}
-    invoices = uow.invoices.get_many({p.invoice_id or "" for p in payments})
+    invoices = dict(known.invoices) if known is not None else {}
+    invoices.update(uow.invoices.get_many({p.invoice_id or "" for p in payments} - invoices.keys()))
     catalogue = uow.plans.catalogue()
     batch = _Batch(deps, uow, now, counts, {p.account_id for p in payments})
     for payment in payments:
@@ -317,7 +351,7 @@ def _settle(deps: Dependencies, uow: UnitOfWork, results: dict[str, ChargeResult
             settled = payment.settled(PaymentStatus.UNKNOWN, now, invoice_id=invoice.id)
         batch.changed_payments.append(settled)
     batch.flush()
-    return batch.changed_payments
+    return batch.written
 
 
 def settle_renewal_in(deps: Dependencies, uow: UnitOfWork, payment: Payment, result: ChargeResult | None,
@@ -339,13 +373,15 @@ def _tally(counts: RunSummary, payment: Payment) -> None:
         counts.unknown += 1
 
 
-def _charge_and_settle(deps: Dependencies, payments: list[Payment], now: dt.datetime, concurrency: int,
+def _charge_and_settle(deps: Dependencies, started: _Started, now: dt.datetime, concurrency: int,
                        counts: RunSummary) -> None:
+    payments = started.payments
     if not payments:
         return
     results = _charge_all(deps, payments, concurrency)
     with deps.uow() as uow:
-        settled = _settle(deps, uow, {p.id: r for p, r in zip(payments, results, strict=True)}, now, counts)
+        settled = _settle(deps, uow, {p.id: r for p, r in zip(payments, results, strict=True)}, now, counts,
+                          started)
         uow.commit()
     for payment in settled:
         _tally(counts, payment)
@@ -363,11 +399,11 @@ def renew_batch(deps: Dependencies, as_of: dt.datetime, *, batch_size: int = 200
         claimed = uow.subscriptions.claim_due(as_of, batch_size, exclude)
         if not claimed:
             return None
-        payments, skipped = _start(deps, uow, claimed, now, counts)
+        started = _start(deps, uow, claimed, now, counts)
         uow.commit()
-    counts.skipped += len(skipped)
-    exclude.update(skipped)  # still due: left out of this worker's later claims
-    _charge_and_settle(deps, payments, now, concurrency, counts)
+    counts.skipped += len(started.skipped)
+    exclude.update(started.skipped)  # still due: left out of this worker's later claims
+    _charge_and_settle(deps, started, now, concurrency, counts)
     return counts
 
 
@@ -384,9 +420,9 @@ def retry_now(deps: Dependencies, account_id: str) -> RunSummary:
     with deps.uow() as uow:
         claimed = [s for s in uow.subscriptions.get_many(past_due, for_update=True)
                    if s.status is SubscriptionStatus.PAST_DUE and s.renewal_payment_id is None]
-        payments, _ = _start(deps, uow, claimed, now, counts, card_retry=True)
+        started = _start(deps, uow, claimed, now, counts, card_retry=True)
         uow.commit()
-    _charge_and_settle(deps, payments, now, 1, counts)
+    _charge_and_settle(deps, started, now, 1, counts)
     return counts
 
 
