@@ -74,6 +74,12 @@ def request_translations() -> support.NullTranslations:
     return translations
 
 
+def gettext(msgid: str) -> str:
+    """flask_babel's gettext for a string without variables, through `request_translations`:
+    for Python code that translates per row (an invoice history's statuses and kinds)."""
+    return str(request_translations().ugettext(msgid))
+
+
 def init_i18n(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE)
