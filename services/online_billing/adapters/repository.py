@@ -142,15 +142,24 @@ class SqlSubscriptionRepository:
         until the unit of work ends; rows another transaction holds are skipped (PostgreSQL's
         SKIP LOCKED), so several workers share a run. On SQLite the claim first takes the
         database's write lock, so claims take turns."""
-        where = _due(to_utc(as_of))
-        if exclude:
-            where = where & ~among(self.connection, _s.c.id, exclude)
-        query = select(_s.c.id).where(where).order_by(_s.c.current_period_end, _s.c.id).limit(limit)
-        if self.connection.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        else:
+        # Two claims, each along its own index in the index's order, so each stops after
+        # `limit` rows: retries due ((status, next_retry_at)), then renewals due ((status,
+        # current_period_end)). One query with an OR, ordered by (period end, id), read and
+        # sorted every due row for every batch: a run's cost grew with the square of its size.
+        moment = to_utc(as_of)
+        if self.connection.dialect.name != "postgresql":
             self.connection.execute(update(_s).where(false()).values(id=_s.c.id))
-        ids = [row.id for row in self.connection.execute(query)]
+        ids: list[str] = []
+        for status, column in (("past_due", _s.c.next_retry_at), ("active", _s.c.current_period_end)):
+            if len(ids) >= limit:
+                break
+            where = _s.c.renewal_payment_id.is_(None) & (_s.c.status == status) & (column <= moment)
+            if exclude:
+                where = where & ~among(self.connection, _s.c.id, exclude)
+            query = select(_s.c.id).where(where).order_by(column).limit(limit - len(ids))
+            if self.connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids += [row.id for row in self.connection.execute(query)]
         if not ids:
             return []
         rows = self.connection.execute(
