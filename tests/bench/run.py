@@ -11,12 +11,15 @@
    core at most, so the checks keep a share of the CPU).
 3. Pages, with wrk (tests/bench/wrk.py) at 8 connections: a bare Flask hello-world served by
    gunicorn with the portals' own gunicorn.conf.py, then the signed-in Billing Center landing
-   page (gunicorn → Flask → identity → online_billing), the sign-in page, the help page and the
-   stylesheet, in rounds so that each round has its own baseline: requests/s as a ratio to hello
+   page (gunicorn → Flask → identity → online_billing), the subscription page and the invoice
+   history of an account with 24 invoices (same chain, same targets), the sign-in page, the
+   help page and the stylesheet, in rounds so that each round has its own baseline: requests/s as a ratio to hello
    world, p50/p99 latency and every answer that is not 2xx. Skipped, with a message, without wrk.
 4. The billing run (tests/bench/billing_run.py): BENCH_RENEWALS (10,000) generated subscriptions
    renewed on PostgreSQL with the sandbox gateway, one worker then two, against a raw COPY of
-   the same invoice rows.
+   the same invoice rows; BENCH_RENEWALS_LARGE (100,000; 0 skips it) for the cost per renewal
+   as N grows and the run process's memory; the sandbox answering after 50 ms against what the
+   bound on charges at once allows.
 
 The machine is shared and noisy: read the ratios, not the absolute numbers.
 """
