@@ -4,15 +4,20 @@ A batch, never one transaction per subscription:
 1. one transaction claims up to `batch_size` due subscriptions (`claim_due`: SELECT ... FOR
    UPDATE SKIP LOCKED on PostgreSQL, so several workers and replicas share a run; SQLite's
    single writer serialises the claims), and for each writes what it is about to charge: the
-   renewal invoice (open, its gapless number taken here, so a rollback takes the number back)
-   with its line, and a PENDING payment whose idempotency key is derived from (subscription,
-   period) (S19), and marks the subscription as having a renewal under way; then commits;
+   renewal invoice (open, its gapless number taken here, so a rollback takes the number back;
+   the batch's block of numbers in one step, as the last statements before the commit, so
+   another worker waits at the counter row only for the invoices' insert) with its line, and
+   a PENDING payment whose idempotency key is derived from (subscription, period) (S19), and
+   marks the subscription as having a renewal under way; then commits;
 2. the gateway is called for each payment outside any transaction, at most `concurrency` at a
    time (a gateway that takes 200 ms per call does not make the run serial);
 3. one transaction settles the batch: paid -> the next period (a scheduled change applied),
    invoice paid, receipt mailed; declined -> past due with the dunning schedule (or canceled
    after the last retry, the invoice voided), the contact mailed; lost answer -> the payment
    stays UNKNOWN and the subscription stays claimed until the reconciler settles it (S20).
+A worker keeps two batches going: it writes the next batch while the last one's charges are
+under way, then settles that one (`_work`). Rows go to PostgreSQL as arrays, one statement per
+table whatever the batch's size (billing_common.bulk).
 Running the same date again finds nothing due: every subscription it renewed has a new period,
 every failed one is past due with its next retry in the future, and a lost answer is claimed.
 """
