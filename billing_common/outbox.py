@@ -65,6 +65,7 @@ from sqlalchemy import (
     update,
 )
 
+from billing_common.bulk import insert_rows
 from billing_common.clock import Clock, SystemClock, utc
 from billing_common.db import aware_utc, to_utc
 from billing_common.mail import MailTransport
@@ -149,7 +150,7 @@ def enqueue_many(conn: Connection, table: Table, mails: Sequence[OutgoingMail], 
     if not mails:
         return
     now = to_utc(now)
-    conn.execute(insert(table), [_row(table, m, str(uuid.uuid4()), now) for m in mails])
+    insert_rows(conn, table, [_row(table, m, str(uuid.uuid4()), now) for m in mails])
 
 
 def retry_delay(attempts: int, max_delay: float = MAX_DELAY) -> float:

@@ -16,7 +16,7 @@ from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.memory import BaseInMemoryUnitOfWork
 from billing_common.outbox import OutgoingMail
-from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod
+from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, launch_prices
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, Subscription
 from services.online_billing.domain.renewals import is_due
@@ -161,6 +161,9 @@ class InMemoryPaymentRepository:
 
     def get_many(self, payment_ids: Collection[str], *, for_update: bool = False) -> list[Payment]:
         return [p for p in self.data.payments.values() if p.id in set(payment_ids)]
+
+    def statuses(self, payment_ids: Collection[str], *, for_update: bool = False) -> dict[str, PaymentStatus]:
+        return {p.id: p.status for p in self.get_many(payment_ids)}
 
     def by_keys(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
         return {(p.account_id, p.idempotency_key): p for p in self.data.payments.values()

@@ -8,7 +8,7 @@ from typing import Protocol, Self
 
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.outbox import OutgoingMail
-from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod
+from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import Plan, PlanPrice, Subscription
 from services.online_billing.domain.requests import ChangeRequest, RequestStatus
@@ -71,6 +71,10 @@ class PaymentRepository(Protocol):
     def add_many(self, payments: Sequence[Payment]) -> None: ...
     def update_many(self, payments: Sequence[Payment]) -> None: ...
     def get_many(self, payment_ids: Collection[str], *, for_update: bool = False) -> list[Payment]: ...
+    def statuses(self, payment_ids: Collection[str], *, for_update: bool = False) -> dict[str, PaymentStatus]:
+        """The status of each of these payments (the rows locked with for_update)."""
+        ...
+
     def by_keys(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
         """Payments by (account id, idempotency key)."""
         ...

@@ -327,10 +327,10 @@ def _claim_and_die(w: World, *, charged: bool) -> None:
     """A worker that wrote its batch (and maybe charged it) and died before settling it."""
     with w.uow:
         claimed = w.uow.subscriptions.claim_due(END, 10)
-        payments, _ = renewals._start(w.deps, w.uow, claimed, END, renewals.RunSummary())
+        started = renewals._start(w.deps, w.uow, claimed, END, renewals.RunSummary())
         w.uow.commit()
     if charged:
-        for p in payments:
+        for p in started.payments:
             renewals._charge(w.deps, p)
 
 
