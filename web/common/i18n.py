@@ -5,7 +5,7 @@ on a shared computer keeps English even if their profile says pt-BR.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from babel import dates
@@ -51,23 +51,26 @@ def format_money(value: Money | None) -> str:
     return value.format(current_locale()) if value is not None else ""
 
 
-def format_day(value: datetime | None) -> str:
+def format_day(value: date | None) -> str:
     """flask_babel's format_date(value, "long"), with the request's locale and time zone looked
     up once per request: flask_babel looks both up, and the format, for every date (four fifths
-    of a date's cost; an invoice history has a date per row)."""
+    of a date's cost; an invoice history has a date per row). A datetime is shown in the
+    request's time zone; a calendar date (an enterprise invoice's due date) as it is."""
     if value is None:
         return ""
     ns = g.get("_flask_babel")
     cached = getattr(ns, "portal_day", None)
     if cached is None or cached[0] is not getattr(ns, "babel_locale", None):
         return _day_and_cache(value)
+    if not isinstance(value, datetime):
+        return str(dates.format_date(value, "long", locale=cached[0]))
     _, zone = cached
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return str(dates.format_date(zone.normalize(value.astimezone(zone)), "long", locale=cached[0]))
 
 
-def _day_and_cache(value: datetime) -> str:
+def _day_and_cache(value: date) -> str:
     formatted = str(format_date(value, "long"))  # flask_babel's own way, which sets the request's locale
     ns = g.get("_flask_babel")
     if ns is not None and getattr(ns, "babel_locale", None) is not None and \

@@ -31,3 +31,14 @@ def test_dates_read_as_flask_babel_writes_them_in_each_language_and_after_a_swit
     assert portuguese == ["31 de dezembro de 2026", "1 de janeiro de 2026", "3 de maio de 2026"]
     with app.test_request_context("/"):
         assert format_day(None) == ""
+
+
+def test_a_calendar_date_is_written_as_it_is_in_each_language(app: Flask) -> None:
+    """An enterprise invoice's due date is a date, not a moment: no time zone applies."""
+    due = dt.date(2027, 1, 15)
+    with app.test_request_context("/"):
+        assert format_day(DAYS[0]) == "December 31, 2026"  # the locale is cached from here on
+        assert format_day(due) == "January 15, 2027"
+        with force_locale("pt_BR"):
+            assert format_day(due) == "15 de janeiro de 2027"
+            assert format_day(due) == "15 de janeiro de 2027"
