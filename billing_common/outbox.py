@@ -19,6 +19,17 @@ by default); the first failure after that gives it up. The body is kept until th
 delivered or given up, then blanked: it may hold a reset link, which has no business staying in
 the database in clear (S6 keeps tokens only as hashes).
 
+A service may extend its table (`outbox_table(..., extended=True)`) with two references the
+dispatcher resolves when it sends, outside any transaction, through hooks the service gives it:
+- `attachment`: the `attachments` hook turns it into files (online_billing: "invoice:<account>:
+  <id>" -> the invoice's PDF), so the transaction that wrote the mail (a billing run's batch of
+  thousands) renders nothing;
+- `deferred`: a mail written before its recipients were known (identity was down); the
+  `expand` hook turns it into the concrete mails (their addresses and language), which are
+  written in its place in one transaction and sent by the next poll.
+A hook that fails (the database or identity down) fails that attempt: it is retried with the
+same backoff as a relay that refused the message.
+
 Its times are aware UTC datetimes, like every other stored time (billing_common.db.to_utc /
 aware_utc). The dispatcher keeps the injected clock's epoch seconds and converts them here.
 """
@@ -27,8 +38,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
@@ -54,6 +65,7 @@ from sqlalchemy import (
     update,
 )
 
+from billing_common.bulk import insert_rows
 from billing_common.clock import Clock, SystemClock, utc
 from billing_common.db import aware_utc, to_utc
 from billing_common.mail import MailTransport
@@ -68,8 +80,10 @@ CLAIM_LEASE = 10 * 60.0
 STATUS_INTERVAL = 60.0
 
 
-def outbox_table(metadata: MetaData) -> Table:
-    """Each service declares the same table in its own metadata (and its own migration)."""
+def outbox_table(metadata: MetaData, *, extended: bool = False) -> Table:
+    """Each service declares the same table in its own metadata (and its own migration);
+    `extended` adds the `attachment` and `deferred` references (see the module's docstring)."""
+    extra = [Column("attachment", String(300)), Column("deferred", Text)] if extended else []
     return Table(
         "outbox",
         metadata,
@@ -85,6 +99,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("sent_at", DateTime(timezone=True)),
         Column("failed_at", DateTime(timezone=True)),
         Column("last_error", Text),
+        *extra,
     )
 
 
@@ -94,25 +109,39 @@ class OutgoingMail:
     subject: str
     body: str
     reply_to: str | None = None
+    # Resolved when sent, by the service's hooks (extended tables only; see the module's docstring).
+    attachment: str | None = None
+    deferred: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf"
+    content: bytes = field(repr=False)
+
+
+# The hooks' shapes: a reference -> its files; deferred mails' data -> the mails for each.
+AttachmentResolver = Callable[[str], Sequence[Attachment]]
+Expander = Callable[[Sequence[str]], Sequence[Sequence[OutgoingMail]]]
+
+
+def _row(table: Table, mail: OutgoingMail, message_id: str, now: dt.datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "message_id": message_id, "to_addrs": ", ".join(mail.to), "reply_to": mail.reply_to,
+        "subject": mail.subject, "body": mail.body, "created_at": now, "attempts": 0, "next_attempt_at": now}
+    if "attachment" in table.c:
+        values.update(attachment=mail.attachment, deferred=mail.deferred)
+    elif mail.attachment or mail.deferred:
+        raise ValueError("this outbox table keeps no attachment or deferred mail (outbox_table(extended=True))")
+    return values
 
 
 def enqueue(conn: Connection, table: Table, mail: OutgoingMail, now: dt.datetime) -> str:
     """Write the message in the caller's transaction, due at once; returns its id.
     `now` must be aware (billing_common.clock.utc of the clock's epoch seconds)."""
     message_id = str(uuid.uuid4())
-    now = to_utc(now)
-    conn.execute(
-        insert(table).values(
-            message_id=message_id,
-            to_addrs=", ".join(mail.to),
-            reply_to=mail.reply_to,
-            subject=mail.subject,
-            body=mail.body,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
-        )
-    )
+    conn.execute(insert(table).values(**_row(table, mail, message_id, to_utc(now))))
     return message_id
 
 
@@ -121,9 +150,7 @@ def enqueue_many(conn: Connection, table: Table, mails: Sequence[OutgoingMail], 
     if not mails:
         return
     now = to_utc(now)
-    conn.execute(insert(table), [
-        {"message_id": str(uuid.uuid4()), "to_addrs": ", ".join(m.to), "reply_to": m.reply_to, "subject": m.subject,
-         "body": m.body, "created_at": now, "attempts": 0, "next_attempt_at": now} for m in mails])
+    insert_rows(conn, table, [_row(table, m, str(uuid.uuid4()), now) for m in mails])
 
 
 def retry_delay(attempts: int, max_delay: float = MAX_DELAY) -> float:
@@ -186,7 +213,11 @@ class OutboxDispatcher:
         give_up_after: float = GIVE_UP_AFTER,
         lease: float = CLAIM_LEASE,
         status_interval: float = STATUS_INTERVAL,
+        attachments: AttachmentResolver | None = None,
+        expand: Expander | None = None,
     ) -> None:
+        self.attachments = attachments
+        self.expand = expand
         self.engine = engine
         self.table = table
         self.transport = transport
@@ -210,7 +241,10 @@ class OutboxDispatcher:
         started = self.clock.now()
         claimed = self._claim(started)
         sent = 0
-        untried = list(claimed)
+        deferred = [row for row in claimed if getattr(row, "deferred", None)]
+        if deferred:
+            self._expand(deferred)
+        untried = [row for row in claimed if not getattr(row, "deferred", None)]
         try:
             while untried:
                 if self.clock.now() - started > self.lease / 2 or self._stopping.is_set():
@@ -232,6 +266,29 @@ class OutboxDispatcher:
             if untried:
                 self._hand_back(untried)
         return sent
+
+    def _expand(self, rows: Sequence[Row[Any]]) -> None:
+        """Deferred mails: their concrete mails are written in their place (due at once), or
+        the attempt fails (the expander's dependency is down) and is retried later."""
+        try:
+            if self.expand is None:
+                raise RuntimeError("this outbox has deferred mails but no expander")
+            expanded = self.expand([row.deferred for row in rows])
+            now = utc(self.clock.now())
+            with self.engine.begin() as conn:
+                for row, mails in zip(rows, expanded, strict=True):
+                    done = conn.execute(update(self.table).where(self._mine(row)).values(
+                        sent_at=now, body="", deferred=None)).rowcount
+                    if done:
+                        enqueue_many(conn, self.table, mails, now)
+            log.info("deferred mails addressed", count=len(rows), mails=sum(len(m) for m in expanded))
+        except Exception as exc:
+            for row in rows:
+                try:
+                    self._record_failure(row, exc)
+                except Exception:
+                    log.warning("outbox could not record a failed expansion", message_id=row.message_id,
+                                exc_info=True)
 
     def _claim(self, at: float) -> list[Row[Any]]:
         t = self.table
@@ -307,6 +364,13 @@ class OutboxDispatcher:
         msg["Date"] = formatdate(aware_utc(row.created_at).timestamp(), localtime=False)
         msg["Message-ID"] = message_id_header(row.message_id, self.sender)
         msg.set_content(row.body)
+        reference = getattr(row, "attachment", None)
+        if reference:
+            if self.attachments is None:
+                raise RuntimeError("this outbox has attachments but no resolver")
+            for item in self.attachments(reference):
+                maintype, _, subtype = item.content_type.partition("/")
+                msg.add_attachment(item.content, maintype=maintype, subtype=subtype, filename=item.filename)
         return msg
 
     def status(self) -> OutboxStatus:

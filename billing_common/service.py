@@ -15,7 +15,7 @@ from billing_common.config import ConfigurationError, ServiceSettings
 from billing_common.grpc_server import GrpcServer, build_server
 from billing_common.mail import transport_from_settings
 from billing_common.metrics import OutboxCollector, serve_metrics, service_label
-from billing_common.outbox import OutboxDispatcher
+from billing_common.outbox import AttachmentResolver, Expander, OutboxDispatcher
 from billing_common.readiness import Check, ReadinessChecker, sql_check
 from billing_common.service_auth import Gatekeeper, secret_variable
 
@@ -32,6 +32,8 @@ def build_service(
     allowed_callers: Mapping[str, Collection[str]],
     quiet_methods: Iterable[str] = (),
     dependencies: Mapping[str, Check] | None = None,
+    attachments: AttachmentResolver | None = None,
+    expand: Expander | None = None,
 ) -> GrpcServer:
     """The server, built but not started (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling. `server.stop()` stops taking calls, lets in-flight ones finish,
@@ -68,6 +70,7 @@ def build_service(
         engine, outbox, transport, settings.mail_from, clock,
         max_delay=settings.outbox_max_delay, give_up_after=settings.outbox_give_up_after,
         lease=settings.outbox_claim_lease, status_interval=settings.outbox_status_interval,
+        attachments=attachments, expand=expand,
     )
     if settings.metrics_bind:
         try:

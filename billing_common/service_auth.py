@@ -33,7 +33,9 @@ BILLING_CENTER_WEB = "billing-center-web"
 ENTERPRISE_PORTAL_WEB = "enterprise-portal-web"
 # Operator commands and `make run`'s demo loader: provisioning.
 OPERATOR = "operator"
-CALLERS = (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR)
+# The online_billing service itself, asking identity whom to mail (an account's billing contacts).
+ONLINE_BILLING = "online-billing"
+CALLERS = (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR, ONLINE_BILLING)
 PORTALS = frozenset({BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB})
 
 AUTHORIZATION_HEADER = "authorization"

@@ -68,6 +68,9 @@ class IdentitySettings(ServiceSettings):
     session_idle_timeout: float = 30 * 60
     session_absolute_timeout: float = 12 * 60 * 60
     reset_link_ttl: float = 30 * 60
+    # The "create your password" link mailed to a billing contact someone added: they did not
+    # ask for it and may read it later; a lapsed one is replaced by Reset/Create your password.
+    welcome_link_ttl: float = 7 * 24 * 60 * 60
     handoff_ticket_ttl: float = 60
 
     # S4: once `login_max_failures` attempts that were no success fall within the window, the

@@ -19,9 +19,12 @@ from billing_common.invoicing.profile import BillingProfile
 from billing_common.invoicing.vendor import VendorSettings
 from billing_common.payments.gateway import PaymentGateway
 from billing_common.payments.settings import GatewaySettings, build_gateway
+from billing_common.service_auth import ONLINE_BILLING
+from services.online_billing.adapters.contacts import GrpcBillingContacts
 from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.service_layer.dependencies import Dependencies
+from services.online_billing.service_layer.ports import BillingContacts
 
 log = structlog.get_logger()
 
@@ -36,13 +39,26 @@ def build_dependencies(
     gateway: PaymentGateway | None = None,
     gateway_settings: GatewaySettings | None = None,
     vendor: BillingProfile | None = None,
+    contacts: BillingContacts | None = None,
 ) -> Dependencies:
     """The use cases' dependencies over a SQL unit of work. Anything passed in is used as is
     (tests); the rest is built from settings (the gateway from `gateway_settings`, else from the
     environment's PAYMENT_GATEWAY and SANDBOX_GATEWAY_*; the seller from VENDOR_*), and
     `.close()` disposes of what was built here. Raises ConfigurationError naming the variable
-    when the gateway or the vendor cannot be configured (in prod)."""
+    when the gateway, the vendor or identity cannot be configured (in prod). Identity (the
+    billing contacts) is `contacts`, else IDENTITY_TARGET's when it is set."""
     closers = []
+    if contacts is None and settings.identity_target:
+        try:
+            credentials = settings.credentials(ONLINE_BILLING)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+        grpc_contacts = GrpcBillingContacts(settings.identity_target, credentials, settings.identity_timeout)
+        closers.append(grpc_contacts.close)
+        contacts = grpc_contacts
+    elif contacts is None and settings.env == "prod":
+        raise ConfigurationError("IDENTITY_TARGET must be set when BILLING_ENV=prod (else the billing mails "
+                                 "would reach no billing contact)")
     if gateway is None:
         built = build_gateway(gateway_settings or GatewaySettings(), clock=clock)
         closers.append(built.close)
@@ -54,7 +70,8 @@ def build_dependencies(
             raise ConfigurationError(str(error)) from None
     return build_sql_dependencies(Dependencies, settings.database_url, SqlOnlineBillingUnitOfWork,
                                   engine=engine, clock=clock, closers=closers, gateway=gateway, vendor=vendor,
-                                  dunning=settings.dunning_schedule(), billing_center_url=settings.billing_center_url)
+                                  dunning=settings.dunning_schedule(), billing_center_url=settings.billing_center_url,
+                                  contacts=contacts)
 
 
 def migrate(settings: OnlineBillingSettings) -> None:

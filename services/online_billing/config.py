@@ -25,6 +25,12 @@ class OnlineBillingSettings(ServiceSettings):
     dunning_retry_days: tuple[int, ...] = (1, 3, 5)
     # Linked from the billing run's mails (update the card, reactivate).
     billing_center_url: str = Field("http://127.0.0.1:8080", validation_alias="BILLING_CENTER_URL")
+    # Identity, asked for the accounts' billing contacts (whom the billing mails go to), as the
+    # caller "online-billing" (CALLER_SECRET_ONLINE_BILLING). Unset: nobody is a contact and the
+    # mails go to the billing profiles' invoice recipients alone (dev and test only; required in
+    # prod). Each call's deadline in seconds.
+    identity_target: str | None = Field(None, validation_alias="IDENTITY_TARGET")
+    identity_timeout: float = Field(2.0, gt=0, le=60)
 
     @field_validator("dunning_retry_days")
     @classmethod

@@ -1,7 +1,8 @@
-"""Where a signed-in landing page's time goes: `make profile` (needs wrk, and py-spy from
+"""Where a signed-in page's time goes: `make profile` (needs wrk, and py-spy from
 requirements-dev.txt; py-spy reads other processes' memory: root, or ptrace rights).
 
-Starts the stack as `make bench` does, keeps wrk on the Billing Center landing page, and has
+Starts the stack as `make bench` does, keeps wrk on a signed-in Billing Center page (the landing
+page, or BENCH_PROFILE_PAGE: /subscription, /invoices with 24 invoices as `make bench` has), and has
 py-spy sample, holding the GIL only (so Python's own work, not threads waiting), each gunicorn
 worker, identity and online_billing for BENCH_PROFILE_SECONDS (10). Prints the CPU each process
 spent per request and the web workers' Python time by part of the chain. Time outside the GIL
@@ -23,13 +24,15 @@ from billing.identity.v1 import identity_pb2_grpc
 from billing_common.grpc_client import make_channel
 from billing_common.service_auth import BILLING_CENTER_WEB
 from tests.bench import wrk
-from tests.bench.run import _auth, browser_visit
+from tests.bench.run import _auth, add_invoices, browser_visit
 from tests.stack import Stack
 
 # (part, substrings of a sampled stack); the first part that matches takes the sample.
 PARTS = [
     ("identity call (ValidateSession)", ["validate_session ("]),
     ("backend call (GetSubscriptionSummary)", ["subscription_summary ("]),
+    ("backend call (GetSubscription)", ["OnlineBilling.subscription ("]),
+    ("backend call (ListInvoices)", ["OnlineBilling.invoices ("]),
     ("templates: translations (gettext, Babel)", ["gettext", "babel/", "flask_babel"]),
     ("templates: money and dates", ["format_money", "format_day"]),
     ("templates: url_for", ["url_for ("]),
@@ -76,6 +79,8 @@ def read_raw(path: Path) -> list[tuple[str, int]]:
 
 def main() -> None:
     seconds = int(os.environ.get("BENCH_PROFILE_SECONDS", "10"))
+    page = os.environ.get("BENCH_PROFILE_PAGE", "/")
+    keep = os.environ.get("BENCH_PROFILE_KEEP")  # a directory to keep py-spy's raw samples in
     wrk_path, py_spy = wrk.ensure_wrk(), shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not wrk_path or not Path(py_spy).exists():
         sys.exit("needs wrk and py-spy (requirements-dev.txt)")
@@ -84,18 +89,21 @@ def main() -> None:
         try:
             portal = stack.credentials(BILLING_CENTER_WEB)
             with make_channel(stack.identity_target, credentials=portal, default_timeout=10) as channel:
-                token = identity_pb2_grpc.IdentityServiceStub(channel).Authenticate(_auth(), timeout=10).session.token
+                signed = identity_pb2_grpc.IdentityServiceStub(channel).Authenticate(_auth(), timeout=10)
+            token = signed.session.token
+            if page.startswith("/invoices"):
+                add_invoices(stack, signed.principal.account.account_id, 24)
             session = f"bc_session={token}"
             csrf, _ = browser_visit(stack.billing_center, session)
             cookie = f"{session}; {csrf}"
-            wrk.run(wrk_path, stack.billing_center + "/", seconds=2, cookie=cookie)  # warm-up
+            wrk.run(wrk_path, stack.billing_center + page, seconds=2, cookie=cookie)  # warm-up
             tree = psutil.Process(stack.process.pid).children(recursive=True)  # type: ignore[union-attr]
             names = {p.pid: " ".join(p.cmdline()) for p in tree}
             roles = {pid: _role(cmd, pid, stack.process.pid) for pid, cmd in names.items()}  # type: ignore[union-attr]
             targets = {pid: role for pid, role in roles.items() if role}
             before = {p.pid: sum(p.cpu_times()[:2]) for p in tree}
             load = subprocess.Popen([wrk_path, "-t1", "-c8", f"-d{seconds + 2}s", "-s", str(wrk.SCRIPT),
-                                     "-H", f"Cookie: {cookie}", stack.billing_center + "/"],
+                                     "-H", f"Cookie: {cookie}", stack.billing_center + page],
                                     stdout=subprocess.PIPE, text=True)
             spies = [(role, Path(tmp) / f"{pid}.txt", subprocess.Popen(
                 [py_spy, "record", "-p", str(pid), "-d", str(seconds), "-r", "250", "-f", "raw", "--gil",
@@ -103,6 +111,10 @@ def main() -> None:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)) for pid, role in targets.items()]
             for _, _, spy in spies:
                 spy.wait(seconds + 30)
+            if keep:
+                for role, path, _ in spies:
+                    if path.exists():
+                        shutil.copy(path, Path(keep) / f"{role}-{path.name}")
             out, _ = load.communicate(timeout=seconds + 60)
             requests = int(out.strip().splitlines()[-1].split('"requests": ')[1].split(",")[0])
             cpu: collections.Counter[str] = collections.Counter()
@@ -113,7 +125,7 @@ def main() -> None:
                     pass
         finally:
             stack.stop()
-        print(f"landing page under wrk, 8 connections: {requests} requests; CPU per request: " + ", ".join(
+        print(f"{page} under wrk, 8 connections: {requests} requests; CPU per request: " + ", ".join(
             f"{role} {t / requests * 1000:.2f} ms" for role, t in cpu.most_common()))
         web = [row for role, path, _ in spies if role == "web" and path.exists() for row in read_raw(path)]
         print("gunicorn workers' Python time (samples holding the GIL):")

@@ -92,7 +92,7 @@ class Cast:
 
     def contact(self, key: str) -> pb.Contact:
         p = self.people[key]
-        return pb.Contact(user_id=self.user_ids[key], name=p.name, email=p.email)
+        return pb.Contact(user_id=self.user_ids[key], name=p.name, email=p.email, locale="en")
 
 
 def demo_cast() -> Cast:

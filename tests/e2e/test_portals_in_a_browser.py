@@ -66,7 +66,7 @@ def test_an_online_contact_at_the_enterprise_portal_is_handed_over_to_the_billin
 def test_a_rep_lands_on_the_accounts_they_serve(page, stack):
     sign_in(page, stack.enterprise, *RITA)
     assert table_rows(page.content(), "rep-accounts") == [
-        ["Globex Corporation", "Corporate", "USD", "Active", "Quotes"]]
+        ["Globex Corporation", "Corporate", "USD", "Active", "Billing contacts", "Quotes"]]
 
 
 def test_a_member_is_told_who_the_billing_contact_is_and_can_email_them(page, stack):

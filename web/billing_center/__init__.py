@@ -2,7 +2,7 @@
 
 Build in-process with `create_app(PortalSettings(...))`; gunicorn uses wsgi.py. Each area
 (subscription, plan change, payment methods and the password confirmation they need, invoices,
-billing profile; change requests to come) is a blueprint in views/, registered below.
+billing profile, members' change requests) is a blueprint in views/, registered below.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from web.billing_center.views import (
     payment_methods,
     plan_change,
     reauth,
+    requests,
     subscription,
 )
 from web.common.app import create_portal_app
@@ -40,7 +41,7 @@ def create_app(settings: PortalSettings | None = None, gateway: GatewaySettings 
                               settings.credentials(PORTALS[BILLING_CENTER].caller)),
         templates=TEMPLATES,
         blueprints=[home.bp, member.bp, subscription.bp, plan_change.bp, payment_methods.bp, reauth.bp,
-                    invoices.bp, billing_profile.bp],
+                    invoices.bp, billing_profile.bp, requests.bp],
     )
     payment_methods.install_tokenizer(app, gateway)
     app.jinja_env.globals["is_online_billing_contact"] = is_online_billing_contact

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import grpc
-from flask_babel import gettext as _
 
 from billing.online_billing.v1 import online_billing_pb2, online_billing_pb2_grpc
 from billing_common.money import Money
 from web.common.clients import GrpcClient, money, timestamp
+from web.common.i18n import gettext as _
 from web.common.runtime import backend_as
 
 
@@ -111,6 +111,8 @@ class SubscriptionPageView:
     default_payment_method: PaymentMethodView | None
     cancel_reason: str
     currency: str
+    # A payment is being confirmed (a lost gateway answer, S20) until the reconciler settles it.
+    payment_pending: bool = False
 
     @property
     def status_label(self) -> str:
@@ -211,34 +213,45 @@ class InvoiceView:
     total: Money | None
     lines: tuple[LineView, ...] = ()
     buyer: BillingProfileView | None = None
+    # The vendor, as the PDF prints it (GetInvoice only).
+    seller: BillingProfileView | None = None
+    # Open, its payment being confirmed (S20).
+    payment_pending: bool = False
 
     @property
     def status_name(self) -> str:
         return INVOICE_STATUS_NAMES.get(self.status, "unknown")
 
+    # Only the label shown is translated: a history page has these twice per row, and building
+    # every label of the dict for each was a quarter of its Python time (py-spy).
     @property
     def status_label(self) -> str:
-        labels: dict[int, str] = {
-            online_billing_pb2.INVOICE_STATUS_OPEN: _("Open"),
-            online_billing_pb2.INVOICE_STATUS_PAID: _("Paid"),
-            online_billing_pb2.INVOICE_STATUS_VOID: _("Void"),
-        }
-        return labels.get(self.status, _("Unknown"))
+        status = self.status
+        if status == online_billing_pb2.INVOICE_STATUS_PAID:
+            return _("Paid")
+        if status == online_billing_pb2.INVOICE_STATUS_OPEN:
+            return _("Open")
+        if status == online_billing_pb2.INVOICE_STATUS_VOID:
+            return _("Void")
+        return _("Unknown")
 
     @property
     def kind_label(self) -> str:
-        labels: dict[int, str] = {
-            online_billing_pb2.INVOICE_KIND_PRORATION: _("Change of subscription"),
-            online_billing_pb2.INVOICE_KIND_REACTIVATION: _("Reactivation"),
-            online_billing_pb2.INVOICE_KIND_RENEWAL: _("Renewal"),
-        }
-        return labels.get(self.kind, _("Unknown"))
+        kind = self.kind
+        if kind == online_billing_pb2.INVOICE_KIND_RENEWAL:
+            return _("Renewal")
+        if kind == online_billing_pb2.INVOICE_KIND_PRORATION:
+            return _("Change of subscription")
+        if kind == online_billing_pb2.INVOICE_KIND_REACTIVATION:
+            return _("Reactivation")
+        return _("Unknown")
 
 
 @dataclass(frozen=True)
 class InvoicePage:
     invoices: tuple[InvoiceView, ...]
     next_page_token: str
+    payment_pending: bool = False  # a payment of the account is being confirmed (S20)
 
 
 @dataclass(frozen=True)
@@ -263,6 +276,64 @@ class ChangeResult:
         return self.outcome == online_billing_pb2.CHANGE_OUTCOME_PAYMENT_PENDING
 
 
+REQUEST_STATUS_NAMES: dict[int, str] = {
+    online_billing_pb2.CHANGE_REQUEST_STATUS_PENDING: "pending",
+    online_billing_pb2.CHANGE_REQUEST_STATUS_APPROVED: "approved",
+    online_billing_pb2.CHANGE_REQUEST_STATUS_DECLINED: "declined",
+    online_billing_pb2.CHANGE_REQUEST_STATUS_WITHDRAWN: "withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class ChangeRequestView:
+    """A member's change request."""
+
+    change_request_id: str
+    status: int
+    requester_name: str
+    requester_email: str
+    target: SelectionView
+    note: str
+    created_at: datetime | None
+    decided_at: datetime | None
+    decline_reason: str
+    invoice_id: str
+    scheduled: bool
+    payment_pending: bool
+
+    @property
+    def status_name(self) -> str:
+        return REQUEST_STATUS_NAMES.get(self.status, "unknown")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == online_billing_pb2.CHANGE_REQUEST_STATUS_PENDING
+
+    @property
+    def status_label(self) -> str:
+        if self.is_pending and self.payment_pending:
+            return _("Pending: payment being confirmed")
+        labels: dict[int, str] = {
+            online_billing_pb2.CHANGE_REQUEST_STATUS_PENDING: _("Pending"),
+            online_billing_pb2.CHANGE_REQUEST_STATUS_APPROVED: (_("Approved: scheduled for the next renewal")
+                                                                if self.scheduled else _("Approved")),
+            online_billing_pb2.CHANGE_REQUEST_STATUS_DECLINED: _("Declined"),
+            online_billing_pb2.CHANGE_REQUEST_STATUS_WITHDRAWN: _("Withdrawn"),
+        }
+        return labels.get(self.status, _("Unknown"))
+
+
+@dataclass(frozen=True)
+class Asker:
+    """The signed-in member, as identity's session names them (passed to online_billing so the
+    outcome can be mailed to them in their language)."""
+
+    user_id: str
+    name: str
+    email: str
+    locale: str
+
+
 @dataclass(frozen=True)
 class PdfFile:
     content: bytes
@@ -274,7 +345,8 @@ class OnlineBilling(GrpcClient[online_billing_pb2_grpc.OnlineBillingServiceStub]
     service = online_billing_pb2.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
     stub_class = online_billing_pb2_grpc.OnlineBillingServiceStub
     idempotent = ("GetSubscriptionSummary", "GetSubscription", "ListPlans", "PreviewChange",
-                  "ListPaymentMethods", "ListInvoices", "GetInvoice", "GetInvoicePdf", "GetBillingProfile")
+                  "ListPaymentMethods", "ListInvoices", "GetInvoice", "GetInvoicePdf", "GetBillingProfile",
+                  "ListChangeRequests", "GetChangeRequest")
 
     def subscription_summary(self, account_id: str) -> SubscriptionView | None:
         """The account's subscription; None when it has none yet (NOT_FOUND)."""
@@ -360,7 +432,8 @@ class OnlineBilling(GrpcClient[online_billing_pb2_grpc.OnlineBillingServiceStub]
     def invoices(self, account_id: str, page_token: str = "", page_size: int = 20) -> InvoicePage:
         answer = self.stub.ListInvoices(online_billing_pb2.ListInvoicesRequest(
             account_id=account_id, page_size=page_size, page_token=page_token))
-        return InvoicePage(tuple(_invoice(i) for i in answer.invoices), answer.next_page_token)
+        return InvoicePage(tuple(_invoice(i) for i in answer.invoices), answer.next_page_token,
+                           answer.payment_pending)
 
     def invoice(self, account_id: str, invoice_id: str) -> InvoiceView:
         """NOT_FOUND (an RpcError) for another account's invoice (S13)."""
@@ -385,6 +458,55 @@ class OnlineBilling(GrpcClient[online_billing_pb2_grpc.OnlineBillingServiceStub]
                 postal_code=profile.postal_code, country=profile.country, tax_id=profile.tax_id,
                 invoice_emails=list(profile.invoice_emails))))
         return _profile(answer.profile)
+
+
+    # --- members' change requests ------------------------------------------------------------
+
+    def request_change(self, account_id: str, asker: Asker, plan_code: str, seats: int, interval: int,
+                       note: str) -> ChangeRequestView:
+        answer = self.stub.RequestChange(online_billing_pb2.RequestChangeRequest(
+            account_id=account_id, requester=online_billing_pb2.Requester(
+                user_id=asker.user_id, name=asker.name, email=asker.email, locale=asker.locale),
+            plan_code=plan_code, seats=seats, interval=interval, note=note))  # type: ignore[arg-type]
+        return _member_request(answer.change_request)
+
+    def change_requests(self, account_id: str, *, requested_by: str = "", pending_only: bool = False,
+                        page_size: int = 50) -> list[ChangeRequestView]:
+        answer = self.stub.ListChangeRequests(online_billing_pb2.ListChangeRequestsRequest(
+            account_id=account_id, requested_by=requested_by, pending_only=pending_only, page_size=page_size))
+        return [_member_request(r) for r in answer.change_requests]
+
+    def change_request(self, account_id: str, change_request_id: str) -> ChangeRequestView:
+        """NOT_FOUND (an RpcError) for another account's request (S13)."""
+        answer = self.stub.GetChangeRequest(online_billing_pb2.GetChangeRequestRequest(
+            account_id=account_id, change_request_id=change_request_id))
+        return _member_request(answer.change_request)
+
+    def withdraw_change_request(self, account_id: str, change_request_id: str, user_id: str) -> ChangeRequestView:
+        answer = self.stub.WithdrawChangeRequest(online_billing_pb2.WithdrawChangeRequestRequest(
+            account_id=account_id, change_request_id=change_request_id, requested_by=user_id))
+        return _member_request(answer.change_request)
+
+    def decline_change_request(self, account_id: str, change_request_id: str, user_id: str, reason: str
+                               ) -> ChangeRequestView:
+        answer = self.stub.DeclineChangeRequest(online_billing_pb2.DeclineChangeRequestRequest(
+            account_id=account_id, change_request_id=change_request_id, decided_by=user_id, reason=reason))
+        return _member_request(answer.change_request)
+
+    def approve_change_request(self, account_id: str, change_request_id: str, user_id: str, idempotency_key: str
+                               ) -> tuple[ChangeRequestView, ChangeResult]:
+        answer = self.stub.ApproveChangeRequest(online_billing_pb2.ApproveChangeRequestRequest(
+            account_id=account_id, change_request_id=change_request_id, decided_by=user_id,
+            idempotency_key=idempotency_key))
+        return _member_request(answer.change_request), _change_result(answer)
+
+
+def _member_request(r: online_billing_pb2.MemberChangeRequest) -> ChangeRequestView:
+    return ChangeRequestView(
+        change_request_id=r.change_request_id, status=r.status, requester_name=r.requester.name,
+        requester_email=r.requester.email, target=_selection(r.target), note=r.note,
+        created_at=_time(r, "created_at"), decided_at=_time(r, "decided_at"), decline_reason=r.decline_reason,
+        invoice_id=r.invoice_id, scheduled=r.scheduled, payment_pending=r.payment_pending)
 
 
 def _money(message: object, name: str) -> Money | None:
@@ -414,7 +536,7 @@ def _subscription(s: online_billing_pb2.Subscription) -> SubscriptionPageView:
         scheduled_change=_selection(s.scheduled_change) if s.HasField("scheduled_change") else None,
         default_payment_method=(_payment_method(s.default_payment_method)
                                 if s.HasField("default_payment_method") else None),
-        cancel_reason=s.cancel_reason, currency=s.currency)
+        cancel_reason=s.cancel_reason, currency=s.currency, payment_pending=s.payment_pending)
 
 
 def _change_request(account_id: str, subscription_id: str, plan_code: str, seats: int,
@@ -425,7 +547,7 @@ def _change_request(account_id: str, subscription_id: str, plan_code: str, seats
 
 
 def _change_result(answer: online_billing_pb2.ApplyChangeResponse | online_billing_pb2.ReactivateResponse
-                   ) -> ChangeResult:
+                   | online_billing_pb2.ApproveChangeRequestResponse) -> ChangeResult:
     return ChangeResult(outcome=answer.outcome,
                         subscription=_subscription(answer.subscription) if answer.HasField("subscription") else None,
                         invoice=_invoice(answer.invoice) if answer.HasField("invoice") else None)
@@ -456,7 +578,9 @@ def _invoice(i: online_billing_pb2.Invoice) -> InvoiceView:
     return InvoiceView(invoice_id=i.invoice_id, number=i.number, kind=i.kind, status=i.status,
                        issued_at=_time(i, "issued_at"), total=_money(i, "total"),
                        lines=tuple(_line(line) for line in i.lines),
-                       buyer=_profile(i.buyer) if i.HasField("buyer") else None)
+                       buyer=_profile(i.buyer) if i.HasField("buyer") else None,
+                       seller=_profile(i.seller) if i.HasField("seller") else None,
+                       payment_pending=i.payment_pending)
 
 
 def online_billing() -> OnlineBilling:

@@ -123,6 +123,28 @@ class ConfirmChangeForm(ChangeForm):
     idempotency_key = HiddenField(_l("Confirmation"), [Required(), IdempotencyKey()])
 
 
+class RequestChangeForm(ChangeForm):
+    """A member's request: what they would like, and why (S14: applied only by a contact)."""
+
+    note_limit = MAX_NOTE
+    note = TextAreaField(_l("Note for your billing contact (optional)"),
+                         [Optional(), Length(MAX_NOTE), CleanText(multiline=True)], filters=[_strip])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        # Prefixed: it shares the member's landing page with the note to the billing administrator.
+        kwargs.setdefault("prefix", "request")
+        super().__init__(*args, **kwargs)
+
+
+class ApproveRequestForm(PortalForm):
+    idempotency_key = HiddenField(_l("Confirmation"), [Required(), IdempotencyKey()])
+
+
+class DeclineRequestForm(PortalForm):
+    note_limit = MAX_NOTE
+    reason = TextAreaField(_l("Reason"), text(MAX_NOTE, multiline=True), filters=[_strip])
+
+
 class PaymentMethodForm(PortalForm):
     payment_method_id = HiddenField(_l("Card"), text(64))
 

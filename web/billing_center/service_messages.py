@@ -19,4 +19,10 @@ ONLINE_BILLING_MESSAGES = (
     _l("This subscription is due for renewal; try again once it has renewed."),
     _l("The subscription already has this plan, number of seats and billing frequency."),
     _l("This subscription has not ended; undo the cancellation instead."),
+    # Members' change requests (services/online_billing/domain/requests.py, service_layer/change_requests.py).
+    _l("This request was already approved."),
+    _l("This request was already declined."),
+    _l("This request was withdrawn."),
+    _l("This request is being approved: its payment is being confirmed."),
+    _l("You already have a pending request. Withdraw it to ask for another change."),
 )

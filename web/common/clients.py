@@ -124,12 +124,53 @@ class AccountView:
     billing_contacts: tuple[Contact, ...] = ()
 
 
+@dataclass(frozen=True)
+class BillingContactView:
+    """A billing contact of an enterprise account, as the Billing contacts page shows it."""
+
+    user_id: str
+    login: str
+    name: str
+    email: str
+    primary: bool
+    has_password: bool
+    last_sign_in_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HandoverView:
+    """A handover waiting for approval: who proposed whom to replace whom, until when."""
+
+    handover_id: str
+    account_id: str
+    account_name: str
+    proposer_user_id: str
+    proposer_name: str
+    replaced_user_id: str
+    replaced_name: str
+    replaced_email: str
+    new_login: str
+    new_email: str
+    new_name: str
+    status: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewContact:
+    login: str
+    email: str
+    name: str
+    locale: str = ""
+
+
 class Identity(GrpcClient[identity_pb2_grpc.IdentityServiceStub]):
     """identity.v1 as the portals use it; every method is one RPC with this portal's id."""
 
     service = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
     stub_class = identity_pb2_grpc.IdentityServiceStub
-    idempotent = ("ValidateSession", "GetAccount", "ListRepAccounts", "CheckPasswordResetToken")
+    idempotent = ("ValidateSession", "GetAccount", "ListRepAccounts", "CheckPasswordResetToken",
+                  "ListBillingContacts", "ListHandovers")
 
     def __init__(self, target: str, timeout: float, credentials: CallerCredentials,
                  portal: identity_pb2.Portal.ValueType) -> None:
@@ -187,6 +228,57 @@ class Identity(GrpcClient[identity_pb2_grpc.IdentityServiceStub]):
         answer = self.stub.ListRepAccounts(identity_pb2.ListRepAccountsRequest(
             session_token=session_token, portal=self.portal))
         return [_account(a, ()) for a in answer.accounts]
+
+    # --- billing contacts of an enterprise account (the Enterprise portal's pages) -------------
+    def list_billing_contacts(self, session_token: str, account_id: str) -> list[BillingContactView]:
+        answer = self.stub.ListBillingContacts(identity_pb2.ListBillingContactsRequest(
+            session_token=session_token, portal=self.portal, account_ids=[account_id]))
+        return [BillingContactView(user_id=c.user_id, login=c.login, name=c.name, email=c.email, primary=c.primary,
+                                   has_password=c.has_password,
+                                   last_sign_in_at=timestamp(c.last_sign_in_at)
+                                   if c.HasField("last_sign_in_at") else None)
+                for a in answer.accounts for c in a.contacts]
+
+    def add_billing_contact(self, session_token: str, account_id: str, person: NewContact) -> str:
+        return self.stub.AddBillingContact(identity_pb2.AddBillingContactRequest(
+            session_token=session_token, portal=self.portal, account_id=account_id, login=person.login,
+            email=person.email, name=person.name, locale=person.locale)).user_id
+
+    def remove_billing_contact(self, session_token: str, account_id: str, user_id: str) -> None:
+        self.stub.RemoveBillingContact(identity_pb2.RemoveBillingContactRequest(
+            session_token=session_token, portal=self.portal, account_id=account_id, user_id=user_id))
+
+    def set_primary_billing_contact(self, session_token: str, account_id: str, user_id: str) -> None:
+        self.stub.SetPrimaryBillingContact(identity_pb2.SetPrimaryBillingContactRequest(
+            session_token=session_token, portal=self.portal, account_id=account_id, user_id=user_id))
+
+    def propose_handover(self, session_token: str, account_id: str, replaced_user_id: str,
+                         person: NewContact) -> HandoverView:
+        return _handover(self.stub.ProposeHandover(identity_pb2.ProposeHandoverRequest(
+            session_token=session_token, portal=self.portal, account_id=account_id,
+            replaced_user_id=replaced_user_id, login=person.login, email=person.email, name=person.name,
+            locale=person.locale)).handover)
+
+    def list_handovers(self, session_token: str, account_id: str = "") -> list[HandoverView]:
+        answer = self.stub.ListHandovers(identity_pb2.ListHandoversRequest(
+            session_token=session_token, portal=self.portal, account_id=account_id))
+        return [_handover(h) for h in answer.handovers]
+
+    def decide_handover(self, session_token: str, account_id: str, handover_id: str, approve: bool
+                        ) -> HandoverView:
+        return _handover(self.stub.DecideHandover(identity_pb2.DecideHandoverRequest(
+            session_token=session_token, portal=self.portal, account_id=account_id, handover_id=handover_id,
+            approve=approve)).handover)
+
+
+def _handover(h: identity_pb2.Handover) -> HandoverView:
+    return HandoverView(
+        handover_id=h.handover_id, account_id=h.account_id, account_name=h.account_name,
+        proposer_user_id=h.proposer_user_id, proposer_name=h.proposer_name, replaced_user_id=h.replaced_user_id,
+        replaced_name=h.replaced_name, replaced_email=h.replaced_email, new_login=h.new_login,
+        new_email=h.new_email, new_name=h.new_name, status=h.status,
+        expires_at=timestamp(h.expires_at) if h.HasField("expires_at") else None,
+    )
 
 
 def _account(account: identity_pb2.Account, contacts: Iterable[identity_pb2.Contact]) -> AccountView:

@@ -167,3 +167,10 @@ class HandoffForm(PortalForm):
 class LanguageForm(PortalForm):
     lang = HiddenField(_l("Language"), text(16))
     next = HiddenField(_l("Return address"), [Optional(), Length(2048), CleanText()])
+
+
+class ReauthForm(PortalForm):
+    """Confirm your password (S17): both doors' reauth pages (web.common.reauth)."""
+
+    password = PasswordField(_l("Password"), text(MAX_PASSWORD))
+    next = HiddenField(_l("Return address"), [Optional(), Length(2048), CleanText()])

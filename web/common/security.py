@@ -10,7 +10,7 @@ import functools
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import grpc
@@ -74,6 +74,21 @@ def load_principal() -> Any | None:
                 raise  # identity down: the error handler answers 503, never a page with data
             g.drop_session_cookie = True
     return g.principal
+
+
+# S17: changes to payment methods (Billing Center) and billing contacts (Enterprise portal)
+# need a sign-in within this long; identity checks the contacts' changes too.
+RECENT_SIGN_IN = timedelta(minutes=15)
+
+
+def signed_in_recently(now: datetime | None = None) -> bool:
+    """Whether this session's sign-in (identity's authenticated_at) is within RECENT_SIGN_IN."""
+    load_principal()
+    session = g.get("identity_session")
+    if session is None or not session.HasField("authenticated_at"):
+        return False
+    at = session.authenticated_at.ToDatetime(tzinfo=UTC)
+    return (now or datetime.now(UTC)) - at <= RECENT_SIGN_IN
 
 
 def end_previous_session() -> None:

@@ -21,7 +21,7 @@ from web.common.security import signed_in
 from web.common.settings import PortalSettings
 from web.enterprise_portal.access import is_contact, is_rep
 from web.enterprise_portal.backend import EnterprisePortal
-from web.enterprise_portal.views import billing, home, quotes, rep_quotes
+from web.enterprise_portal.views import billing, contacts, home, quotes, rep_quotes
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -32,13 +32,14 @@ def create_app(settings: PortalSettings | None = None, gateway: GatewaySettings 
     settings = settings or PortalSettings()
     reauth = reauth_blueprint(
         signed_in, "home.landing",
-        _l("For your security, a payment needs a sign-in within the last 15 minutes. Enter your password to continue."))
+        _l("For your security, payments and changes to billing contacts need a sign-in within the last 15 "
+           "minutes. Enter your password to continue."))
     app = create_portal_app(
         ENTERPRISE, settings,
         backend=EnterprisePortal(settings.enterprise_portal_target, settings.rpc_timeout,
                                  settings.credentials(PORTALS[ENTERPRISE].caller)),
         templates=TEMPLATES,
-        blueprints=[home.bp, billing.bp, reauth, quotes.bp, rep_quotes.bp],
+        blueprints=[home.bp, billing.bp, contacts.bp, reauth, quotes.bp, rep_quotes.bp],
     )
     # The rep console: the same pages of one of the rep's accounts (access.account_user checks it).
     app.register_blueprint(billing.bp, name="rep", url_prefix="/accounts/<account_id>")

@@ -18,6 +18,7 @@ from billing_common.errors import AlreadyExists
 from billing_common.memory import BaseInMemoryUnitOfWork
 from billing_common.outbox import OutgoingMail
 from billing_common.service_auth import caller_var
+from services.identity.domain.contacts import Handover, HandoverStatus
 from services.identity.domain.model import Account, Membership, Role, User
 from services.identity.service_layer.ports import PendingReset, UserStanding
 
@@ -31,6 +32,8 @@ class InMemoryData:
     audit: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[OutgoingMail] = field(default_factory=list)
     reset_requests: dict[str, PendingReset] = field(default_factory=dict)
+    primary: dict[str, str] = field(default_factory=dict)  # account id -> user id
+    handovers: dict[str, Handover] = field(default_factory=dict)
 
 
 class _Repo:
@@ -45,6 +48,9 @@ class InMemoryAccountRepository(_Repo):
     def get(self, account_id: str) -> Account | None:
         a = self.data.accounts.get(account_id)
         return replace(a) if a else None
+
+    def get_many(self, account_ids: Sequence[str]) -> list[Account]:
+        return [replace(self.data.accounts[i]) for i in sorted(set(account_ids)) if i in self.data.accounts]
 
 
 class InMemoryUserRepository(_Repo):
@@ -83,6 +89,9 @@ class InMemoryUserRepository(_Repo):
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.data.users[user_id].password_hash = password_hash
 
+    def record_sign_in(self, user_id: str, at: dt.datetime) -> None:
+        self.data.users[user_id].last_sign_in_at = at
+
     def next_session_generation(self, user_id: str) -> int:
         user = self.data.users[user_id]
         user.session_generation += 1
@@ -97,7 +106,10 @@ class InMemoryMembershipRepository(_Repo):
         self.data.memberships[membership.user_id] = membership
 
     def remove(self, user_id: str) -> None:
-        self.data.memberships.pop(user_id, None)
+        removed = self.data.memberships.pop(user_id, None)
+        # As the SQL row's flag goes with the row.
+        if removed is not None and self.data.primary.get(removed.account_id) == user_id:
+            del self.data.primary[removed.account_id]
 
     def users_with_role(self, account_id: str, role: Role) -> list[User]:
         found = [
@@ -105,6 +117,41 @@ class InMemoryMembershipRepository(_Repo):
             if m.account_id == account_id and m.role is role
         ]
         return sorted(found, key=lambda u: (u.name, u.id))
+
+    def users_with_role_in(self, account_ids: Sequence[str], role: Role) -> dict[str, list[User]]:
+        found = {a: self.users_with_role(a, role) for a in set(account_ids)}
+        return {a: users for a, users in found.items() if users}
+
+    def primary_of(self, account_id: str) -> str | None:
+        return self.data.primary.get(account_id)
+
+    def primaries_in(self, account_ids: Sequence[str]) -> dict[str, str]:
+        return {a: u for a, u in self.data.primary.items() if a in account_ids}
+
+    def set_primary(self, account_id: str, user_id: str | None) -> None:
+        member = self.data.memberships.get(user_id or "")
+        if member is not None and member.account_id == account_id:
+            self.data.primary[account_id] = member.user_id
+        else:
+            self.data.primary.pop(account_id, None)
+
+
+class InMemoryHandoverRepository(_Repo):
+    def add(self, handover: Handover) -> None:
+        self.data.handovers[handover.id] = replace(handover)
+
+    def get(self, handover_id: str) -> Handover | None:
+        h = self.data.handovers.get(handover_id)
+        return replace(h) if h else None
+
+    def update(self, handover: Handover) -> None:
+        if handover.id in self.data.handovers:
+            self.data.handovers[handover.id] = replace(handover)
+
+    def pending(self, account_ids: Sequence[str]) -> list[Handover]:
+        found = [replace(h) for h in self.data.handovers.values()
+                 if h.account_id in account_ids and h.status is HandoverStatus.PENDING]
+        return sorted(found, key=lambda h: (h.proposed_at, h.id))
 
 
 class InMemoryRepRepository(_Repo):
@@ -117,6 +164,10 @@ class InMemoryRepRepository(_Repo):
     def accounts_of(self, rep_user_id: str) -> list[Account]:
         found = [replace(self.data.accounts[a]) for r, a in self.data.reps if r == rep_user_id]
         return sorted(found, key=lambda a: (a.name, a.id))
+
+    def reps_of(self, account_id: str) -> list[User]:
+        found = [replace(self.data.users[r]) for r, a in self.data.reps if a == account_id]
+        return sorted(found, key=lambda u: (u.name, u.id))
 
 
 class InMemoryAuditLog(_Repo):
@@ -179,12 +230,14 @@ class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
         self.audit = InMemoryAuditLog(self.work)
         self.outbox = InMemoryOutbox(self.work)
         self.reset_requests = InMemoryResetRequests(self.work)
+        self.handovers = InMemoryHandoverRepository(self.work)
 
     def _end(self) -> None:
         self.work = InMemoryData()
 
     def _publish(self) -> None:
-        for name in ("accounts", "users", "memberships", "reps", "audit", "outbox", "reset_requests"):
+        for name in ("accounts", "users", "memberships", "reps", "audit", "outbox", "reset_requests", "primary",
+                     "handovers"):
             setattr(self.committed_data, name, getattr(self.work, name))
 
 

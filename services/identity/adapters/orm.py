@@ -6,7 +6,7 @@ services and in the mail outbox, the same table in every service (billing_common
 """
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, false
 
 from billing_common.db import NAMING
 from billing_common.outbox import outbox_table
@@ -44,6 +44,8 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # domain.model.User.session_generation (migration 0004).
     Column("session_generation", Integer, nullable=False, server_default="0"),
+    # The last successful sign-in (migration 0007): the billing contacts list shows it.
+    Column("last_sign_in_at", DateTime(timezone=True)),
 )
 
 # The primary key on user_id is the "one account per user" rule.
@@ -54,6 +56,9 @@ memberships = Table(
     Column("account_id", String(36), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("role", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The primary billing contact, whom invoices are addressed to (migration 0007); at most one
+    # per account, kept by the use cases (one UPDATE sets it on one row and off on the others).
+    Column("is_primary", Boolean, nullable=False, server_default=false()),
 )
 
 rep_accounts = Table(
@@ -92,6 +97,28 @@ reset_requests = Table(
     Column("portal", String(32), nullable=False),
     Column("client_address", String(64), nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Proposals that a new person replace a billing contact (migration 0007,
+# domain/contacts.Handover): applied when another contact or the account's rep approves.
+handovers = Table(
+    "handovers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("proposer_id", String(36), nullable=False),
+    Column("replaced_user_id", String(36), nullable=False),
+    Column("new_login", String(254), nullable=False),
+    Column("new_email", String(254), nullable=False),
+    Column("new_name", String(200), nullable=False),
+    Column("new_locale", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_by", String(36)),
+    Column("new_user_id", String(36)),
+    # The pending ones of an account (its contacts page, a rep's approvals) in one index.
+    Index("ix_handovers_account_id_status", "account_id", "status"),
 )
 
 outbox = outbox_table(metadata)

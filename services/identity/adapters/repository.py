@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
@@ -13,6 +14,7 @@ from billing_common.errors import AlreadyExists
 from billing_common.outbox import OutgoingMail, enqueue
 from billing_common.service_auth import caller_var
 from services.identity.adapters import orm
+from services.identity.domain.contacts import Handover, HandoverStatus
 from services.identity.domain.model import Account, AccountKind, Membership, Role, User, normalize_login
 from services.identity.service_layer.ports import PendingReset, UserStanding
 
@@ -35,6 +37,7 @@ def _user(row: Row[Any]) -> User:
         id=row.id, login=row.login, email=row.email, name=row.name, locale=row.locale,
         password_hash=row.password_hash, staff=row.staff, status=row.status,
         created_at=aware_utc(row.created_at), session_generation=row.session_generation,
+        last_sign_in_at=aware_utc(row.last_sign_in_at) if row.last_sign_in_at is not None else None,
     )
 
 
@@ -79,6 +82,11 @@ class SqlAccountRepository:
     def get(self, account_id: str) -> Account | None:
         row = self.conn.execute(select(orm.accounts).where(orm.accounts.c.id == account_id)).first()
         return _account(row) if row else None
+
+    def get_many(self, account_ids: Sequence[str]) -> list[Account]:
+        rows = self.conn.execute(
+            select(orm.accounts).where(orm.accounts.c.id.in_(list(account_ids))).order_by(orm.accounts.c.id)).all()
+        return [_account(r) for r in rows]
 
 
 class SqlUserRepository:
@@ -133,6 +141,9 @@ class SqlUserRepository:
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.conn.execute(update(orm.users).where(orm.users.c.id == user_id).values(password_hash=password_hash))
 
+    def record_sign_in(self, user_id: str, at: dt.datetime) -> None:
+        self.conn.execute(update(orm.users).where(orm.users.c.id == user_id).values(last_sign_in_at=to_utc(at)))
+
     def next_session_generation(self, user_id: str) -> int:
         u = orm.users.c
         # One UPDATE: two changes committing at once each move it on, neither is lost.
@@ -176,6 +187,77 @@ class SqlMembershipRepository:
         ).all()
         return [_user(r) for r in rows]
 
+    def users_with_role_in(self, account_ids: Sequence[str], role: Role) -> dict[str, list[User]]:
+        m, u = orm.memberships.c, orm.users.c
+        rows = self.conn.execute(
+            select(orm.users, m.account_id.label("m_account_id")).join(orm.memberships, m.user_id == u.id)
+            .where(m.account_id.in_(list(account_ids)), m.role == role.value)
+            .order_by(u.name, u.id)
+        ).all()
+        found: dict[str, list[User]] = {}
+        for r in rows:
+            found.setdefault(r.m_account_id, []).append(_user(r))
+        return found
+
+    def primary_of(self, account_id: str) -> str | None:
+        m = orm.memberships.c
+        found = self.conn.execute(
+            select(m.user_id).where(m.account_id == account_id, m.is_primary.is_(True)).limit(1)).scalar()
+        return str(found) if found is not None else None
+
+    def primaries_in(self, account_ids: Sequence[str]) -> dict[str, str]:
+        m = orm.memberships.c
+        rows = self.conn.execute(select(m.account_id, m.user_id).where(
+            m.account_id.in_(list(account_ids)), m.is_primary.is_(True))).all()
+        return {r.account_id: r.user_id for r in rows}
+
+    def set_primary(self, account_id: str, user_id: str | None) -> None:
+        m = orm.memberships
+        # One statement: the flag moves, never two primaries nor a moment with none.
+        self.conn.execute(update(m).where(m.c.account_id == account_id)
+                          .values(is_primary=(m.c.user_id == (user_id or ""))))
+
+
+def _handover(row: Row[Any]) -> Handover:
+    return Handover(
+        id=row.id, account_id=row.account_id, proposer_id=row.proposer_id, replaced_user_id=row.replaced_user_id,
+        new_login=row.new_login, new_email=row.new_email, new_name=row.new_name, new_locale=row.new_locale,
+        proposed_at=aware_utc(row.proposed_at), status=HandoverStatus(row.status),
+        decided_at=aware_utc(row.decided_at) if row.decided_at is not None else None,
+        decided_by=row.decided_by, new_user_id=row.new_user_id,
+    )
+
+
+class SqlHandoverRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, handover: Handover) -> None:
+        h = handover
+        self.conn.execute(insert(orm.handovers).values(
+            id=h.id, account_id=h.account_id, proposer_id=h.proposer_id, replaced_user_id=h.replaced_user_id,
+            new_login=h.new_login, new_email=h.new_email, new_name=h.new_name, new_locale=h.new_locale,
+            status=h.status.value, proposed_at=to_utc(h.proposed_at)))
+
+    def get(self, handover_id: str) -> Handover | None:
+        row = self.conn.execute(select(orm.handovers).where(orm.handovers.c.id == handover_id)).first()
+        return _handover(row) if row else None
+
+    def update(self, handover: Handover) -> None:
+        h = handover
+        self.conn.execute(update(orm.handovers).where(orm.handovers.c.id == h.id).values(
+            status=h.status.value, decided_at=to_utc(h.decided_at) if h.decided_at else None,
+            decided_by=h.decided_by, new_user_id=h.new_user_id))
+
+    def pending(self, account_ids: Sequence[str]) -> list[Handover]:
+        if not account_ids:
+            return []
+        h = orm.handovers.c
+        rows = self.conn.execute(
+            select(orm.handovers).where(h.account_id.in_(list(account_ids)), h.status == HandoverStatus.PENDING.value)
+            .order_by(h.proposed_at, h.id)).all()
+        return [_handover(r) for r in rows]
+
 
 class SqlRepRepository:
     def __init__(self, conn: Connection) -> None:
@@ -198,6 +280,14 @@ class SqlRepRepository:
             .where(r.rep_user_id == rep_user_id).order_by(a.name, a.id)
         ).all()
         return [_account(row) for row in rows]
+
+    def reps_of(self, account_id: str) -> list[User]:
+        r, u = orm.rep_accounts.c, orm.users.c
+        rows = self.conn.execute(
+            select(orm.users).join(orm.rep_accounts, r.rep_user_id == u.id)
+            .where(r.account_id == account_id).order_by(u.name, u.id)
+        ).all()
+        return [_user(row) for row in rows]
 
 
 class SqlAuditLog:

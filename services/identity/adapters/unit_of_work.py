@@ -7,6 +7,7 @@ from billing_common.db import SqlUnitOfWork
 from services.identity.adapters.repository import (
     SqlAccountRepository,
     SqlAuditLog,
+    SqlHandoverRepository,
     SqlMembershipRepository,
     SqlOutbox,
     SqlRepRepository,
@@ -25,6 +26,7 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
     audit: SqlAuditLog
     outbox: SqlOutbox
     reset_requests: SqlResetRequests
+    handovers: SqlHandoverRepository
 
     def _open(self, connection: Connection) -> None:
         self.accounts = SqlAccountRepository(connection)
@@ -34,3 +36,4 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
         self.audit = SqlAuditLog(connection)
         self.outbox = SqlOutbox(connection)
         self.reset_requests = SqlResetRequests(connection)
+        self.handovers = SqlHandoverRepository(connection)

@@ -68,6 +68,8 @@ class User:
     # that must end them (a new password, a changed or removed membership) moves it on in the
     # same transaction, so no session issued before it is accepted again (S5, S9, S14).
     session_generation: int = 0
+    # The last successful sign-in at either portal (aware, UTC); None: not since migration 0007.
+    last_sign_in_at: dt.datetime | None = None
 
     @property
     def login_normalized(self) -> str:

@@ -5,6 +5,7 @@ Domain errors are mapped to statuses by billing_common's interceptor, never here
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from billing_common.service_auth import (
     ACTING_PERSON_HEADER,
     BILLING_CENTER_WEB,
     ENTERPRISE_PORTAL_WEB,
+    ONLINE_BILLING,
     OPERATOR,
     PORTALS,
     acting_person,
@@ -33,7 +35,15 @@ from services.identity import bootstrap
 from services.identity.adapters import orm
 from services.identity.config import IdentitySettings
 from services.identity.domain.model import Account, AccountKind, Portal, Principal, Role, User
-from services.identity.service_layer import accounts, authentication, contact, passwords, provisioning, sessions
+from services.identity.service_layer import (
+    accounts,
+    authentication,
+    billing_contacts,
+    contact,
+    passwords,
+    provisioning,
+    sessions,
+)
 from services.identity.service_layer.dependencies import Dependencies
 from services.identity.service_layer.ports import KeyValueStore, PasswordHasher
 
@@ -46,8 +56,15 @@ ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
         "Authenticate", "ValidateSession", "SignOut", "RedeemHandoffTicket",
         "RequestPasswordReset", "CheckPasswordResetToken", "CompletePasswordReset", "ChangePassword",
         "GetAccount", "ContactBillingAdministrator", "ContactCustomerCare", "ListRepAccounts")},
+    # Billing contacts and handovers are the Enterprise portal's pages only.
+    **{method: {ENTERPRISE_PORTAL_WEB} for method in (
+        "AddBillingContact", "RemoveBillingContact", "SetPrimaryBillingContact",
+        "ProposeHandover", "ListHandovers", "DecideHandover")},
     **{method: {OPERATOR} for method in (
         "CreateAccount", "CreateUser", "AddMembership", "RemoveMembership", "AssignRep")},
+    # online_billing mails the billing contacts of the accounts it bills (receipts, dunning); the
+    # Enterprise portal's Billing contacts page lists one account's, for a signed-in person.
+    "ListBillingContacts": {ONLINE_BILLING, ENTERPRISE_PORTAL_WEB},
 })
 
 _PORTALS = {pb.PORTAL_BILLING_CENTER: Portal.BILLING_CENTER, pb.PORTAL_ENTERPRISE: Portal.ENTERPRISE}
@@ -68,6 +85,7 @@ FIELD_LIMITS = {
     "client_address": 64, "note": limits.MAX_NOTE, "name": limits.MAX_NAME, "subject": limits.MAX_SUBJECT,
     "message": limits.MAX_MESSAGE, "currency": 3, "locale": 16,
     "account_id": limits.MAX_ID, "user_id": limits.MAX_ID, "rep_user_id": limits.MAX_ID,
+    "replaced_user_id": limits.MAX_ID, "handover_id": limits.MAX_ID,
 }
 _DEFAULT_LIMIT = 1024
 
@@ -118,14 +136,41 @@ def _account(a: Account) -> pb.Account:
                       currency=a.currency, locale=a.locale)
 
 
-def _contact(u: User) -> pb.Contact:
-    return pb.Contact(user_id=u.id, name=u.name, email=u.email)
+def _contact(u: User, primary: bool = False) -> pb.Contact:
+    return pb.Contact(user_id=u.id, name=u.name, email=u.email, locale=u.locale, primary=primary)
 
 
 def _principal(p: Principal) -> pb.Principal:
     u = p.user
     return pb.Principal(user_id=u.id, login=u.login, name=u.name, email=u.email, locale=u.locale,
                         role=_ROLES_OUT[p.role], account=_account(p.account) if p.account else None)
+
+
+def _dt_ts(moment: dt.datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(moment)
+    return ts
+
+
+def _billing_contact(c: billing_contacts.BillingContact) -> pb.Contact:
+    """A contact as the Billing contacts page shows it (ListBillingContacts from the portal)."""
+    u = c.user
+    answer = pb.Contact(user_id=u.id, login=u.login, name=u.name, email=u.email, locale=u.locale,
+                        primary=c.primary, has_password=u.password_hash is not None)
+    if u.last_sign_in_at is not None:
+        answer.last_sign_in_at.CopyFrom(_dt_ts(u.last_sign_in_at))
+    return answer
+
+
+def _handover(v: billing_contacts.HandoverView) -> pb.Handover:
+    h = v.handover
+    return pb.Handover(
+        handover_id=h.id, account_id=h.account_id, account_name=v.account.name, proposer_user_id=h.proposer_id,
+        proposer_name=v.proposer.name if v.proposer else "", replaced_user_id=h.replaced_user_id,
+        replaced_name=v.replaced.name if v.replaced else "", replaced_email=v.replaced.email if v.replaced else "",
+        new_login=h.new_login, new_email=h.new_email, new_name=h.new_name, status=v.status.value,
+        proposed_at=_dt_ts(h.proposed_at), expires_at=_dt_ts(h.expires_at),
+    )
 
 
 def _session(s: sessions.SessionInfo) -> pb.Session:
@@ -226,6 +271,29 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                                      billing_contacts=[_contact(u) for u in r.billing_contacts])
 
     @_rpc
+    def ListBillingContacts(self, request: pb.ListBillingContactsRequest, context: grpc.ServicerContext
+                            ) -> pb.ListBillingContactsResponse:
+        if caller_var.get() in PORTAL_OF_CALLER:
+            # A portal asks for a person: their session decides what they may see (S13, S14).
+            return self._list_for_person(request)
+        found = accounts.list_billing_contacts(self.deps, list(request.account_ids))
+        return pb.ListBillingContactsResponse(accounts=[
+            pb.AccountBillingContacts(account_id=v.account.id, locale=v.account.locale,
+                                      contacts=[_contact(u, primary=u.id == v.primary) for u in v.billing_contacts])
+            for v in found])
+
+    def _list_for_person(self, request: pb.ListBillingContactsRequest) -> pb.ListBillingContactsResponse:
+        if len(request.account_ids) != 1:
+            raise InvalidArgument("Name exactly one account.", field="account_ids")
+        (account_id,) = request.account_ids
+        if len(account_id) > limits.MAX_ID:
+            raise InvalidArgument(f"An account id takes at most {limits.MAX_ID} characters.", field="account_ids")
+        found = billing_contacts.list_billing_contacts(self.deps, request.session_token, _portal(request.portal),
+                                                       account_id)
+        return pb.ListBillingContactsResponse(accounts=[pb.AccountBillingContacts(
+            account_id=account_id, contacts=[_billing_contact(c) for c in found])])
+
+    @_rpc
     def ContactBillingAdministrator(self, request: pb.ContactBillingAdministratorRequest, context: grpc.ServicerContext
                                     ) -> pb.ContactBillingAdministratorResponse:
         n = contact.contact_billing_administrator(self.deps, request.session_token, _portal(request.portal),
@@ -244,6 +312,58 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                         ) -> pb.ListRepAccountsResponse:
         served = accounts.list_rep_accounts(self.deps, request.session_token, _portal(request.portal))
         return pb.ListRepAccountsResponse(accounts=[_account(a) for a in served])
+
+    @_rpc
+    def AddBillingContact(self, request: pb.AddBillingContactRequest, context: grpc.ServicerContext
+                          ) -> pb.AddBillingContactResponse:
+        user = billing_contacts.add_billing_contact(
+            self.deps, request.session_token, _portal(request.portal), request.account_id, request.login,
+            request.email, request.name, request.locale)
+        return pb.AddBillingContactResponse(user_id=user.id)
+
+    @_rpc
+    def RemoveBillingContact(self, request: pb.RemoveBillingContactRequest, context: grpc.ServicerContext
+                             ) -> pb.RemoveBillingContactResponse:
+        billing_contacts.remove_billing_contact(self.deps, request.session_token, _portal(request.portal),
+                                                request.account_id, request.user_id)
+        return pb.RemoveBillingContactResponse()
+
+    @_rpc
+    def SetPrimaryBillingContact(self, request: pb.SetPrimaryBillingContactRequest, context: grpc.ServicerContext
+                                 ) -> pb.SetPrimaryBillingContactResponse:
+        billing_contacts.set_primary_billing_contact(self.deps, request.session_token, _portal(request.portal),
+                                                     request.account_id, request.user_id)
+        return pb.SetPrimaryBillingContactResponse()
+
+    @_rpc
+    def ProposeHandover(self, request: pb.ProposeHandoverRequest, context: grpc.ServicerContext
+                        ) -> pb.ProposeHandoverResponse:
+        h = billing_contacts.propose_handover(
+            self.deps, request.session_token, _portal(request.portal), request.account_id,
+            request.replaced_user_id, request.login, request.email, request.name, request.locale)
+        return pb.ProposeHandoverResponse(handover=pb.Handover(
+            handover_id=h.id, account_id=h.account_id, proposer_user_id=h.proposer_id,
+            replaced_user_id=h.replaced_user_id, new_login=h.new_login, new_email=h.new_email,
+            new_name=h.new_name, status=h.status.value, proposed_at=_dt_ts(h.proposed_at),
+            expires_at=_dt_ts(h.expires_at)))
+
+    @_rpc
+    def ListHandovers(self, request: pb.ListHandoversRequest, context: grpc.ServicerContext
+                      ) -> pb.ListHandoversResponse:
+        found = billing_contacts.list_handovers(self.deps, request.session_token, _portal(request.portal),
+                                                request.account_id)
+        return pb.ListHandoversResponse(handovers=[_handover(v) for v in found])
+
+    @_rpc
+    def DecideHandover(self, request: pb.DecideHandoverRequest, context: grpc.ServicerContext
+                       ) -> pb.DecideHandoverResponse:
+        h = billing_contacts.decide_handover(self.deps, request.session_token, _portal(request.portal),
+                                             request.account_id, request.handover_id, request.approve)
+        return pb.DecideHandoverResponse(handover=pb.Handover(
+            handover_id=h.id, account_id=h.account_id, proposer_user_id=h.proposer_id,
+            replaced_user_id=h.replaced_user_id, new_login=h.new_login, new_email=h.new_email,
+            new_name=h.new_name, status=h.status.value, proposed_at=_dt_ts(h.proposed_at),
+            expires_at=_dt_ts(h.expires_at)))
 
     @_rpc
     def CreateAccount(self, request: pb.CreateAccountRequest, context: grpc.ServicerContext

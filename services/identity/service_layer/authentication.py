@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import structlog
 
 from billing_common import limits
+from billing_common.clock import utc
 from billing_common.errors import InvalidArgument, Unauthenticated, Unavailable
 from services.identity.domain.model import Portal, Principal, may_sign_in_at, normalize_login
 from services.identity.domain.passwords import normalize_password
@@ -83,6 +84,10 @@ def authenticate(
                 uow.commit()
             log.info("password hash upgraded", user_id=user.id)
 
+    with deps.uow() as uow:
+        # The contacts list shows it (last sign-in); one small UPDATE beside argon2's cost.
+        uow.users.record_sign_in(user.id, utc(deps.clock.now()))
+        uow.commit()
     home = principal.home_portal
     log.info("signed in", user_id=user.id, portal=portal.value, home_portal=home.value,
              trusted_device=attempt.trusted_device)

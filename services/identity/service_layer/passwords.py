@@ -108,7 +108,6 @@ def _issue_reset_link(deps: Dependencies, uow: UnitOfWork, request: PendingReset
         deps.store.record_event(address_key, now, s.rate_window)
 
     token = new_token()
-    token_digest = digest(token)
     principal = principal_of(standing_by_login(uow, normalize_login(login)))
     if principal is None or not address_ok:
         log.info("password reset not sent", reason="unknown user ID or address limit")
@@ -119,13 +118,7 @@ def _issue_reset_link(deps: Dependencies, uow: UnitOfWork, request: PendingReset
         return
     deps.store.record_event(user_key, now, s.rate_window)
     user = principal.user
-    # The newest link is the only live one: remember its digest, drop the previous link.
-    previous = deps.store.get(keys.current_reset_link(user.id))
-    deps.store.put(keys.reset_link(token_digest), {"user_id": user.id, "issued_at": now}, s.reset_link_ttl)
-    deps.store.put(keys.current_reset_link(user.id), {"digest": token_digest}, s.reset_link_ttl)
-    if previous:
-        deps.store.delete(keys.reset_link(previous["digest"]))
-    link = f"{_portal_url(deps, portal)}/reset/{token}"
+    link = issue_password_link(deps, user.id, portal, s.reset_link_ttl, token)
     uow.outbox.add(
         messages.render(
             "password_reset", user.locale, to=user.email, name=user.name, login=user.login,
@@ -139,12 +132,32 @@ def _issue_reset_link(deps: Dependencies, uow: UnitOfWork, request: PendingReset
     log.info("password reset sent", user_id=user.id)
 
 
+def issue_password_link(deps: Dependencies, user_id: str, portal: Portal, ttl: float, token: str = "") -> str:
+    """A Reset/Create your password link to `portal`, live for `ttl` seconds; the newest link of
+    a user is the only live one (S6). Also the "create your password" link of a billing contact
+    someone added (contacts.py), with a longer life."""
+    token = token or new_token()
+    token_digest = digest(token)
+    now = deps.clock.now()
+    # The newest link is the only live one: remember its digest, drop the previous link.
+    previous = deps.store.get(keys.current_reset_link(user_id))
+    deps.store.put(keys.reset_link(token_digest), {"user_id": user_id, "issued_at": now, "ttl": ttl}, ttl)
+    deps.store.put(keys.current_reset_link(user_id), {"digest": token_digest}, ttl)
+    if previous:
+        deps.store.delete(keys.reset_link(previous["digest"]))
+    return f"{_portal_url(deps, portal)}/reset/{token}"
+
+
 def _live_reset(deps: Dependencies, token: str) -> tuple[str, dict[str, Any]] | None:
     if not token or len(token) > limits.MAX_TOKEN:
         return None
     token_digest = digest(token)
     data = deps.store.get(keys.reset_link(token_digest))
-    if data is None or deps.clock.now() >= data["issued_at"] + deps.settings.reset_link_ttl:
+    if data is None:
+        return None
+    # Links carry their own life (a welcome link lasts longer); older ones the setting's.
+    ttl = float(data.get("ttl") or deps.settings.reset_link_ttl)
+    if deps.clock.now() >= data["issued_at"] + ttl:
         return None
     current = deps.store.get(keys.current_reset_link(data["user_id"]))
     if not current or current.get("digest") != token_digest:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol, Self
 
 from billing_common.outbox import OutgoingMail
+from services.identity.domain.contacts import Handover
 from services.identity.domain.model import Account, Membership, Role, User
 
 
@@ -21,6 +22,9 @@ class UserStanding(NamedTuple):
 class AccountRepository(Protocol):
     def add(self, account: Account) -> None: ...
     def get(self, account_id: str) -> Account | None: ...
+    def get_many(self, account_ids: Sequence[str]) -> list[Account]:
+        """The accounts of these ids that exist, ordered by id."""
+        ...
 
 
 class UserRepository(Protocol):
@@ -43,6 +47,9 @@ class UserRepository(Protocol):
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
+    def record_sign_in(self, user_id: str, at: dt.datetime) -> None:
+        """Remembers the user's latest successful sign-in (the contacts list shows it)."""
+
     def next_session_generation(self, user_id: str) -> int:
         """Moves the user's session generation on and returns it: every session and ticket
         issued before is refused from the moment the transaction commits."""
@@ -53,6 +60,31 @@ class MembershipRepository(Protocol):
     def put(self, membership: Membership, now: dt.datetime) -> None: ...
     def remove(self, user_id: str) -> None: ...
     def users_with_role(self, account_id: str, role: Role) -> list[User]: ...
+    def users_with_role_in(self, account_ids: Sequence[str], role: Role) -> dict[str, list[User]]:
+        """`users_with_role` of several accounts in one query: account id -> users by name."""
+        ...
+
+    def primary_of(self, account_id: str) -> str | None:
+        """The user id of the account's primary billing contact, if one was chosen."""
+
+    def primaries_in(self, account_ids: Sequence[str]) -> dict[str, str]:
+        """`primary_of` of several accounts in one query (those that have one)."""
+
+    def set_primary(self, account_id: str, user_id: str | None) -> None:
+        """Makes `user_id` the account's only primary member (None: nobody)."""
+
+
+class HandoverRepository(Protocol):
+    def add(self, handover: Handover) -> None: ...
+
+    def get(self, handover_id: str) -> Handover | None: ...
+
+    def update(self, handover: Handover) -> None:
+        """Stores the decision (status, decided_at, decided_by, new_user_id)."""
+
+    def pending(self, account_ids: Sequence[str]) -> list[Handover]:
+        """The stored-as-pending proposals of these accounts (expired ones included: the caller
+        judges expiry by its clock), oldest first."""
 
 
 class RepRepository(Protocol):
@@ -60,6 +92,9 @@ class RepRepository(Protocol):
         """False when already assigned."""
 
     def accounts_of(self, rep_user_id: str) -> list[Account]: ...
+
+    def reps_of(self, account_id: str) -> list[User]:
+        """The reps who serve the account, by name."""
 
 
 class AuditLog(Protocol):
@@ -114,6 +149,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     outbox: Outbox
     reset_requests: ResetRequestQueue
+    handovers: HandoverRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

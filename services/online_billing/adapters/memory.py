@@ -16,10 +16,11 @@ from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.memory import BaseInMemoryUnitOfWork
 from billing_common.outbox import OutgoingMail
-from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod
+from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, launch_prices
 from services.online_billing.domain.model import BillingInterval, Plan, PlanPrice, Subscription
 from services.online_billing.domain.renewals import is_due
+from services.online_billing.domain.requests import ChangeRequest, RequestStatus
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Data:
     profiles: dict[str, BillingProfile] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     mails: list[OutgoingMail] = field(default_factory=list)
+    requests: dict[str, ChangeRequest] = field(default_factory=dict)
 
 
 class InMemoryPlanRepository:
@@ -146,6 +148,9 @@ class InMemoryPaymentRepository:
     def in_flight(self, subscription_id: str) -> list[Payment]:
         return [p for p in self.data.payments.values() if p.preview.subscription_id == subscription_id and p.in_flight]
 
+    def in_flight_for_account(self, account_id: str) -> list[Payment]:
+        return [p for p in self.data.payments.values() if p.account_id == account_id and p.in_flight]
+
     def add_many(self, payments: Sequence[Payment]) -> None:
         for p in payments:
             self.add(p)
@@ -156,6 +161,9 @@ class InMemoryPaymentRepository:
 
     def get_many(self, payment_ids: Collection[str], *, for_update: bool = False) -> list[Payment]:
         return [p for p in self.data.payments.values() if p.id in set(payment_ids)]
+
+    def statuses(self, payment_ids: Collection[str], *, for_update: bool = False) -> dict[str, PaymentStatus]:
+        return {p.id: p.status for p in self.get_many(payment_ids)}
 
     def by_keys(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
         return {(p.account_id, p.idempotency_key): p for p in self.data.payments.values()
@@ -224,6 +232,30 @@ class InMemoryBillingProfileRepository:
         return {a: self.data.profiles[a] for a in account_ids if a in self.data.profiles}
 
 
+class InMemoryChangeRequestRepository:
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def add(self, request: ChangeRequest) -> None:
+        if request.id in self.data.requests:
+            raise ValueError(f"change request {request.id} exists")
+        self.data.requests[request.id] = request
+
+    def get(self, account_id: str, request_id: str, *, for_update: bool = False) -> ChangeRequest | None:
+        found = self.data.requests.get(request_id)
+        return found if found is not None and found.account_id == account_id else None
+
+    def update(self, request: ChangeRequest) -> None:
+        self.data.requests[request.id] = request
+
+    def for_account(self, account_id: str, *, requested_by: str | None = None,
+                    statuses: Collection[RequestStatus] = (), limit: int = 50) -> list[ChangeRequest]:
+        mine = [r for r in self.data.requests.values() if r.account_id == account_id
+                and (requested_by is None or r.requester.user_id == requested_by)
+                and (not statuses or r.status in statuses)]
+        return sorted(mine, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
+
+
 class InMemoryOutbox:
     def __init__(self, data: Data) -> None:
         self.data = data
@@ -256,6 +288,7 @@ class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
         self.payments = InMemoryPaymentRepository(data)
         self.invoices = InMemoryInvoiceRepository(data)
         self.billing_profiles = InMemoryBillingProfileRepository(data)
+        self.change_requests = InMemoryChangeRequestRepository(data)
         self.outbox = InMemoryOutbox(data)
 
     def _begin(self) -> None:

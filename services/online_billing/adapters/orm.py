@@ -199,6 +199,37 @@ billing_profiles = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Since 0005: members' change requests (domain.requests), decided by a billing contact.
+change_requests = Table(
+    "change_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("subscription_id", String(36), nullable=False),
+    # The member who asked, as their session named them: mailed the outcome in their language.
+    Column("requested_by", String(64), nullable=False),
+    Column("requester_name", String(100), nullable=False),
+    Column("requester_email", String(254), nullable=False),
+    Column("requester_locale", String(16), nullable=False),
+    Column("plan_code", String(32), nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("interval", String(16), nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_by", String(64), nullable=True),
+    Column("decline_reason", String(500), nullable=False, server_default=text("''")),
+    Column("approval_key", String(255), nullable=True),
+    Column("invoice_id", String(36), nullable=True),
+    Column("scheduled", Boolean, nullable=False, server_default=text("false")),
+    CheckConstraint("status IN ('pending', 'approved', 'declined', 'withdrawn')", name="status"),
+    CheckConstraint("interval IN ('monthly', 'annual')", name="interval"),
+    CheckConstraint("seats >= 1", name="seats"),
+    # The Requests page and the member's own list: an account's newest first.
+    Index("ix_change_requests_account_id_created_at", "account_id", "created_at"),
+)
+
 invoice_number_series = invoice_number_table(metadata)
 
-outbox = outbox_table(metadata)
+outbox = outbox_table(metadata, extended=True)  # invoice PDFs attached when sent, deferred mails

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, false, func, insert, or_, select, update
 
+from billing_common.bulk import among, insert_rows, pairs_among, update_rows
 from billing_common.db import aware_utc, to_utc
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
@@ -36,6 +37,7 @@ from services.online_billing.domain.model import (
     Subscription,
     SubscriptionStatus,
 )
+from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
 
 
 def _lock(connection: Connection, table: Table, key: str, value: str) -> None:
@@ -54,7 +56,8 @@ def _lock_many(connection: Connection, table: Table, key: str, values: Sequence[
     """`_lock` for several rows, in key order (so two transactions never wait on each other in a circle)."""
     column = table.c[key]
     if connection.dialect.name == "postgresql":
-        connection.execute(select(column).where(column.in_(values)).order_by(column).with_for_update())
+        connection.execute(select(column).where(among(connection, column, values)).order_by(column)
+                           .with_for_update())
     else:
         connection.execute(update(table).where(column.in_(values)).values({key: column}))
 
@@ -127,12 +130,12 @@ class SqlSubscriptionRepository:
             return []
         if for_update:
             _lock_many(self.connection, orm.subscriptions, "id", ids)
-        return [_subscription(row) for row in self.connection.execute(_SELECT.where(_s.c.id.in_(ids)))]
+        rows = self.connection.execute(_SELECT.where(among(self.connection, _s.c.id, ids)))
+        return [_subscription(row) for row in rows]
 
     def update_many(self, subscriptions: Sequence[Subscription]) -> None:
-        if subscriptions:
-            self.connection.execute(_UPDATE_BY_ID(orm.subscriptions),
-                                    [{"b_id": s.id, **_subscription_values(s)} for s in subscriptions])
+        update_rows(self.connection, orm.subscriptions, "id",
+                    [{"id": s.id, **_subscription_values(s)} for s in subscriptions])
 
     def claim_due(self, as_of: dt.datetime, limit: int, exclude: Collection[str] = ()
                   ) -> list[Subscription]:
@@ -140,18 +143,28 @@ class SqlSubscriptionRepository:
         until the unit of work ends; rows another transaction holds are skipped (PostgreSQL's
         SKIP LOCKED), so several workers share a run. On SQLite the claim first takes the
         database's write lock, so claims take turns."""
-        where = _due(to_utc(as_of))
-        if exclude:
-            where = where & _s.c.id.not_in(list(exclude))
-        query = select(_s.c.id).where(where).order_by(_s.c.current_period_end, _s.c.id).limit(limit)
-        if self.connection.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        else:
+        # Two claims, each along its own index in the index's order, so each stops after
+        # `limit` rows: retries due ((status, next_retry_at)), then renewals due ((status,
+        # current_period_end)). One query with an OR, ordered by (period end, id), read and
+        # sorted every due row for every batch: a run's cost grew with the square of its size.
+        moment = to_utc(as_of)
+        if self.connection.dialect.name != "postgresql":
             self.connection.execute(update(_s).where(false()).values(id=_s.c.id))
-        ids = [row.id for row in self.connection.execute(query)]
+        ids: list[str] = []
+        for status, column in (("past_due", _s.c.next_retry_at), ("active", _s.c.current_period_end)):
+            if len(ids) >= limit:
+                break
+            where = _s.c.renewal_payment_id.is_(None) & (_s.c.status == status) & (column <= moment)
+            if exclude:
+                where = where & ~among(self.connection, _s.c.id, exclude)
+            query = select(_s.c.id).where(where).order_by(column).limit(limit - len(ids))
+            if self.connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids += [row.id for row in self.connection.execute(query)]
         if not ids:
             return []
-        rows = self.connection.execute(_SELECT.where(_s.c.id.in_(ids)).order_by(_s.c.current_period_end, _s.c.id))
+        rows = self.connection.execute(
+            _SELECT.where(among(self.connection, _s.c.id, ids)).order_by(_s.c.current_period_end, _s.c.id))
         return [_subscription(row) for row in rows]
 
     def count_due(self, as_of: dt.datetime) -> int:
@@ -171,11 +184,6 @@ def _subscription_values(s: Subscription) -> dict[str, Any]:
             "current_period_start": to_utc(s.current_period_start),
             "current_period_end": to_utc(s.current_period_end), "cancel_at_period_end": s.cancel_at_period_end,
             **_mutable(s)}
-
-
-def _UPDATE_BY_ID(table: Table) -> Any:  # noqa: N802 - reads as the statement it builds
-    """UPDATE table SET <the parameters' columns> WHERE id = :b_id, for executemany."""
-    return update(table).where(table.c.id == bindparam("b_id"))
 
 
 def _mutable(s: Subscription) -> dict[str, Any]:
@@ -253,7 +261,8 @@ class SqlPaymentMethodRepository:
         t = orm.payment_methods
         if not account_ids:
             return {}
-        rows = self.connection.execute(select(t).where(t.c.account_id.in_(sorted(account_ids)), t.c.is_default))
+        rows = self.connection.execute(select(t).where(among(self.connection, t.c.account_id, sorted(account_ids)),
+                                                       t.c.is_default))
         return {r.account_id: _payment_method(r) for r in rows}
 
     def set_default(self, account_id: str, method_id: str) -> None:
@@ -279,12 +288,10 @@ class SqlPaymentRepository:
         self.connection.execute(insert(orm.payments).values(**_payment_values(payment)))
 
     def add_many(self, payments: Sequence[Payment]) -> None:
-        if payments:
-            self.connection.execute(insert(orm.payments), [_payment_values(p) for p in payments])
+        insert_rows(self.connection, orm.payments, [_payment_values(p) for p in payments])
 
     def update_many(self, payments: Sequence[Payment]) -> None:
-        if payments:
-            self.connection.execute(_UPDATE_BY_ID(orm.payments), [{"b_id": p.id, **_settlement(p)} for p in payments])
+        update_rows(self.connection, orm.payments, "id", [{"id": p.id, **_settlement(p)} for p in payments])
 
     def get_many(self, payment_ids: Collection[str], *, for_update: bool = False) -> list[Payment]:
         ids = sorted(payment_ids)
@@ -292,13 +299,29 @@ class SqlPaymentRepository:
             return []
         if for_update:
             _lock_many(self.connection, orm.payments, "id", ids)
-        return [_payment(r) for r in self.connection.execute(select(orm.payments).where(orm.payments.c.id.in_(ids)))]
+        t = orm.payments
+        return [_payment(r) for r in self.connection.execute(select(t).where(among(self.connection, t.c.id, ids)))]
+
+    def statuses(self, payment_ids: Collection[str], *, for_update: bool = False) -> dict[str, PaymentStatus]:
+        t = orm.payments
+        ids = sorted(payment_ids)
+        if not ids:
+            return {}
+        query = select(t.c.id, t.c.status).where(among(self.connection, t.c.id, ids))
+        if for_update and self.connection.dialect.name == "postgresql":  # one statement: locks and reads
+            query = query.order_by(t.c.id).with_for_update()  # in key order, as _lock_many
+        elif for_update:
+            _lock_many(self.connection, t, "id", ids)
+        return {r.id: PaymentStatus(r.status) for r in self.connection.execute(query)}
 
     def by_keys(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
         t = orm.payments
         if not keys:
             return {}
-        rows = self.connection.execute(select(t).where(t.c.idempotency_key.in_(sorted({k for _, k in keys}))))
+        # Both columns, so the (account_id, idempotency_key) unique index answers: keys alone
+        # are not indexed, and read the whole table (a cost that grew with every run).
+        rows = self.connection.execute(select(t).where(
+            pairs_among(self.connection, t.c.account_id, t.c.idempotency_key, sorted(keys))))
         found = {(r.account_id, r.idempotency_key): r for r in rows}
         return {key: _payment(found[key]) for key in keys if key in found}
 
@@ -307,7 +330,8 @@ class SqlPaymentRepository:
         if not subscription_ids:
             return set()
         rows = self.connection.execute(select(t.c.subscription_id).distinct().where(
-            t.c.subscription_id.in_(sorted(subscription_ids)), t.c.status.in_(("pending", "unknown"))))
+            among(self.connection, t.c.subscription_id, sorted(subscription_ids)),
+            t.c.status.in_(("pending", "unknown"))))
         return {r.subscription_id for r in rows}
 
     def by_key(self, account_id: str, idempotency_key: str) -> Payment | None:
@@ -330,6 +354,12 @@ class SqlPaymentRepository:
         t = orm.payments
         rows = self.connection.execute(select(t).where(
             t.c.subscription_id == subscription_id, t.c.status.in_(("pending", "unknown"))))
+        return [_payment(r) for r in rows]
+
+    def in_flight_for_account(self, account_id: str) -> list[Payment]:
+        t = orm.payments
+        rows = self.connection.execute(select(t).where(
+            t.c.account_id == account_id, t.c.status.in_(("pending", "unknown"))))
         return [_payment(r) for r in rows]
 
     def unsettled(self, created_before: dt.datetime) -> list[Payment]:
@@ -374,7 +404,7 @@ class SqlInvoiceRepository:
     def add_many(self, invoices: Sequence[Invoice]) -> None:
         if not invoices:
             return
-        self.connection.execute(insert(orm.invoices), [
+        insert_rows(self.connection, orm.invoices, [
             {"id": i.id, "account_id": i.account_id, "subscription_id": i.subscription_id, "number": i.number,
              "kind": i.kind.value, "status": i.status.value, "currency": i.currency,
              "total_minor": i.total.amount_minor, "issued_at": to_utc(i.issued_at),
@@ -384,8 +414,7 @@ class SqlInvoiceRepository:
                   "period_start": to_utc(x.period_start), "period_end": to_utc(x.period_end),
                   "unit_amount_minor": x.unit_price.amount_minor, "amount_minor": x.amount.amount_minor}
                  for i in invoices for n, x in enumerate(i.lines)]
-        if lines:
-            self.connection.execute(insert(orm.invoice_lines), lines)
+        insert_rows(self.connection, orm.invoice_lines, lines)
 
     def next_numbers(self, series: str, count: int) -> list[str]:
         return numbering.next_numbers(self.connection, series, count)
@@ -393,13 +422,14 @@ class SqlInvoiceRepository:
     def get_many(self, invoice_ids: Collection[str]) -> dict[str, Invoice]:
         if not invoice_ids:
             return {}
-        rows = list(self.connection.execute(select(orm.invoices).where(orm.invoices.c.id.in_(sorted(invoice_ids)))))
+        t = orm.invoices
+        rows = list(self.connection.execute(select(t).where(among(self.connection, t.c.id, sorted(invoice_ids)))))
         return {i.id: i for i in self._with_lines(rows)}
 
     def set_status_many(self, changes: Sequence[tuple[str, InvoiceStatus, dt.datetime | None]]) -> None:
         if changes:
-            self.connection.execute(_UPDATE_BY_ID(orm.invoices), [
-                {"b_id": invoice_id, "status": status.value, "paid_at": to_utc(paid_at) if paid_at else None}
+            update_rows(self.connection, orm.invoices, "id", [
+                {"id": invoice_id, "status": status.value, "paid_at": to_utc(paid_at) if paid_at else None}
                 for invoice_id, status, paid_at in changes])
 
     def set_status(self, invoice_id: str, status: InvoiceStatus, paid_at: dt.datetime | None = None) -> None:
@@ -427,7 +457,7 @@ class SqlInvoiceRepository:
         t = orm.invoice_lines
         lines: dict[str, list[ChargeLine]] = {r.id: [] for r in rows}
         currencies = {r.id: r.currency for r in rows}
-        for x in self.connection.execute(select(t).where(t.c.invoice_id.in_(list(lines))).order_by(
+        for x in self.connection.execute(select(t).where(among(self.connection, t.c.invoice_id, list(lines))).order_by(
                 t.c.invoice_id, t.c.position)):
             currency = currencies[x.invoice_id]
             lines[x.invoice_id].append(ChargeLine(
@@ -455,7 +485,8 @@ class SqlBillingProfileRepository:
         if not account_ids:
             return {}
         return {r.account_id: _profile(r)
-                for r in self.connection.execute(select(t).where(t.c.account_id.in_(sorted(account_ids))))}
+                for r in self.connection.execute(
+                    select(t).where(among(self.connection, t.c.account_id, sorted(account_ids))))}
 
     def put(self, account_id: str, profile: BillingProfile, at: dt.datetime) -> None:
         t = orm.billing_profiles
@@ -474,6 +505,61 @@ def _profile(r: Any) -> BillingProfile:
         region=r.region, postal_code=r.postal_code, country=r.country,
         tax_id=TaxId(r.country, cast(TaxIdKind, r.tax_id_kind), r.tax_id) if r.tax_id else None,
         invoice_emails=tuple(json.loads(r.invoice_emails)))
+
+
+class SqlChangeRequestRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, request: ChangeRequest) -> None:
+        self.connection.execute(insert(orm.change_requests).values(**_request_values(request)))
+
+    def get(self, account_id: str, request_id: str, *, for_update: bool = False) -> ChangeRequest | None:
+        t = orm.change_requests
+        if for_update:
+            _lock(self.connection, t, "id", request_id)
+        row = self.connection.execute(select(t).where(t.c.id == request_id, t.c.account_id == account_id)).first()
+        return _request(row) if row else None
+
+    def update(self, request: ChangeRequest) -> None:
+        t = orm.change_requests
+        values = _request_values(request)
+        for fixed in ("id", "account_id", "created_at"):
+            del values[fixed]
+        self.connection.execute(update(t).where(t.c.id == request.id).values(**values))
+
+    def for_account(self, account_id: str, *, requested_by: str | None = None,
+                    statuses: Collection[RequestStatus] = (), limit: int = 50) -> list[ChangeRequest]:
+        t = orm.change_requests
+        query = select(t).where(t.c.account_id == account_id)
+        if requested_by is not None:
+            query = query.where(t.c.requested_by == requested_by)
+        if statuses:
+            query = query.where(t.c.status.in_(sorted(s.value for s in statuses)))
+        rows = self.connection.execute(query.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit))
+        return [_request(r) for r in rows]
+
+
+def _request_values(r: ChangeRequest) -> dict[str, Any]:
+    return {"id": r.id, "account_id": r.account_id, "subscription_id": r.subscription_id,
+            "requested_by": r.requester.user_id, "requester_name": r.requester.name,
+            "requester_email": r.requester.email, "requester_locale": r.requester.locale,
+            "plan_code": r.target.plan_code, "seats": r.target.seats, "interval": r.target.interval.value,
+            "note": r.note, "status": r.status.value, "created_at": to_utc(r.created_at),
+            "decided_at": to_utc(r.decided_at) if r.decided_at else None, "decided_by": r.decided_by,
+            "decline_reason": r.decline_reason, "approval_key": r.approval_key, "invoice_id": r.invoice_id,
+            "scheduled": r.scheduled}
+
+
+def _request(row: Any) -> ChangeRequest:
+    return ChangeRequest(
+        id=row.id, account_id=row.account_id, subscription_id=row.subscription_id,
+        requester=Requester(row.requested_by, row.requester_name, row.requester_email, row.requester_locale),
+        target=Selection(row.plan_code, row.seats, BillingInterval(row.interval)), note=row.note,
+        status=RequestStatus(row.status), created_at=aware_utc(row.created_at),
+        decided_at=aware_utc(row.decided_at) if row.decided_at else None, decided_by=row.decided_by,
+        decline_reason=row.decline_reason, approval_key=row.approval_key, invoice_id=row.invoice_id,
+        scheduled=bool(row.scheduled))
 
 
 class SqlOutbox:

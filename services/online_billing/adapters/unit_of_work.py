@@ -6,6 +6,7 @@ from sqlalchemy import Connection
 from billing_common.db import SqlUnitOfWork
 from services.online_billing.adapters.repository import (
     SqlBillingProfileRepository,
+    SqlChangeRequestRepository,
     SqlInvoiceRepository,
     SqlOutbox,
     SqlPaymentMethodRepository,
@@ -22,6 +23,7 @@ class SqlOnlineBillingUnitOfWork(SqlUnitOfWork):
     payments: SqlPaymentRepository
     invoices: SqlInvoiceRepository
     billing_profiles: SqlBillingProfileRepository
+    change_requests: SqlChangeRequestRepository
     outbox: SqlOutbox
 
     def _open(self, connection: Connection) -> None:
@@ -31,4 +33,5 @@ class SqlOnlineBillingUnitOfWork(SqlUnitOfWork):
         self.payments = SqlPaymentRepository(connection)
         self.invoices = SqlInvoiceRepository(connection)
         self.billing_profiles = SqlBillingProfileRepository(connection)
+        self.change_requests = SqlChangeRequestRepository(connection)
         self.outbox = SqlOutbox(connection)

@@ -44,10 +44,13 @@ from services.online_billing.domain.model import (
     Selection,
     Subscription,
     SubscriptionStatus,
+    current_subscription,
 )
+from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
 from services.online_billing.entrypoints.billing_run import BillingRunScheduler
-from services.online_billing.service_layer import accounts, services, subscriptions
+from services.online_billing.service_layer import accounts, change_requests, mails, services, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
+from services.online_billing.service_layer.ports import BillingContacts
 from services.online_billing.service_layer.subscriptions import Outcome, Result
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name
@@ -60,6 +63,8 @@ ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
         "UndoScheduledChange", "CancelSubscription", "UndoCancellation", "Reactivate", "ListPaymentMethods",
         "AddPaymentMethod", "SetDefaultPaymentMethod", "RemovePaymentMethod", "ListInvoices", "GetInvoice",
         "GetInvoicePdf", "GetBillingProfile", "UpdateBillingProfile",
+        "RequestChange", "ListChangeRequests", "GetChangeRequest", "WithdrawChangeRequest", "DeclineChangeRequest",
+        "ApproveChangeRequest",
     )
 })
 
@@ -86,6 +91,10 @@ _OUTCOMES = {Result.APPLIED: pb.CHANGE_OUTCOME_APPLIED, Result.SCHEDULED: pb.CHA
              Result.PAYMENT_PENDING: pb.CHANGE_OUTCOME_PAYMENT_PENDING, Result.UNCHANGED: pb.CHANGE_OUTCOME_UNCHANGED}
 _INVOICE_KINDS = {InvoiceKind.PRORATION: pb.INVOICE_KIND_PRORATION, InvoiceKind.REACTIVATION:
                   pb.INVOICE_KIND_REACTIVATION, InvoiceKind.RENEWAL: pb.INVOICE_KIND_RENEWAL}
+_REQUEST_STATUSES = {RequestStatus.PENDING: pb.CHANGE_REQUEST_STATUS_PENDING,
+                     RequestStatus.APPROVED: pb.CHANGE_REQUEST_STATUS_APPROVED,
+                     RequestStatus.DECLINED: pb.CHANGE_REQUEST_STATUS_DECLINED,
+                     RequestStatus.WITHDRAWN: pb.CHANGE_REQUEST_STATUS_WITHDRAWN}
 _INVOICE_STATUSES = {InvoiceStatus.OPEN: pb.INVOICE_STATUS_OPEN, InvoiceStatus.PAID: pb.INVOICE_STATUS_PAID,
                      InvoiceStatus.VOID: pb.INVOICE_STATUS_VOID}
 
@@ -110,8 +119,9 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
     def GetSubscription(self, request: pb.GetSubscriptionRequest, context: grpc.ServicerContext
                         ) -> pb.GetSubscriptionResponse:
         d = subscriptions.get_subscription(self.deps, request.account_id)
-        return pb.GetSubscriptionResponse(subscription=subscription_message(
-            d.subscription, d.catalogue, d.now, d.default_payment_method))
+        message = subscription_message(d.subscription, d.catalogue, d.now, d.default_payment_method)
+        message.payment_pending = d.payment_pending
+        return pb.GetSubscriptionResponse(subscription=message)
 
     def PreviewChange(self, request: pb.PreviewChangeRequest, context: grpc.ServicerContext
                       ) -> pb.PreviewChangeResponse:
@@ -172,12 +182,18 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
 
     def ListInvoices(self, request: pb.ListInvoicesRequest, context: grpc.ServicerContext) -> pb.ListInvoicesResponse:
         page = accounts.list_invoices(self.deps, request.account_id, request.page_size, request.page_token)
-        return pb.ListInvoicesResponse(invoices=[invoice_message(i, lines=False) for i in page.invoices],
-                                       next_page_token=page.next_page_token)
+        invoices = [invoice_message(i, lines=False) for i in page.invoices]
+        for message in invoices:
+            message.payment_pending = message.invoice_id in page.pending_invoice_ids
+        return pb.ListInvoicesResponse(invoices=invoices, next_page_token=page.next_page_token,
+                                       payment_pending=page.payment_pending)
 
     def GetInvoice(self, request: pb.GetInvoiceRequest, context: grpc.ServicerContext) -> pb.GetInvoiceResponse:
-        return pb.GetInvoiceResponse(invoice=invoice_message(
-            accounts.get_invoice(self.deps, request.account_id, request.invoice_id)))
+        found, pending = accounts.get_invoice_details(self.deps, request.account_id, request.invoice_id)
+        invoice = invoice_message(found)
+        invoice.payment_pending = pending
+        invoice.seller.CopyFrom(profile_message(self.deps.vendor))  # the print page's seller block, as the PDF's
+        return pb.GetInvoiceResponse(invoice=invoice)
 
     def GetInvoicePdf(self, request: pb.GetInvoicePdfRequest, context: grpc.ServicerContext
                       ) -> pb.GetInvoicePdfResponse:
@@ -198,7 +214,68 @@ class OnlineBillingServicer(online_billing_pb2_grpc.OnlineBillingServiceServicer
             country=p.country, tax_id=p.tax_id, invoice_emails=list(p.invoice_emails))
         return pb.UpdateBillingProfileResponse(profile=profile_message(profile))
 
+    # --- members' change requests ----------------------------------------------------------
+
+    def RequestChange(self, request: pb.RequestChangeRequest, context: grpc.ServicerContext
+                      ) -> pb.RequestChangeResponse:
+        r = request.requester
+        made = change_requests.request_change(
+            self.deps, request.account_id, Requester(r.user_id, r.name, r.email, r.locale), request.plan_code,
+            request.seats, _FROM_INTERVAL.get(request.interval), request.note)
+        return pb.RequestChangeResponse(change_request=self._request(made))
+
+    def ListChangeRequests(self, request: pb.ListChangeRequestsRequest, context: grpc.ServicerContext
+                           ) -> pb.ListChangeRequestsResponse:
+        found = change_requests.list_change_requests(self.deps, request.account_id,
+                                                     requested_by=request.requested_by,
+                                                     pending_only=request.pending_only, limit=request.page_size)
+        catalogue, currency = self._catalogue(), self._currency(request.account_id)
+        return pb.ListChangeRequestsResponse(change_requests=[self._request(r, catalogue, currency) for r in found])
+
+    def GetChangeRequest(self, request: pb.GetChangeRequestRequest, context: grpc.ServicerContext
+                         ) -> pb.GetChangeRequestResponse:
+        found = change_requests.get_change_request(self.deps, request.account_id, request.change_request_id)
+        return pb.GetChangeRequestResponse(change_request=self._request(found))
+
+    def WithdrawChangeRequest(self, request: pb.WithdrawChangeRequestRequest, context: grpc.ServicerContext
+                              ) -> pb.WithdrawChangeRequestResponse:
+        done = change_requests.withdraw(self.deps, request.account_id, request.change_request_id,
+                                        request.requested_by)
+        return pb.WithdrawChangeRequestResponse(change_request=self._request(done))
+
+    def DeclineChangeRequest(self, request: pb.DeclineChangeRequestRequest, context: grpc.ServicerContext
+                             ) -> pb.DeclineChangeRequestResponse:
+        done = change_requests.decline(self.deps, request.account_id, request.change_request_id, request.decided_by,
+                                       request.reason)
+        return pb.DeclineChangeRequestResponse(change_request=self._request(done))
+
+    def ApproveChangeRequest(self, request: pb.ApproveChangeRequestRequest, context: grpc.ServicerContext
+                             ) -> pb.ApproveChangeRequestResponse:
+        done, outcome = change_requests.approve(self.deps, request.account_id, request.change_request_id,
+                                                request.decided_by, request.idempotency_key)
+        return pb.ApproveChangeRequestResponse(change_request=self._request(done), **self._outcome(outcome))
+
     # --- helpers: domain -> messages ------------------------------------------------------
+
+    def _request(self, r: ChangeRequest, catalogue: Catalogue | None = None, currency: str = ""
+                 ) -> pb.MemberChangeRequest:
+        catalogue = catalogue or self._catalogue()
+        currency = currency or self._currency(r.account_id)
+        message = pb.MemberChangeRequest(
+            change_request_id=r.id, status=_REQUEST_STATUSES[r.status],
+            requester=pb.Requester(user_id=r.requester.user_id, name=r.requester.name, email=r.requester.email,
+                                   locale=r.requester.locale),
+            target=selection_message(r.target, catalogue, currency), note=r.note, created_at=_ts(r.created_at),
+            decline_reason=r.decline_reason, invoice_id=r.invoice_id or "", scheduled=r.scheduled,
+            payment_pending=r.is_pending and r.approval_key is not None)
+        if r.decided_at is not None:
+            message.decided_at.CopyFrom(_ts(r.decided_at))
+        return message
+
+    def _currency(self, account_id: str) -> str:
+        with self.deps.uow() as uow:
+            subscription = current_subscription(uow.subscriptions.for_account(account_id))
+        return subscription.currency if subscription is not None else "USD"
 
     def _catalogue(self) -> Catalogue:
         with self.deps.uow() as uow:
@@ -315,7 +392,8 @@ def summary_message(s: Subscription) -> pb.SubscriptionSummary:
 
 
 def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings | None = None,
-          gateway: PaymentGateway | None = None, clock: Clock | None = None) -> GrpcServer:
+          gateway: PaymentGateway | None = None, clock: Clock | None = None,
+          contacts: BillingContacts | None = None) -> GrpcServer:
     """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling; `server.stop()` stops the dispatcher and closes the engine.
     The payment gateway is `gateway`, else built from `gateway_settings`, else from the
@@ -323,7 +401,8 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
     when they cannot charge in prod)."""
     if gateway is None and gateway_settings is None:
         gateway_settings = settings_or_exit("online_billing", GatewaySettings)
-    deps = bootstrap.build_dependencies(settings, gateway=gateway, gateway_settings=gateway_settings, clock=clock)
+    deps = bootstrap.build_dependencies(settings, gateway=gateway, gateway_settings=gateway_settings, clock=clock,
+                                        contacts=contacts)
     servicer = OnlineBillingServicer(deps)
     server = build_service(
         settings,
@@ -335,6 +414,10 @@ def build(settings: OnlineBillingSettings, *, gateway_settings: GatewaySettings 
         allowed_callers=ALLOWED_CALLERS,
         # Every signed-in billing contact's landing page reads it: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/GetSubscriptionSummary"],
+        # Receipts carry the invoice's PDF, rendered when sent; mails written while identity
+        # was down are addressed when sent (service_layer.mails).
+        attachments=mails.attachments(deps),
+        expand=mails.expander(deps),
     )
     # The billing run on a schedule (ONLINE_BILLING_RENEWAL_INTERVAL), stopped first on stop.
     scheduler = BillingRunScheduler(deps, settings).start()

@@ -100,6 +100,9 @@ def remove_payment_method(deps: Dependencies, account_id: str, method_id: str) -
 class InvoicePage:
     invoices: list[Invoice]
     next_page_token: str  # "" on the last page
+    # A payment of the account is being confirmed (S20), and the open invoices it is for.
+    payment_pending: bool = False
+    pending_invoice_ids: frozenset[str] = frozenset()
 
 
 def _cursor(token: str) -> tuple[dt.datetime, str] | None:
@@ -125,18 +128,27 @@ def list_invoices(deps: Dependencies, account_id: str, page_size: int = 0, page_
     after = _cursor(page_token) if isinstance(page_token, str) and len(page_token) <= 200 else _cursor("!")
     with deps.uow() as uow:
         rows = uow.invoices.page(account_id, size + 1, after)
+        in_flight = uow.payments.in_flight_for_account(account_id)
     page = rows[:size]
-    return InvoicePage(page, _token(page[-1]) if len(rows) > size else "")
+    return InvoicePage(page, _token(page[-1]) if len(rows) > size else "", bool(in_flight),
+                       frozenset(p.invoice_id for p in in_flight if p.invoice_id))
 
 
 def get_invoice(deps: Dependencies, account_id: str, invoice_id: str) -> Invoice:
+    return get_invoice_details(deps, account_id, invoice_id)[0]
+
+
+def get_invoice_details(deps: Dependencies, account_id: str, invoice_id: str) -> tuple[Invoice, bool]:
+    """The invoice, and whether a payment of it is being confirmed (S20)."""
     require_id(account_id, "account_id")
     require_id(invoice_id, "invoice_id")
     with deps.uow() as uow:
         invoice = uow.invoices.get(account_id, invoice_id)
+        pending = invoice is not None and invoice.status is InvoiceStatus.OPEN and any(
+            p.invoice_id == invoice.id for p in uow.payments.in_flight_for_account(account_id))
     if invoice is None:
         raise NotFound("no such invoice")
-    return invoice
+    return invoice, pending
 
 
 def invoice_pdf(deps: Dependencies, account_id: str, invoice_id: str, language: str = "en") -> tuple[Invoice, bytes]:

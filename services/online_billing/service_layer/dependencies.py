@@ -7,7 +7,7 @@ from billing_common import dependencies
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.payments.gateway import PaymentGateway
 from services.online_billing.domain.renewals import DunningSchedule
-from services.online_billing.service_layer.ports import UnitOfWork
+from services.online_billing.service_layer.ports import BillingContacts, UnitOfWork
 
 
 def _example_vendor() -> BillingProfile:
@@ -29,6 +29,9 @@ class Dependencies(dependencies.Dependencies[UnitOfWork]):
     dunning: DunningSchedule = field(default_factory=DunningSchedule)
     # Linked from the billing run's mails (update the card, reactivate).
     billing_center_url: str = "http://127.0.0.1:8080"
+    # Whom the billing mails go to besides the invoice recipients (identity's billing contacts);
+    # None: nobody (no identity configured, dev and test only).
+    contacts: BillingContacts | None = None
 
     @property
     def payments(self) -> PaymentGateway:

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Protocol, Self
 
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.outbox import OutgoingMail
-from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod
+from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from services.online_billing.domain.catalogue import Catalogue
 from services.online_billing.domain.model import Plan, PlanPrice, Subscription
+from services.online_billing.domain.requests import ChangeRequest, RequestStatus
 
 
 class PlanRepository(Protocol):
@@ -63,9 +65,16 @@ class PaymentRepository(Protocol):
     def get(self, payment_id: str, *, for_update: bool = False) -> Payment | None: ...
     def update(self, payment: Payment) -> None: ...
     def in_flight(self, subscription_id: str) -> list[Payment]: ...
+    def in_flight_for_account(self, account_id: str) -> list[Payment]:
+        """The account's payments still PENDING or UNKNOWN (being confirmed, S20)."""
+        ...
     def add_many(self, payments: Sequence[Payment]) -> None: ...
     def update_many(self, payments: Sequence[Payment]) -> None: ...
     def get_many(self, payment_ids: Collection[str], *, for_update: bool = False) -> list[Payment]: ...
+    def statuses(self, payment_ids: Collection[str], *, for_update: bool = False) -> dict[str, PaymentStatus]:
+        """The status of each of these payments (the rows locked with for_update)."""
+        ...
+
     def by_keys(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
         """Payments by (account id, idempotency key)."""
         ...
@@ -107,12 +116,65 @@ class BillingProfileRepository(Protocol):
     def get_many(self, account_ids: Collection[str]) -> dict[str, BillingProfile]: ...
 
 
+class ChangeRequestRepository(Protocol):
+    def add(self, request: ChangeRequest) -> None: ...
+
+    def get(self, account_id: str, request_id: str, *, for_update: bool = False) -> ChangeRequest | None:
+        """The account's request of that id (None for another account's: S13); with
+        `for_update`, locked until the unit of work ends."""
+        ...
+
+    def update(self, request: ChangeRequest) -> None: ...
+
+    def for_account(self, account_id: str, *, requested_by: str | None = None,
+                    statuses: Collection[RequestStatus] = (), limit: int = 50) -> list[ChangeRequest]:
+        """Newest first; only one member's with `requested_by`, only those statuses if given."""
+        ...
+
+
 class Outbox(Protocol):
     def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
         """Writes the mail in this unit of work's transaction (sent once it commits)."""
         ...
 
     def add_many(self, mails: Sequence[OutgoingMail], at: dt.datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class BillingContact:
+    """A person identity says is a billing contact of an account (identity has no "primary"
+    contact: every billing contact is mailed)."""
+
+    user_id: str
+    name: str
+    email: str
+    locale: str  # "en" or "pt-BR": the language of their mails
+
+
+@dataclass(frozen=True)
+class AccountContacts:
+    account_id: str
+    locale: str  # the account's own language: for the invoice recipients who are no person of it
+    contacts: tuple[BillingContact, ...] = ()
+
+
+class ContactsUnavailable(Exception):
+    """Identity did not answer (down, too slow, refused our credentials): the caller keeps the
+    mail for later rather than lose it (README, "Billing mails")."""
+
+
+class BillingContacts(Protocol):
+    """Whom an account's billing mail goes to: identity owns people and memberships."""
+
+    def for_account(self, account_id: str) -> AccountContacts | None:
+        """The account's billing contacts; None for an account identity does not know.
+        Raises ContactsUnavailable."""
+        ...
+
+    def for_accounts(self, account_ids: Collection[str]) -> dict[str, AccountContacts]:
+        """`for_account` of many accounts in one call per 1000 (the billing run's batch):
+        unknown accounts are left out. Raises ContactsUnavailable."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -124,6 +186,7 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     invoices: InvoiceRepository
     billing_profiles: BillingProfileRepository
+    change_requests: ChangeRequestRepository
     outbox: Outbox
 
     def __enter__(self) -> Self: ...

@@ -69,7 +69,9 @@ from services.online_billing.domain.model import (
     SubscriptionStatus,
     current_subscription,
 )
+from services.online_billing.service_layer import mails
 from services.online_billing.service_layer.dependencies import Dependencies
+from services.online_billing.service_layer.mails import BillingMail
 from services.online_billing.service_layer.ports import UnitOfWork
 from services.online_billing.service_layer.renewals import charge_metadata, settle_renewal_in
 
@@ -104,6 +106,8 @@ class SubscriptionDetails:
     catalogue: Catalogue
     now: dt.datetime
     default_payment_method: PaymentMethod | None
+    # A payment of the account is being confirmed (PENDING, or UNKNOWN until reconciled: S20).
+    payment_pending: bool = False
 
 
 def get_subscription(deps: Dependencies, account_id: str) -> SubscriptionDetails:
@@ -116,8 +120,9 @@ def get_subscription(deps: Dependencies, account_id: str) -> SubscriptionDetails
             raise NotFound("this account has no subscription")
         methods = uow.payment_methods.for_account(account_id)
         catalogue = uow.plans.catalogue()
+        pending = bool(uow.payments.in_flight_for_account(account_id))
     default = next((m for m in methods if m.is_default), None)
-    return SubscriptionDetails(subscription, catalogue, now_of(deps), default)
+    return SubscriptionDetails(subscription, catalogue, now_of(deps), default, pending)
 
 
 def _subscription(uow: UnitOfWork, account_id: str, subscription_id: str, *, for_update: bool = False
@@ -137,6 +142,9 @@ def _selection(plan_code: str, seats: int, interval: BillingInterval | None) -> 
     if interval is None:
         raise InvalidArgument("interval must be monthly or annual", field="interval")
     return Selection(plan_code, seats, interval)
+
+
+selection = _selection  # for the other use cases that take a selection (change_requests)
 
 
 def preview(deps: Dependencies, account_id: str, subscription_id: str, plan_code: str, seats: int,
@@ -252,6 +260,12 @@ def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None) -> 
         elif result.succeeded:
             invoice = _apply_paid(deps, uow, payment, now)
             payment = payment.settled(PaymentStatus.SUCCEEDED, now, charge_id=result.charge_id, invoice_id=invoice.id)
+            # The receipt, with the invoice's PDF: addressed (identity's billing contacts) and
+            # rendered when the outbox sends it, so the request waits for neither.
+            kind = mails.CHANGE_RECEIPT if invoice.kind is InvoiceKind.PRORATION else mails.REACTIVATION_RECEIPT
+            mails.write(deps, uow, [BillingMail(payment.account_id, kind, {
+                "number": invoice.number, "amount_minor": invoice.total.amount_minor, "currency": invoice.currency},
+                invoice_id=invoice.id)], None, now)
         elif result.declined:
             payment = payment.settled(PaymentStatus.DECLINED, now,
                                       decline_code=result.decline.code if result.decline else messages.CARD_DECLINED)

@@ -8,7 +8,7 @@ from sqlalchemy import MetaData, func, select
 from billing_common.clock import FakeClock, utc
 from billing_common.db import aware_utc, make_engine
 from billing_common.mail import MaildirTransport, read_maildir
-from billing_common.outbox import OutboxDispatcher, OutgoingMail, enqueue, outbox_table
+from billing_common.outbox import Attachment, OutboxDispatcher, OutgoingMail, enqueue, outbox_table
 
 DAY = 24 * 60 * 60
 
@@ -273,3 +273,75 @@ def test_a_batch_still_sending_after_half_its_lease_hands_the_rest_back_before_a
     with engine.connect() as conn:
         rows = conn.execute(select(table).where(table.c.to_addrs == to, table.c.sent_at.is_(None))).all()
     assert len(rows) == 2 and all(r.attempts == 0 for r in rows)
+
+
+@pytest.fixture
+def extended(database_url, unique):
+    metadata = MetaData()
+    table = outbox_table(metadata, extended=True)
+    engine = make_engine(database_url(unique("outbox_ext").replace("-", "_")))
+    metadata.create_all(engine)
+    yield engine, table
+    engine.dispose()
+
+
+def test_an_attachment_is_resolved_when_the_mail_is_sent_and_a_failing_resolver_retries_it(extended, unique):
+    engine, table = extended
+    to = unique("receipt") + "@example.test"
+    clock = FakeClock(time.time())
+    with engine.begin() as conn:
+        enqueue(conn, table, OutgoingMail(to=(to,), subject="Receipt", body="Attached.", attachment="doc:7"),
+                utc(clock.now()))
+    asked = []
+
+    def resolve(reference):
+        asked.append(reference)
+        if len(asked) == 1:
+            raise ConnectionError("database down")
+        return [Attachment("INV-7.pdf", "application/pdf", b"%PDF-1.4 seven")]
+
+    transport = Flaky(0)
+    dispatcher = OutboxDispatcher(engine, table, transport, "Billing <b@example.test>", clock, attachments=resolve)
+    assert dispatcher.dispatch_once() == 0  # the resolver failed: retried with backoff, nothing sent
+    clock.advance(10)
+    assert dispatcher.dispatch_once() == 1
+    (message,) = transport.sent
+    assert asked == ["doc:7", "doc:7"]
+    assert message.get_body(("plain",)).get_content() == "Attached.\n"
+    (part,) = list(message.iter_attachments())
+    assert (part.get_filename(), part.get_content_type(), part.get_content()) == (
+        "INV-7.pdf", "application/pdf", b"%PDF-1.4 seven")
+
+
+def test_a_deferred_mail_is_replaced_by_the_mails_its_expander_makes_and_retried_while_it_fails(extended, unique):
+    engine, table = extended
+    to = unique("contact") + "@example.test"
+    clock = FakeClock(time.time())
+    with engine.begin() as conn:
+        enqueue(conn, table, OutgoingMail(to=(), subject="receipt", body="", deferred='{"who": "acct-1"}'),
+                utc(clock.now()))
+    down = [True]
+
+    def expand(items):
+        if down[0]:
+            raise ConnectionError("identity down")
+        return [[OutgoingMail(to=(to,), subject="Recibo", body=f"para {item}"),
+                 OutgoingMail(to=("other@example.test",), subject="Receipt", body=item)] for item in items]
+
+    transport = Flaky(0)
+    dispatcher = OutboxDispatcher(engine, table, transport, "Billing <b@example.test>", clock, expand=expand)
+    dispatcher.dispatch_once()
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(table)).all()
+    assert (row.attempts, row.sent_at, row.last_error) == (1, None, "ConnectionError('identity down')")
+    down[0] = False
+    clock.advance(10)
+    dispatcher.dispatch_once()  # addresses it: two mails written in its place
+    dispatcher.dispatch_once()  # sends them
+    assert sorted((m["To"], m["Subject"]) for m in transport.sent) == [
+        (to, "Recibo"), ("other@example.test", "Receipt")]
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).order_by(table.c.id)).all()
+    assert [(r.deferred, r.sent_at is not None) for r in rows] == [(None, True)] * 3
+    dispatcher.dispatch_once()
+    assert len(transport.sent) == 2  # nothing twice

@@ -30,6 +30,7 @@ from billing_common.service_auth import (
     BILLING_CENTER_WEB,
     CALLERS,
     ENTERPRISE_PORTAL_WEB,
+    ONLINE_BILLING,
     OPERATOR,
     CallerCredentials,
 )
@@ -118,9 +119,17 @@ def _matrix() -> list[tuple[str, str]]:
 
 
 GATE_PASSED = grpc.StatusCode.OK
-# What the services must declare: the portals the user-facing calls, operators provisioning.
+# What the services must declare: the portals the user-facing calls, operators provisioning,
+# online_billing the billing contacts it mails (ListBillingContacts, which the Enterprise portal
+# also calls for its Billing contacts page, with a session).
+# The Enterprise portal's Billing contacts page alone changes an enterprise account's contacts.
+ENTERPRISE_ONLY = frozenset({"AddBillingContact", "RemoveBillingContact", "SetPrimaryBillingContact",
+                             "ProposeHandover", "ListHandovers", "DecideHandover"})
 ALLOWED = {
-    "identity": {m.name: ({OPERATOR} if m.name in PROVISIONING else {BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB})
+    "identity": {m.name: ({OPERATOR} if m.name in PROVISIONING
+                          else {ONLINE_BILLING, ENTERPRISE_PORTAL_WEB} if m.name == "ListBillingContacts"
+                          else {ENTERPRISE_PORTAL_WEB} if m.name in ENTERPRISE_ONLY
+                          else {BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB})
                  for m in pb.DESCRIPTOR.services_by_name["IdentityService"].methods},
     # Every online_billing method is the Billing Center's (its subscription, cards, invoices, profile).
     "online_billing": {m.name: {BILLING_CENTER_WEB}

@@ -54,6 +54,8 @@ def test_the_backend_process_becomes_healthy_and_stops_cleanly_on_sigterm(
            # online_billing charges cards and prints invoices: the gateway's and the vendor's settings.
            "SANDBOX_GATEWAY_SECRET": "s" * 40, "SANDBOX_GATEWAY_DATABASE_URL": database_url(f"{name}_gateway"),
            "VENDOR_NAME": "Meetings Example, Inc.",
+           # online_billing asks identity whom to mail; nothing is mailed here, so nothing listens.
+           "IDENTITY_TARGET": f"127.0.0.1:{_free_port()}",
            **callers.ENV}
     process = subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from billing_common.config import DEV_SECRET_KEY
+from tests import callers
 
 ROOT = Path(__file__).resolve().parents[3]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -70,6 +71,16 @@ def test_identity_in_prod_without_a_real_device_secret_refuses_to_start_naming_i
                 **({"IDENTITY_DEVICE_SECRET": secret} if secret else {}))
     line = _refused([sys.executable, "-m", "services.identity"], env)
     assert line.startswith("identity: refusing to start: IDENTITY_DEVICE_SECRET must be")
+
+
+def test_online_billing_in_prod_without_identity_target_refuses_to_start_naming_it() -> None:
+    # Whom its mails go to: the billing contacts identity knows (README "Billing mails").
+    env = _prod(ONLINE_BILLING_DATABASE_URL=_url("online_billing"), SMTP_URL="smtp://127.0.0.1:25",
+                SANDBOX_GATEWAY_SECRET="s" * 40, SANDBOX_GATEWAY_DATABASE_URL=_url("sandbox_gateway"),
+                VENDOR_NAME="Meetings Example, Inc.", **callers.ENV)
+    env.pop("IDENTITY_TARGET", None)
+    line = _refused([sys.executable, "-m", "services.online_billing"], env)
+    assert line.startswith("online_billing: refusing to start: IDENTITY_TARGET must be set when BILLING_ENV=prod")
 
 
 def test_the_migrate_job_in_prod_without_a_database_url_migrates_nothing_and_names_it() -> None:

@@ -115,3 +115,19 @@ def test_0004_gives_existing_users_session_generation_zero_and_its_downgrade_dro
     assert "session_generation" not in {c["name"] for c in inspect(engine).get_columns("users")}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 2
+
+
+def test_0007_keeps_every_membership_not_primary_and_its_downgrade_drops_what_it_added(engine: Engine) -> None:
+    _fill_as_0001_did(engine)
+    migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, revision="0006_audit_caller")
+    migrate(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT user_id, is_primary FROM memberships")).all() == [("u1", False)]
+        assert conn.execute(text("SELECT last_sign_in_at FROM users WHERE id = 'u1'")).scalar_one() is None
+        assert conn.execute(text("SELECT count(*) FROM handovers")).scalar_one() == 0
+    revert_migrations(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, "0006_audit_caller")
+    assert "is_primary" not in {c["name"] for c in inspect(engine).get_columns("memberships")}
+    assert "last_sign_in_at" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    assert "handovers" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM memberships")).scalar_one() == 1

@@ -23,13 +23,15 @@ from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import build
 from services.online_billing.service_layer import subscriptions
 from tests import callers
+from tests.grpc_capture import assert_no_card_numbers, capturing
 
 NOV_16_2026 = 1_794_787_200.0  # 2026-11-16 00:00 UTC: half of November left
 
 
 @pytest.fixture
-def stub(settings: OnlineBillingSettings, gateway_settings: GatewaySettings
+def stub(settings: OnlineBillingSettings, gateway_settings: GatewaySettings, monkeypatch: pytest.MonkeyPatch
          ) -> Iterator[online_billing_pb2_grpc.OnlineBillingServiceStub]:
+    capture = capturing(monkeypatch)  # every message, scanned for card numbers at the end (S18)
     clock = FakeClock(NOV_16_2026)
     demo_backends.seed_online_billing(settings, {"acme": "acct-acme", "padaria": "acct-padaria"}, clock=clock,
                                       gateway_settings=gateway_settings)
@@ -40,6 +42,8 @@ def stub(settings: OnlineBillingSettings, gateway_settings: GatewaySettings
     finally:
         channel.close()
         server.stop()
+    assert capture.of("/billing.online_billing.")  # the capture saw the test's calls
+    assert_no_card_numbers(capture)
 
 
 def _token(gateway_settings: GatewaySettings, number: str) -> str:
@@ -154,12 +158,16 @@ def test_a_lost_answer_is_payment_pending_until_reconcile_applies_it(stub, setti
     sub_id = _acme(stub).subscription_id
     answer = stub.ApplyChange(pb.ApplyChangeRequest(change=_change(sub_id, "enterprise", 10), idempotency_key="l-1"))
     assert answer.outcome == pb.CHANGE_OUTCOME_PAYMENT_PENDING and _acme(stub).current.plan_code == "business"
+    # Shown on every read until settled, not only in the answer to the action.
+    assert _acme(stub).payment_pending
+    assert stub.ListInvoices(pb.ListInvoicesRequest(account_id="acct-acme")).payment_pending
     deps = bootstrap.build_dependencies(settings, gateway_settings=gateway_settings, clock=FakeClock(NOV_16_2026))
     try:
         assert subscriptions.reconcile(deps) == subscriptions.Reconciled(settled=1, still_unknown=0)
     finally:
         deps.close()
-    assert _acme(stub).current.plan_code == "enterprise"
+    assert _acme(stub).current.plan_code == "enterprise" and not _acme(stub).payment_pending
+    assert not stub.ListInvoices(pb.ListInvoicesRequest(account_id="acct-acme")).payment_pending
     replay = stub.ApplyChange(pb.ApplyChangeRequest(change=_change(sub_id, "enterprise", 10), idempotency_key="l-1"))
     assert replay.outcome == pb.CHANGE_OUTCOME_APPLIED and replay.invoice.total.amount_minor == 4_000
 

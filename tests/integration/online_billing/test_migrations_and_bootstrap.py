@@ -30,6 +30,7 @@ def test_migrations_bring_an_empty_database_to_exactly_the_orm_schema(engine: En
     assert set(inspect(engine).get_table_names()) == {
         "plans", "plan_prices", "subscriptions", "outbox", bootstrap.VERSION_TABLE, "payment_methods", "payments",
         "invoices", "invoice_lines", "billing_profiles", "invoice_number_series",
+        "change_requests",
     }
 
 

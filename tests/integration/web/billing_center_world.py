@@ -5,6 +5,7 @@ No fake online_billing, so the pages cannot drift from the service they show."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,12 +20,14 @@ from sqlalchemy import MetaData
 from billing_common.clock import FakeClock
 from billing_common.db import make_engine
 from billing_common.grpc_server import GrpcServer
+from billing_common.mail import read_maildir
 from billing_common.payments.settings import GatewaySettings
 from services.devstack import demo_backends
 from services.online_billing import bootstrap
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import build
 from tests import callers
+from tests.grpc_capture import GrpcCapture, assert_no_card_numbers, capturing
 from tests.unit.web import fakes
 from tests.unit.web.helpers import csrf_from, sign_in, text
 from web.billing_center import create_app
@@ -44,6 +47,8 @@ class BillingWorld:
     # online_billing's clock (now, to start with): advance it to let a period end.
     clock: FakeClock
     online_settings: OnlineBillingSettings
+    # What online_billing received and answered in this test (tests/grpc_capture.py).
+    grpc: GrpcCapture
 
     def stored_text(self) -> str:
         """Every row of every table of online_billing's and the sandbox's databases, as text
@@ -61,6 +66,16 @@ class BillingWorld:
                 engine.dispose()
         return "\n".join(rows)
 
+    def mail_to(self, address: str, timeout: float = 15.0) -> tuple[str, str]:
+        """(subject, body) of the newest mail online_billing's outbox delivered to `address`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in read_maildir(self.online_settings.maildir, newest=50):
+                if message["To"] == address:
+                    return str(message["Subject"]), message.get_body(preferencelist=("plain",)).get_content()
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {address}")
+
     def client(self) -> FlaskClient:
         return self.app.test_client()
 
@@ -77,7 +92,10 @@ class BillingWorld:
 
 
 @pytest.fixture
-def bc_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[BillingWorld]:
+def bc_world(database_url: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+             ) -> Iterator[BillingWorld]:
+    # Every message online_billing receives and answers in the test, scanned at its end (S18).
+    capture = capturing(monkeypatch)
     settings = OnlineBillingSettings(database_url=database_url("online_billing"), grpc_bind="127.0.0.1:0",
                                      maildir=tmp_path / "mail", env="test", shutdown_grace=1.0, **callers.ENV)
     bootstrap.migrate(settings)
@@ -96,11 +114,13 @@ def bc_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[Bil
         **callers.ENV})
     app = create_app(portal, gateway)
     try:
-        yield BillingWorld(identity, identity_server, online_server, gateway, app, clock, settings)
+        yield BillingWorld(identity, identity_server, online_server, gateway, app, clock, settings, capture)
     finally:
         app.extensions["portal"].close()
         identity_server.stop()
         online_server.stop()
+    assert_no_card_numbers(capture)
+
 
 
 def post(client: FlaskClient, page_path: str, action: str, data: dict[str, Any]) -> Any:

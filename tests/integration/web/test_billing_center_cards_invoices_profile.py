@@ -11,6 +11,7 @@ import structlog
 
 from billing_common.payments.cards import card_numbers_in
 from tests.integration.web.billing_center_world import BillingWorld, post
+from tests.pages import text_of
 from tests.unit.web.helpers import field_error, form_error, hidden, text
 
 CARD = {"holder_name": "Olivia Ortega", "number": "5555 5555 5555 4444", "exp_month": "11", "exp_year": "2031",
@@ -44,6 +45,12 @@ def test_a_card_added_reaches_the_service_only_as_a_token_and_no_log_line_holds_
         assert card_numbers_in(repr(dict(flask_session))) == []
     stored = bc_world.stored_text()
     assert "4444" in stored and card_numbers_in(stored) == []  # the card is there, its number is not
+    # Every gRPC message online_billing received or answered (bc_world scans them all at the
+    # end of every test): the card flows' calls are among them, with a token and no number.
+    added_calls = [m for m in bc_world.grpc.of("/billing.online_billing.v1.OnlineBillingService/AddPaymentMethod")
+                   if m.kind == "request"]
+    assert len(added_calls) == 2 and all('token: "' in m.text for m in added_calls)
+    assert card_numbers_in("\n".join(m.text for m in bc_world.grpc.messages)) == []
 
 
 @pytest.mark.parametrize(("changes", "field"), [
@@ -147,6 +154,39 @@ def test_the_invoice_page_prints_with_its_own_stylesheet_and_the_pdf_downloads_a
     stylesheet = re.search(r'href="(/static/print[^"]+)" media="print"', body).group(1)  # type: ignore[union-attr]
     with client.get(stylesheet) as css:
         assert css.status_code == 200
+
+
+@pytest.fixture
+def vendor_tax_id(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The vendor's tax ID in the environment online_billing reads VENDOR_* from (before bc_world)."""
+    monkeypatch.setenv("VENDOR_TAX_ID", "12-3456789")
+    return "12-3456789"
+
+
+def test_the_invoice_print_page_names_the_seller_as_the_pdf_does(vendor_tax_id: str, bc_world: BillingWorld) -> None:
+    client = bc_world.signed_in()
+    invoice_id = re.findall(r'href="/invoices/([^"./]+)" class="invoice-link"', text(client.get("/invoices")))[0]
+    page = client.get(f"/invoices/{invoice_id}")
+    assert text_of(page, "seller-title") == "Sold by"
+    assert text_of(page, "seller-name") == "Meetings Example, Inc."
+    assert text_of(page, "seller-address") == "500 Market Street, 94105 San Francisco, CA, US"
+    assert text_of(page, "seller-tax-id") == "Tax ID: 12-3456789"
+    portuguese = client.get(f"/invoices/{invoice_id}", headers={"Accept-Language": "pt-BR"})
+    assert text_of(portuguese, "seller-title") == "Vendido por"
+    assert text_of(portuguese, "seller-tax-id") == "CPF/CNPJ ou identificação fiscal: 12-3456789"
+
+
+def test_the_grpc_capture_would_find_a_card_number_in_a_message() -> None:
+    """The scan bc_world runs on every test's messages finds what it is looking for."""
+    from tests.grpc_capture import Captured, GrpcCapture, assert_no_card_numbers
+
+    capture = GrpcCapture()
+    capture.record("/billing.online_billing.v1.OnlineBillingService/AddPaymentMethod", "request",
+                   'token: "4000 0000 0000 0002"')
+    with pytest.raises(AssertionError, match="4000000000000002"):
+        assert_no_card_numbers(capture)
+    assert capture.messages == [Captured("/billing.online_billing.v1.OnlineBillingService/AddPaymentMethod",
+                                         "request", 'token: "4000 0000 0000 0002"')]
 
 
 def test_another_accounts_invoice_answers_404(bc_world: BillingWorld) -> None:

@@ -7,7 +7,10 @@ import re
 
 import pytest
 
+from services.online_billing import bootstrap
+from services.online_billing.service_layer import subscriptions
 from tests.integration.web.billing_center_world import BillingWorld, post
+from tests.pages import text_of
 from tests.unit.web.helpers import csrf_from, field_error, form_error, hidden, text
 
 
@@ -179,6 +182,39 @@ def test_a_lost_gateway_answer_says_the_payment_is_being_confirmed_and_changes_n
     page = text(client.get("/subscription"))
     assert "We're confirming your payment with your bank" in page and "charged twice" in page
     assert 'id="seats">10<' in page
+
+
+PENDING_EN = ("A payment is being confirmed with your bank. This page shows the outcome as soon as it is known; "
+              "you will not be charged twice.")
+PENDING_PT = ("Um pagamento está sendo confirmado com o seu banco. Esta página mostra o resultado assim que ele for "
+              "conhecido; você não será cobrado duas vezes.")
+
+
+def test_a_payment_being_confirmed_shows_on_the_subscription_and_invoice_pages_until_it_is_reconciled(
+        bc_world: BillingWorld) -> None:
+    client = bc_world.signed_in()
+    assert text_of(client.get("/subscription"), "payment-pending") is None
+    added = post(client, "/payment-methods/add", "/payment-methods/add", {
+        "holder_name": "Olivia Ortega", "number": "4000000000000408", "exp_month": "12", "exp_year": "2031",
+        "cvc": "123", "make_default": "y"})
+    assert added.status_code == 302, text(added)
+    client.post("/subscription/change/confirm", data=_confirm_data(text(_preview(client, "business", "12"))))
+    client.get("/subscription")  # the one-time message right after the action
+    # ... and on every later visit, not only once, until the reconciler settles it (S20).
+    for _ in range(2):
+        assert text_of(client.get("/subscription"), "payment-pending") == PENDING_EN
+        assert text_of(client.get("/invoices"), "payment-pending") == PENDING_EN
+    assert text_of(client.get("/subscription", headers={"Accept-Language": "pt-BR"}), "payment-pending") == PENDING_PT
+    assert text_of(client.get("/invoices", headers={"Accept-Language": "pt-BR"}), "payment-pending") == PENDING_PT
+    deps = bootstrap.build_dependencies(bc_world.online_settings, gateway_settings=bc_world.gateway,
+                                        clock=bc_world.clock)
+    try:
+        assert subscriptions.reconcile(deps, pending_grace=0).settled == 1
+    finally:
+        deps.close()
+    page = client.get("/subscription")
+    assert text_of(page, "payment-pending") is None and text_of(page, "seats") == "12"
+    assert text_of(client.get("/invoices"), "payment-pending") is None
 
 
 def test_a_lapsed_subscription_is_reactivated_and_charged_once_with_a_reactivation_invoice(

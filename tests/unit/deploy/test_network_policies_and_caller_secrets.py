@@ -10,13 +10,19 @@ from typing import Any
 
 import yaml
 
-from billing_common.service_auth import BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR, secret_variable
+from billing_common.service_auth import (
+    BILLING_CENTER_WEB,
+    ENTERPRISE_PORTAL_WEB,
+    ONLINE_BILLING,
+    OPERATOR,
+    secret_variable,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 COMPOSE = ROOT / "docker-compose.yml"
 
-BC, EP, OP = (secret_variable(c) for c in (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR))
+BC, EP, OP, OB = (secret_variable(c) for c in (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR, ONLINE_BILLING))
 OPERATOR_POD = "billing-operator"  # the label an operator's provisioning pod runs with (deploy/README.md)
 INGRESS_NAMESPACE = "ingress-nginx"
 MONITORING_NAMESPACE = "monitoring"  # where Prometheus runs (deploy/README.md, Metrics)
@@ -30,6 +36,7 @@ ARROWS = {
     (OPERATOR_POD, "identity"),
     ("billing-center-web", "online-billing"),
     ("enterprise-portal-web", "enterprise-portal"),
+    ("online-billing", "identity"),
 }
 FROM_THE_INGRESS = {"billing-center-web", "enterprise-portal-web"}
 POSTGRES, REDIS, SMTP = {5432}, {6379, 6380}, {25, 465, 587}
@@ -44,15 +51,15 @@ OUTSIDE = {
     OPERATOR_POD: set(),
 }
 SECRETS_OF = {
-    "identity": {BC, EP, OP},
-    "online-billing": {BC},
+    "identity": {BC, EP, OP, OB},
+    "online-billing": {BC, OB},
     "enterprise-portal": {EP},
     "billing-center-web": {BC},
     "enterprise-portal-web": {EP},
     "billing-migrate": set(),
 }
 COMPOSE_SECRETS_OF = {
-    "identity": {BC, EP, OP}, "online_billing": {BC}, "enterprise_portal": {EP},
+    "identity": {BC, EP, OP, OB}, "online_billing": {BC, OB}, "enterprise_portal": {EP},
     "billing_center_web": {BC}, "enterprise_portal_web": {EP}, "migrate": set(),
 }
 
@@ -217,7 +224,7 @@ def test_each_pod_gets_exactly_the_caller_secrets_it_needs_from_the_secret():
         for name in callers:
             assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "billing-secrets", "key": name}
     [secret] = [d for d in _documents() if d["kind"] == "Secret"]
-    assert {BC, EP, OP} <= set(secret["stringData"])
+    assert {BC, EP, OP, OB} <= set(secret["stringData"])
 
 
 def test_compose_gives_each_process_exactly_its_caller_secrets_and_requires_them_set():

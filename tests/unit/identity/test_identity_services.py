@@ -753,6 +753,18 @@ def test_an_account_comes_with_its_billing_contacts(deps, world):
         accounts.get_account(deps, "no-such-account")
 
 
+def test_the_billing_contacts_of_several_accounts_come_in_one_call_with_their_languages(deps, world):
+    found = {v.account.id: v for v in accounts.list_billing_contacts(
+        deps, [world.enterprise_id, world.online_id, world.enterprise_id, "no-such-account", "bad\x00id"])}
+    assert set(found) == {world.enterprise_id, world.online_id}
+    assert [(u.name, u.email, u.locale) for u in found[world.enterprise_id].billing_contacts] == [
+        ("Carlos Contact", "carlos@globex.test", "pt-BR"), ("Globex AP", "ap@globex.test", "en")]
+    assert accounts.list_billing_contacts(deps, []) == []
+    with pytest.raises(InvalidArgument) as error:
+        accounts.list_billing_contacts(deps, ["a"] * 1001)
+    assert error.value.field == "account_ids"
+
+
 def test_a_member_mails_every_billing_contact_from_the_fixed_template(deps, world, data, sign_in):
     token = sign_in("erin@globex.test").session.token
     n = contact.contact_billing_administrator(deps, token, BC, "Please add two seats.\nThanks!")

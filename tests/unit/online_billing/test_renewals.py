@@ -11,14 +11,16 @@ import pytest
 from billing_common.clock import FakeClock
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.money import Money
-from billing_common.payments.gateway import CardDetails, ChargeStatus
+from billing_common.payments.gateway import CardDetails, ChargeStatus, PaymentDeclined
 from billing_common.payments.sandbox import InMemoryChargeStore, SandboxGateway, SandboxTokenizer
+from services.online_billing.adapters.contacts import FakeBillingContacts
 from services.online_billing.adapters.memory import InMemoryUnitOfWork
 from services.online_billing.domain.billing import InvoiceKind, InvoiceStatus, PaymentStatus
 from services.online_billing.domain.model import BillingInterval, Selection, SubscriptionStatus
 from services.online_billing.domain.renewals import DunningSchedule
-from services.online_billing.service_layer import accounts, renewals, subscriptions
+from services.online_billing.service_layer import accounts, mails, renewals, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
+from services.online_billing.service_layer.ports import BillingContact, ContactsUnavailable
 from tests.unit.online_billing.factories import subscription
 
 SECRET = "unit-test-online-billing-renewals"
@@ -40,8 +42,9 @@ class World:
         self.gateway = SandboxGateway(SECRET, self.store)
         self.sub = subscription(account, start=START, **kwargs)  # type: ignore[arg-type]
         self.uow = InMemoryUnitOfWork([self.sub], catalogue=True)
+        self.contacts = FakeBillingContacts()
         self.deps = Dependencies(uow=lambda: self.uow, clock=self.clock, gateway=self.gateway,
-                                 dunning=schedule or DunningSchedule())
+                                 dunning=schedule or DunningSchedule(), contacts=self.contacts)
         self.uow.data.profiles[account] = BillingProfile(
             company_name="Acme", address_line1="1 Main St", city="Springfield", country="US",
             invoice_emails=recipients)
@@ -62,7 +65,9 @@ class World:
 
     @property
     def mails(self):  # type: ignore[no-untyped-def]
-        return self.uow.data.mails
+        """The mails as the outbox sends them: deferred ones addressed by the expander."""
+        expand = mails.expander(self.deps)
+        return [out for m in self.uow.data.mails for out in (expand([m.deferred])[0] if m.deferred else [m])]
 
 
 def test_a_subscription_whose_period_ended_renews_with_a_paid_invoice_for_the_next_period_and_a_receipt() -> None:
@@ -322,10 +327,10 @@ def _claim_and_die(w: World, *, charged: bool) -> None:
     """A worker that wrote its batch (and maybe charged it) and died before settling it."""
     with w.uow:
         claimed = w.uow.subscriptions.claim_due(END, 10)
-        payments, _ = renewals._start(w.deps, w.uow, claimed, END, renewals.RunSummary())
+        started = renewals._start(w.deps, w.uow, claimed, END, renewals.RunSummary())
         w.uow.commit()
     if charged:
-        for p in payments:
+        for p in started.payments:
             renewals._charge(w.deps, p)
 
 
@@ -341,3 +346,106 @@ def test_a_batch_left_by_a_worker_that_died_is_settled_by_a_later_run_and_charge
     assert len([r for r in w.store.records.values() if r.status is ChargeStatus.SUCCEEDED]) == 1
     (invoice,) = w.invoices
     assert invoice.status is InvoiceStatus.PAID
+
+
+# --- whom the mails go to, in which language --------------------------------------------------
+
+
+def test_the_receipt_goes_to_each_billing_contact_in_their_language_and_the_invoice_recipients_in_the_accounts(
+        ) -> None:
+    w = World(recipients=("ap@example.com", "Ana@Example.com"))
+    w.contacts.add("acct-a", BillingContact("u1", "Ana Souza", "ana@example.com", "pt-BR"),
+                   BillingContact("u2", "Bob", "bob@example.com", "en"), locale="pt-BR")
+    w.run(END)
+    (invoice,) = w.invoices
+    assert w.contacts.calls == [["acct-a"]]  # one call for the batch
+    assert not any(m.deferred for m in w.uow.data.mails)  # addressed in the batch's transaction
+    english, portuguese = w.mails
+    assert english.to == ("bob@example.com",)
+    assert english.subject == f"Receipt for invoice {invoice.number}"
+    assert "$160.00" in english.body and "December 1, 2026 to January 1, 2027" in english.body
+    # Ana is a contact and an invoice recipient: one mail, in her language; AP gets the account's.
+    assert portuguese.to == ("ana@example.com", "ap@example.com")
+    assert portuguese.subject == f"Recibo da fatura {invoice.number}"
+    assert "US$\xa0160,00" in portuguese.body and "1 de dezembro de 2026 a 1 de janeiro de 2027" in portuguese.body
+    assert (english.attachment, portuguese.attachment) == (
+        f"invoice:en:acct-a:{invoice.id}", f"invoice:pt-BR:acct-a:{invoice.id}")
+
+
+def test_a_batch_asks_identity_once_for_all_its_accounts() -> None:
+    w = World()
+    for n in range(3):
+        other = subscription(f"acct-{n}", start=START)
+        w.uow.data.subscriptions.append(other)
+        accounts.add_payment_method(w.deps, f"acct-{n}", _card(OK))
+    assert w.run(END).renewed == 4
+    assert w.contacts.calls == [["acct-0", "acct-1", "acct-2", "acct-a"]]
+
+
+def test_with_identity_down_the_mails_wait_deferred_and_are_addressed_when_it_answers_again() -> None:
+    w = World(DECLINES_LATER, recipients=())
+    w.contacts.add("acct-a", BillingContact("u1", "Ana Souza", "ana@example.com", "pt-BR"), locale="pt-BR")
+    w.contacts.down = True
+    w.run(END)
+    (written,) = w.uow.data.mails
+    assert written.to == () and written.deferred  # not lost: kept for the outbox to address
+    with pytest.raises(ContactsUnavailable):  # the outbox's attempt fails and is retried later
+        mails.expander(w.deps)([written.deferred])
+    w.contacts.down = False
+    (mail,) = w.mails
+    (invoice,) = w.invoices
+    assert mail.to == ("ana@example.com",)
+    assert mail.subject == f"Falha no pagamento da fatura {invoice.number}"
+    assert "Seu cartão foi recusado." in mail.body and "2 de dezembro de 2026" in mail.body
+    assert "http://127.0.0.1:8080/payment-methods" in mail.body and mail.attachment is None
+
+
+def test_an_account_with_no_contact_and_no_invoice_recipient_gets_no_mail() -> None:
+    w = World(recipients=())
+    w.run(END)
+    assert w.mails == []
+
+
+def test_an_upgrade_in_the_billing_center_mails_its_receipt_with_the_invoice_attached() -> None:
+    w = World(recipients=())
+    w.contacts.add("acct-a", BillingContact("u1", "Ana Souza", "ana@example.com", "pt-BR"), locale="pt-BR")
+    outcome = subscriptions.apply_change(w.deps, "acct-a", w.sub.id, "business", 12, BillingInterval.MONTHLY, "k-1")
+    assert outcome.invoice is not None
+    assert w.contacts.calls == []  # the request does not wait for identity: addressed when sent
+    (mail,) = w.mails
+    assert (mail.to, mail.subject) == (("ana@example.com",), f"Recibo da fatura {outcome.invoice.number}")
+    assert mail.body.startswith("Obrigado: a alteração que você fez na sua assinatura no Centro de Cobrança")
+    assert mail.attachment == f"invoice:pt-BR:acct-a:{outcome.invoice.id}"
+
+
+def test_a_reactivation_mails_its_receipt_and_a_declined_upgrade_mails_nothing() -> None:
+    w = World(DECLINES_LATER, recipients=("ap@example.com",))
+    with pytest.raises(PaymentDeclined):
+        subscriptions.apply_change(w.deps, "acct-a", w.sub.id, "business", 20, BillingInterval.MONTHLY, "k")
+    assert w.mails == []
+    for day in (0, 1, 3, 5):
+        w.run(END + day * DAY)
+    w.clock.t = (END + 6 * DAY).timestamp()
+    accounts.add_payment_method(w.deps, "acct-a", _card(OK), make_default=True)
+    before = len(w.mails)
+    outcome = subscriptions.reactivate(w.deps, "acct-a", w.sub.id, "reactivate-1")
+    assert outcome.invoice is not None
+    (receipt,) = w.mails[before:]
+    assert (receipt.to, receipt.subject) == (("ap@example.com",), f"Receipt for invoice {outcome.invoice.number}")
+    assert receipt.body.startswith("Thank you: your subscription was reactivated")
+
+
+def test_a_renewal_whose_answer_was_lost_shows_its_invoice_and_subscription_as_payment_pending_until_reconciled(
+        ) -> None:
+    w = World(LOSES_ANSWER)
+    assert w.run(END).unknown == 1
+    (invoice,) = w.invoices
+    assert accounts.get_invoice_details(w.deps, "acct-a", invoice.id) == (invoice, True)
+    page = accounts.list_invoices(w.deps, "acct-a", 10, "")
+    assert page.payment_pending and page.pending_invoice_ids == {invoice.id}
+    assert subscriptions.get_subscription(w.deps, "acct-a").payment_pending
+    assert w.run(END).reconciled == 1  # the next run reconciles first (its test clock is on END)
+    (settled,) = w.invoices
+    assert accounts.get_invoice_details(w.deps, "acct-a", invoice.id) == (settled, False)
+    assert not accounts.list_invoices(w.deps, "acct-a", 10, "").payment_pending
+    assert not subscriptions.get_subscription(w.deps, "acct-a").payment_pending

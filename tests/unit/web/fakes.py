@@ -22,6 +22,7 @@ from billing.identity.v1 import identity_pb2, identity_pb2_grpc
 from billing.online_billing.v1 import online_billing_pb2, online_billing_pb2_grpc
 from billing_common import limits
 from billing_common.errors import (
+    AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -32,9 +33,17 @@ from billing_common.errors import (
 )
 from billing_common.grpc_server import GrpcServer, build_server, request_id_var
 from services.enterprise_portal.entrypoints.grpc_server import ALLOWED_CALLERS as ENTERPRISE_PORTAL_CALLERS
+from services.identity.domain.contacts import (
+    Handover,
+    HandoverStatus,
+    check_decider,
+    check_recent_sign_in,
+    check_removal,
+)
 from services.identity.domain.model import validate_email, validate_text
 from services.identity.entrypoints.grpc_server import ALLOWED_CALLERS as IDENTITY_CALLERS
 from services.identity.entrypoints.grpc_server import check_own_portal
+from services.identity.service_layer.billing_contacts import new_person
 from services.online_billing.entrypoints.grpc_server import ALLOWED_CALLERS as ONLINE_BILLING_CALLERS
 from tests import callers
 
@@ -107,6 +116,14 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
     device_failures: dict[str, int] = field(default_factory=dict)
     # The device_token of every Authenticate, as sent ("" for none).
     device_tokens_sent: list[str] = field(default_factory=list)
+    # Billing contacts of enterprise accounts (identity's billing_contacts.py, the same rules):
+    # account id -> primary user id; handovers by id; last sign-ins; the notices "mailed"
+    # as (email, what changed); the audit log as (actor, action, user id).
+    primary: dict[str, str] = field(default_factory=dict)
+    handovers: dict[str, Handover] = field(default_factory=dict)
+    last_sign_in: dict[str, datetime] = field(default_factory=dict)
+    contact_notices: list[tuple[str, str]] = field(default_factory=list)
+    audit: list[tuple[str, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- data ---------------------------------------------------------------------------------
@@ -224,12 +241,15 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         if failures.get(budget, 0) >= LOGIN_MAX_FAILURES:
             raise RateLimited("Too many attempts. Try again in 1 minute.", retry_after=30)
         wrong = user is None or user.password is None or user.password != request.password
+        # Someone removed from their account (and no rep) signs in nowhere, as at identity.
+        wrong = wrong or (user is not None and user.role != REP and not user.account_id)
         # The seed: at the Enterprise door, someone who is not a billing contact is refused alike.
         if wrong or (user.role == MEMBER and request.portal == EBP):
             failures[budget] = failures.get(budget, 0) + 1
             raise Unauthenticated(INVALID_CREDENTIALS)
         assert user is not None
         failures.pop(budget, None)
+        self.last_sign_in[user.user_id] = datetime.now(UTC)
         home = self.home_portal(user)
         answer = identity_pb2.AuthenticateResponse(principal=self.principal(user), home_portal=home)
         device = f"fake-device.{secrets.token_urlsafe(16)}"
@@ -319,7 +339,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         account = self.accounts.get(request.account_id)
         if account is None:
             raise NotFound("No such account.", field="account_id")
-        contacts = [identity_pb2.Contact(user_id=u.user_id, name=u.name, email=u.email)
+        contacts = [identity_pb2.Contact(user_id=u.user_id, name=u.name, email=u.email, locale=u.locale)
                     for u in self._billing_contacts(request.account_id)]
         return identity_pb2.GetAccountResponse(account=account, billing_contacts=contacts)
 
@@ -357,6 +377,179 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
                           key=lambda a: (a.name, a.account_id))
         return identity_pb2.ListRepAccountsResponse(accounts=accounts)
 
+    # --- billing contacts and handovers (identity's service_layer/billing_contacts.py) -----------
+    def _acting(self, request, change: bool) -> FakeUser:  # type: ignore[no-untyped-def]
+        user = self.session_user(request.session_token, self._portal(request.portal))
+        if change:
+            check_recent_sign_in(self.session_opened[request.session_token], datetime.now(UTC))
+        return user
+
+    def _account_for(self, actor: FakeUser, account_id: str, rep_may: bool) -> identity_pb2.Account:
+        if not account_id:
+            raise InvalidArgument("An account id is required.", field="account_id")
+        account = self.accounts.get(account_id)
+        if account is None or account.kind != identity_pb2.ACCOUNT_KIND_ENTERPRISE:
+            raise NotFound("No such account.", field="account_id")
+        if actor.role == REP:
+            if account_id not in self.rep_accounts.get(actor.user_id, []):
+                raise NotFound("No such account.", field="account_id")
+            if not rep_may:
+                raise PermissionDenied("The account's billing contacts make this change.")
+            return account
+        if actor.account_id != account_id:
+            raise NotFound("No such account.", field="account_id")
+        if actor.role != CONTACT:
+            raise PermissionDenied("Only billing contacts change the billing contacts.")
+        return account
+
+    def _contact_of(self, account_id: str, user_id: str, field_name: str = "user_id") -> FakeUser:
+        user = self.users.get(user_id)
+        if user is None or user.account_id != account_id or user.role != CONTACT:
+            raise NotFound("No such billing contact on this account.", field=field_name)
+        return user
+
+    def _check_free(self, login: str, email: str) -> None:
+        if self.find(login) is not None:
+            raise AlreadyExists("This user ID is already in use.", field="login")
+        if email.lower() != login.lower() and self.find(email) is not None:
+            raise AlreadyExists("This email address is already in use.", field="email")
+
+    def _notify(self, account_id: str, change: str, *also: FakeUser | None) -> None:
+        people = {u.user_id: u for u in (*self._billing_contacts(account_id), *(a for a in also if a))}
+        self.contact_notices.extend((u.email, change) for u in people.values())
+
+    def _provision(self, person, account: identity_pb2.Account) -> FakeUser:  # type: ignore[no-untyped-def]
+        self._check_free(person.login, person.email)
+        user = self.add_user(FakeUser(f"u-{secrets.token_hex(6)}", person.login, person.email, person.name, None,
+                                      CONTACT, account.account_id, person.locale))
+        # The "create your password" link, to the Enterprise portal (the same mailbox as resets).
+        token = self.issue_reset_token(user.login)
+        self.sent_reset_links.append((user.email, EBP, token))
+        return user
+
+    def _handover_message(self, h: Handover) -> identity_pb2.Handover:
+        proposer, replaced = self.users.get(h.proposer_id), self.users.get(h.replaced_user_id)
+        return identity_pb2.Handover(
+            handover_id=h.id, account_id=h.account_id, account_name=self.accounts[h.account_id].name,
+            proposer_user_id=h.proposer_id, proposer_name=proposer.name if proposer else "",
+            replaced_user_id=h.replaced_user_id, replaced_name=replaced.name if replaced else "",
+            replaced_email=replaced.email if replaced else "", new_login=h.new_login, new_email=h.new_email,
+            new_name=h.new_name, status=h.status_at(datetime.now(UTC)).value,
+            proposed_at=_timestamp(h.proposed_at), expires_at=_timestamp(h.expires_at))
+
+    def ListBillingContacts(self, request, context):  # type: ignore[no-untyped-def]
+        # As a portal calls it: one account, for the session's person (online_billing's batch
+        # calls without a session are not the portals' and not faked here).
+        self._limit("ListBillingContacts")
+        if len(request.account_ids) != 1:
+            raise InvalidArgument("Name exactly one account.", field="account_ids")
+        account = self._account_for(self._acting(request, False), request.account_ids[0], rep_may=True)
+        contacts = []
+        for u in self._billing_contacts(account.account_id):
+            c = identity_pb2.Contact(user_id=u.user_id, login=u.login, name=u.name, email=u.email,
+                                     locale=u.locale, primary=self.primary.get(account.account_id) == u.user_id,
+                                     has_password=u.password is not None)
+            if u.user_id in self.last_sign_in:
+                c.last_sign_in_at.CopyFrom(_timestamp(self.last_sign_in[u.user_id]))
+            contacts.append(c)
+        return identity_pb2.ListBillingContactsResponse(accounts=[
+            identity_pb2.AccountBillingContacts(account_id=account.account_id, contacts=contacts)])
+
+    def AddBillingContact(self, request, context):  # type: ignore[no-untyped-def]
+        self._limit("AddBillingContact")
+        actor = self._acting(request, True)
+        account = self._account_for(actor, request.account_id, rep_may=False)
+        person = new_person(request.login, request.email, request.name, request.locale, account.locale)
+        user = self._provision(person, account)
+        self.audit.append((actor.user_id, "billing_contact.added", user.user_id))
+        self._notify(account.account_id, "added")
+        return identity_pb2.AddBillingContactResponse(user_id=user.user_id)
+
+    def RemoveBillingContact(self, request, context):  # type: ignore[no-untyped-def]
+        self._limit("RemoveBillingContact")
+        actor = self._acting(request, True)
+        account = self._account_for(actor, request.account_id, rep_may=False)
+        removed = self._contact_of(account.account_id, request.user_id)
+        check_removal([u.user_id for u in self._billing_contacts(account.account_id)],
+                      self.primary.get(account.account_id), removed.user_id)
+        removed.account_id, removed.role = "", identity_pb2.ROLE_UNSPECIFIED
+        self.end_sessions(removed.user_id)
+        self.audit.append((actor.user_id, "billing_contact.removed", removed.user_id))
+        self._notify(account.account_id, "removed", removed)
+        return identity_pb2.RemoveBillingContactResponse()
+
+    def SetPrimaryBillingContact(self, request, context):  # type: ignore[no-untyped-def]
+        self._limit("SetPrimaryBillingContact")
+        actor = self._acting(request, True)
+        account = self._account_for(actor, request.account_id, rep_may=False)
+        chosen = self._contact_of(account.account_id, request.user_id)
+        if self.primary.get(account.account_id) != chosen.user_id:
+            self.primary[account.account_id] = chosen.user_id
+            self.audit.append((actor.user_id, "billing_contact.made_primary", chosen.user_id))
+            self._notify(account.account_id, "primary")
+        return identity_pb2.SetPrimaryBillingContactResponse()
+
+    def ProposeHandover(self, request, context):  # type: ignore[no-untyped-def]
+        self._limit("ProposeHandover")
+        actor = self._acting(request, True)
+        account = self._account_for(actor, request.account_id, rep_may=False)
+        replaced = self._contact_of(account.account_id, request.replaced_user_id, "replaced_user_id")
+        person = new_person(request.login, request.email, request.name, request.locale, account.locale)
+        self._check_free(person.login, person.email)
+        now = datetime.now(UTC)
+        if any(h.replaced_user_id == replaced.user_id and h.is_open(now) for h in self.handovers.values()):
+            raise FailedPrecondition("A handover of this contact is already waiting for approval.",
+                                     field="replaced_user_id")
+        h = Handover(f"h-{secrets.token_hex(6)}", account.account_id, actor.user_id, replaced.user_id,
+                     person.login, person.email, person.name, person.locale, proposed_at=now)
+        self.handovers[h.id] = h
+        self.audit.append((actor.user_id, "handover.proposed", replaced.user_id))
+        self._notify(account.account_id, "handover_proposed")
+        return identity_pb2.ProposeHandoverResponse(handover=self._handover_message(h))
+
+    def ListHandovers(self, request, context):  # type: ignore[no-untyped-def]
+        self._limit("ListHandovers")
+        actor = self._acting(request, False)
+        if actor.role == REP and not request.account_id:
+            accounts = [a for a in self.rep_accounts.get(actor.user_id, [])
+                        if self.accounts[a].kind == identity_pb2.ACCOUNT_KIND_ENTERPRISE]
+        else:
+            accounts = [self._account_for(actor, request.account_id, rep_may=True).account_id]
+        now = datetime.now(UTC)
+        waiting = sorted((h for h in self.handovers.values() if h.account_id in accounts and h.is_open(now)),
+                         key=lambda h: (h.proposed_at, h.id))
+        return identity_pb2.ListHandoversResponse(handovers=[self._handover_message(h) for h in waiting])
+
+    def DecideHandover(self, request, context):  # type: ignore[no-untyped-def]
+        self._limit("DecideHandover")
+        actor = self._acting(request, True)
+        account = self._account_for(actor, request.account_id, rep_may=True)
+        h = self.handovers.get(request.handover_id)
+        if h is None or h.account_id != account.account_id:
+            raise NotFound("No such handover.", field="handover_id")
+        now = datetime.now(UTC)
+        check_decider(h, actor.user_id, actor_is_rep=actor.role == REP,
+                      contact_ids=[u.user_id for u in self._billing_contacts(account.account_id)],
+                      approve=request.approve, now=now)
+        replaced = self.users.get(h.replaced_user_id)
+        if request.approve:
+            if replaced is None or replaced.account_id != account.account_id:
+                raise FailedPrecondition("The person to replace is no longer a billing contact of the account.",
+                                         field="handover_id")
+            person = new_person(h.new_login, h.new_email, h.new_name, h.new_locale, account.locale)
+            new_user = self._provision(person, account)
+            if self.primary.get(account.account_id) == replaced.user_id:
+                self.primary[account.account_id] = new_user.user_id
+            replaced.account_id, replaced.role = "", identity_pb2.ROLE_UNSPECIFIED
+            self.end_sessions(replaced.user_id)
+            h.status, h.new_user_id = HandoverStatus.APPROVED, new_user.user_id
+        else:
+            h.status = HandoverStatus.DECLINED
+        h.decided_at, h.decided_by = now, actor.user_id
+        self.audit.append((actor.user_id, f"handover.{h.status.value}", h.replaced_user_id))
+        self._notify(account.account_id, f"handover_{h.status.value}", replaced, self.users.get(h.proposer_id))
+        return identity_pb2.DecideHandoverResponse(handover=self._handover_message(h))
+
 
 def demo_identity() -> FakeIdentity:
     ident = FakeIdentity()
@@ -390,6 +583,15 @@ class FakeOnlineBilling(online_billing_pb2_grpc.OnlineBillingServiceServicer):
         if summary is None:
             raise NotFound("no subscription")
         return online_billing_pb2.GetSubscriptionSummaryResponse(subscription=summary)
+
+    # What a member's landing page reads (its change request form): these pages' tests need no
+    # subscription page, so none is found and no request was made (the real service's pages are
+    # tested in tests/integration/web).
+    def GetSubscription(self, request, context):  # type: ignore[no-untyped-def]
+        raise NotFound("no subscription")
+
+    def ListChangeRequests(self, request, context):  # type: ignore[no-untyped-def]
+        return online_billing_pb2.ListChangeRequestsResponse()
 
 
 def demo_online_billing() -> FakeOnlineBilling:

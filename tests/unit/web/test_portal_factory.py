@@ -187,13 +187,18 @@ def test_each_door_registers_its_own_areas_on_the_shared_pages():
         "subscription.undo_cancellation", "subscription.undo_scheduled_change", "subscription.reactivate",
         "plan_change.change_form", "plan_change.preview", "plan_change.confirm", "payment_methods.list_cards",
         "payment_methods.add_card", "payment_methods.make_default", "payment_methods.remove", "reauth.reauth_page",
-        "invoices.list_invoices", "invoices.invoice_page", "invoices.invoice_pdf", "billing_profile.profile_page"}
+        "invoices.list_invoices", "invoices.invoice_page", "invoices.invoice_pdf", "billing_profile.profile_page",
+        "requests.ask", "requests.withdraw", "requests.list_requests", "requests.review", "requests.approve",
+        "requests.decline"}
     # The invoicing pages twice: a contact's own account, and the rep console's (web.enterprise_portal).
     invoicing = {"list_invoices", "invoice_page", "invoice_pdf", "pay", "confirm_payment", "statement",
                  "statement_pdf", "purchase_orders", "new_purchase_order", "edit_purchase_order", "record_payment"}
     both = {*(f"billing.{v}" for v in invoicing), *(f"rep.{v}" for v in invoicing)}
+    contacts = {"billing_contacts.contacts_page", "billing_contacts.account_contacts", "billing_contacts.add_contact",
+                "billing_contacts.remove_contact", "billing_contacts.make_primary",
+                "billing_contacts.propose_handover", "billing_contacts.decide_handover"}
     quotes = {"quotes.list_quotes", "quotes.quote_page", "quotes.quote_pdf", "quotes.comment", "quotes.accept",
               "quotes.decline", "rep_quotes.list_quotes", "rep_quotes.quote_page", "rep_quotes.quote_pdf",
               "rep_quotes.comment", "rep_quotes.send", "rep_quotes.edit"}
-    assert ebp - shared == {"reauth.reauth_page", *both, *quotes}
+    assert ebp - shared == {"reauth.reauth_page", *both, *contacts, *quotes}
     assert shared <= bc and shared <= ebp

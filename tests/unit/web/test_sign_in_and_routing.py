@@ -160,8 +160,9 @@ def test_a_rep_lands_on_the_accounts_they_serve(ebp):
     page = ebp.get("/")
     assert text_of(page, "page-title") == "Accounts you serve"
     assert text_of(page, "where") == "You are signed in to the Enterprise Billing Portal as a representative."
-    assert table_rows(page, "rep-accounts") == [["Globex Corporation", "Corporate", "USD", "Active", "Quotes"],
-                                                ["Initech", "Corporate", "BRL", "Active", "Quotes"]]
+    assert table_rows(page, "rep-accounts") == [
+        ["Globex Corporation", "Corporate", "USD", "Active", "Billing contacts", "Quotes"],
+        ["Initech", "Corporate", "BRL", "Active", "Billing contacts", "Quotes"]]
 
 
 def test_a_rep_at_the_billing_center_is_handed_to_the_enterprise_portal(bc):

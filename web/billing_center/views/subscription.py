@@ -18,6 +18,7 @@ bp = Blueprint("subscription", __name__, url_prefix="/subscription")
 def _page(form: forms.CancelForm | None = None) -> FormPage:
     def context() -> dict[str, object]:
         return {"subscription": online_billing().subscription(account_id()),
+                "pending_requests": online_billing().change_requests(account_id(), pending_only=True),
                 "action_form": forms.ActionForm(formdata=None),
                 "reactivate_form": forms.ReactivateForm(formdata=None, idempotency_key=forms.new_key())}
 

@@ -21,7 +21,10 @@ def landing() -> ResponseReturnValue:
     principal = g.principal
     if principal.role == identity_pb2.ROLE_REP:
         accounts = identity().list_rep_accounts(g.session_token)
-        return render_template("landing_rep.html", accounts=accounts)
+        # The rep console's handover approvals waiting for the rep (of every account they serve).
+        handovers = identity().list_handovers(g.session_token)
+        return render_template("landing_rep.html", accounts=accounts, handovers=handovers,
+                               enterprise_kind=identity_pb2.ACCOUNT_KIND_ENTERPRISE)
     if principal.role != identity_pb2.ROLE_BILLING_CONTACT:
         return forbidden()
     invoices = enterprise_portal().open_invoice_summary(principal.account.account_id)
