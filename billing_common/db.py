@@ -14,6 +14,8 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, select, update
 from sqlalchemy.pool import StaticPool
 
+from billing_common.bulk import among
+
 # Named constraints, so migrations (and SQLite's batch mode) can refer to them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -106,7 +108,9 @@ def lock_rows(connection: Connection, table: Table, key: str, values: Sequence[s
     before the first write)."""
     column = table.c[key]
     if connection.dialect.name == "postgresql":
-        connection.execute(select(column).where(column.in_(values)).order_by(column).with_for_update())
+        # `= ANY(:array)`: one parameter and one statement text however many rows are locked.
+        connection.execute(select(column).where(among(connection, column, values)).order_by(column)
+                           .with_for_update())
     else:
         connection.execute(update(table).where(column.in_(values)).values({key: column}))
 

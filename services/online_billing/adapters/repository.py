@@ -6,10 +6,10 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, false, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, false, func, insert, or_, select, update
 
 from billing_common.bulk import among, insert_rows, pairs_among, update_rows
-from billing_common.db import aware_utc, to_utc
+from billing_common.db import aware_utc, lock_rows, to_utc
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.invoicing.taxid import TaxId, TaxIdKind
@@ -38,28 +38,6 @@ from services.online_billing.domain.model import (
     SubscriptionStatus,
 )
 from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
-
-
-def _lock(connection: Connection, table: Table, key: str, value: str) -> None:
-    """Takes the row's write lock until the transaction ends. PostgreSQL: SELECT ... FOR UPDATE.
-    SQLite has no row locks: a no-op UPDATE as the transaction's first statement takes the
-    database's write lock at once (waiting out busy_timeout), where a read first would fail to
-    upgrade later if another writer committed in between."""
-    column = table.c[key]
-    if connection.dialect.name == "postgresql":
-        connection.execute(select(column).where(column == value).with_for_update())
-    else:
-        connection.execute(update(table).where(column == value).values({key: column}))
-
-
-def _lock_many(connection: Connection, table: Table, key: str, values: Sequence[str]) -> None:
-    """`_lock` for several rows, in key order (so two transactions never wait on each other in a circle)."""
-    column = table.c[key]
-    if connection.dialect.name == "postgresql":
-        connection.execute(select(column).where(among(connection, column, values)).order_by(column)
-                           .with_for_update())
-    else:
-        connection.execute(update(table).where(column.in_(values)).values({key: column}))
 
 
 class SqlPlanRepository:
@@ -114,7 +92,7 @@ class SqlSubscriptionRepository:
 
     def get(self, account_id: str, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
         if for_update:
-            _lock(self.connection, orm.subscriptions, "id", subscription_id)
+            lock_rows(self.connection, orm.subscriptions, "id", [subscription_id])
         row = self.connection.execute(
             _SELECT.where(_s.c.account_id == account_id, _s.c.id == subscription_id)).first()
         return _subscription(row) if row else None
@@ -129,7 +107,7 @@ class SqlSubscriptionRepository:
         if not ids:
             return []
         if for_update:
-            _lock_many(self.connection, orm.subscriptions, "id", ids)
+            lock_rows(self.connection, orm.subscriptions, "id", ids)
         rows = self.connection.execute(_SELECT.where(among(self.connection, _s.c.id, ids)))
         return [_subscription(row) for row in rows]
 
@@ -298,7 +276,7 @@ class SqlPaymentRepository:
         if not ids:
             return []
         if for_update:
-            _lock_many(self.connection, orm.payments, "id", ids)
+            lock_rows(self.connection, orm.payments, "id", ids)
         t = orm.payments
         return [_payment(r) for r in self.connection.execute(select(t).where(among(self.connection, t.c.id, ids)))]
 
@@ -309,9 +287,9 @@ class SqlPaymentRepository:
             return {}
         query = select(t.c.id, t.c.status).where(among(self.connection, t.c.id, ids))
         if for_update and self.connection.dialect.name == "postgresql":  # one statement: locks and reads
-            query = query.order_by(t.c.id).with_for_update()  # in key order, as _lock_many
+            query = query.order_by(t.c.id).with_for_update()  # in key order, as lock_rows
         elif for_update:
-            _lock_many(self.connection, t, "id", ids)
+            lock_rows(self.connection, t, "id", ids)
         return {r.id: PaymentStatus(r.status) for r in self.connection.execute(query)}
 
     def by_keys(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
@@ -342,7 +320,7 @@ class SqlPaymentRepository:
 
     def get(self, payment_id: str, *, for_update: bool = False) -> Payment | None:
         if for_update:
-            _lock(self.connection, orm.payments, "id", payment_id)
+            lock_rows(self.connection, orm.payments, "id", [payment_id])
         row = self.connection.execute(select(orm.payments).where(orm.payments.c.id == payment_id)).first()
         return _payment(row) if row else None
 
@@ -517,7 +495,7 @@ class SqlChangeRequestRepository:
     def get(self, account_id: str, request_id: str, *, for_update: bool = False) -> ChangeRequest | None:
         t = orm.change_requests
         if for_update:
-            _lock(self.connection, t, "id", request_id)
+            lock_rows(self.connection, t, "id", [request_id])
         row = self.connection.execute(select(t).where(t.c.id == request_id, t.c.account_id == account_id)).first()
         return _request(row) if row else None
 
