@@ -7,7 +7,13 @@ a rolled-back transaction.
 """
 from __future__ import annotations
 
-from typing import Self
+import copy
+import datetime as dt
+import threading
+from collections.abc import Sequence
+from typing import Generic, Protocol, Self, TypeVar
+
+from billing_common.outbox import OutgoingMail
 
 
 class BaseInMemoryUnitOfWork:
@@ -35,3 +41,57 @@ class BaseInMemoryUnitOfWork:
 
     def _end(self) -> None:
         """Leaving the block, committed or not (drop the working copy)."""
+
+
+class _HasMails(Protocol):
+    mails: list[OutgoingMail]
+
+
+class InMemoryOutbox:
+    """The outbox's in-memory twin: the mails a use case queued, in `data.mails`."""
+
+    def __init__(self, data: _HasMails) -> None:
+        self.data = data
+
+    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
+        self.data.mails.append(mail)
+
+    def add_many(self, mails: Sequence[OutgoingMail], at: dt.datetime) -> None:
+        self.data.mails.extend(mails)
+
+
+DataT = TypeVar("DataT")
+
+
+class CopyOnWriteUnitOfWork(BaseInMemoryUnitOfWork, Generic[DataT]):
+    """A unit of work over one `data` object (a service's dataclass of dicts and lists).
+
+    Inside the block the repositories work on a deep copy, published on commit, so leaving
+    without commit writes nothing, as a rolled-back transaction; one re-entrant lock makes units
+    of work take turns, as the database's row locks make the use cases' transactions do. A
+    service's fake sets its repositories in `_bind`.
+    """
+
+    def __init__(self, data: DataT) -> None:
+        super().__init__()
+        self.data = data
+        self._lock = threading.RLock()
+        self._bind(self.data)
+
+    def _bind(self, data: DataT) -> None:
+        """Point the repositories (`self.invoices`, `self.outbox`, ...) at `data`."""
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        self._working = copy.deepcopy(self.data)
+        self._bind(self._working)
+
+    def _publish(self) -> None:
+        self.data = self._working
+        self._working = copy.deepcopy(self.data)
+        self._bind(self._working)
+
+    def _end(self) -> None:
+        self._bind(self.data)
+        self._lock.release()

@@ -7,14 +7,12 @@ tests/integration/enterprise_portal/test_repository_contract.py runs the same ch
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from billing_common.invoicing import numbering
-from billing_common.memory import BaseInMemoryUnitOfWork
+from billing_common.memory import CopyOnWriteUnitOfWork, InMemoryOutbox
 from billing_common.money import Money
 from billing_common.outbox import OutgoingMail
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment
@@ -263,20 +261,9 @@ class InMemoryQuoteRepository:
         return sorted((c for c in self.data.comments if c.quote_number == number), key=lambda c: c.written_at)
 
 
-class InMemoryOutbox:
-    def __init__(self, data: Data) -> None:
-        self.data = data
-
-    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
-        self.data.mails.append(mail)
-
-
-class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
+class InMemoryUnitOfWork(CopyOnWriteUnitOfWork[Data]):
     def __init__(self, invoices: list[Invoice] | None = None) -> None:
-        super().__init__()
-        self.data = Data(invoices={i.id: i for i in invoices or ()})
-        self._lock = threading.RLock()
-        self._bind(self.data)
+        super().__init__(Data(invoices={i.id: i for i in invoices or ()}))
 
     def _bind(self, data: Data) -> None:
         self.invoices = InMemoryInvoiceRepository(data)
@@ -286,17 +273,3 @@ class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
         self.purchase_orders = InMemoryPurchaseOrderRepository(data)
         self.quotes = InMemoryQuoteRepository(data)
         self.outbox = InMemoryOutbox(data)
-
-    def _begin(self) -> None:
-        self._lock.acquire()
-        self._working = copy.deepcopy(self.data)
-        self._bind(self._working)
-
-    def _publish(self) -> None:
-        self.data = self._working
-        self._working = copy.deepcopy(self.data)
-        self._bind(self._working)
-
-    def _end(self) -> None:
-        self._bind(self.data)
-        self._lock.release()

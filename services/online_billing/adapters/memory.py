@@ -6,15 +6,13 @@ turns, as the database's row locks make the use cases' transactions do.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from billing_common.invoicing import numbering
 from billing_common.invoicing.profile import BillingProfile
-from billing_common.memory import BaseInMemoryUnitOfWork
+from billing_common.memory import CopyOnWriteUnitOfWork, InMemoryOutbox
 from billing_common.outbox import OutgoingMail
 from services.online_billing.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from services.online_billing.domain.catalogue import LAUNCH_PLANS, Catalogue, launch_prices
@@ -256,25 +254,11 @@ class InMemoryChangeRequestRepository:
         return sorted(mine, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
 
 
-class InMemoryOutbox:
-    def __init__(self, data: Data) -> None:
-        self.data = data
-
-    def add(self, mail: OutgoingMail, at: dt.datetime) -> None:
-        self.data.mails.append(mail)
-
-    def add_many(self, mails: Sequence[OutgoingMail], at: dt.datetime) -> None:
-        self.data.mails.extend(mails)
-
-
-class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
+class InMemoryUnitOfWork(CopyOnWriteUnitOfWork[Data]):
     """`InMemoryUnitOfWork(subscriptions, catalogue=True)` starts with the launch catalogue."""
 
     def __init__(self, subscriptions: list[Subscription] | None = None, *, catalogue: bool = False) -> None:
-        super().__init__()
-        self.data = Data(subscriptions=list(subscriptions or ()))
-        self._lock = threading.RLock()
-        self._bind(self.data)
+        super().__init__(Data(subscriptions=list(subscriptions or ())))
         if catalogue:
             for plan in LAUNCH_PLANS:
                 self.plans.add(plan)
@@ -290,17 +274,3 @@ class InMemoryUnitOfWork(BaseInMemoryUnitOfWork):
         self.billing_profiles = InMemoryBillingProfileRepository(data)
         self.change_requests = InMemoryChangeRequestRepository(data)
         self.outbox = InMemoryOutbox(data)
-
-    def _begin(self) -> None:
-        self._lock.acquire()
-        self._working = copy.deepcopy(self.data)
-        self._bind(self._working)
-
-    def _publish(self) -> None:
-        self.data = self._working
-        self._working = copy.deepcopy(self.data)
-        self._bind(self._working)
-
-    def _end(self) -> None:
-        self._bind(self.data)
-        self._lock.release()
