@@ -6,7 +6,6 @@ payments whose answer was lost (S20) and mailing PO expiry notices.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import grpc
 import structlog
@@ -17,6 +16,7 @@ from billing_common.clock import Clock
 from billing_common.config import settings_or_exit
 from billing_common.errors import InvalidArgument
 from billing_common.grpc_server import GrpcServer
+from billing_common.jobs import PeriodicJob
 from billing_common.money import Money
 from billing_common.money_proto import to_proto
 from billing_common.payments.gateway import PaymentGateway
@@ -225,36 +225,17 @@ class EnterprisePortalServicer(QuoteRpcs, enterprise_portal_pb2_grpc.EnterpriseP
             _day(request.valid_from, "valid_from"), _day(request.valid_to, "valid_to"), request.notes))
 
 
-class JobsScheduler:
-    """Every `interval` seconds, in a daemon thread: settle lost card answers (S20), then mail
-    the PO expiry notices that are due. A run that fails is logged; the next one tries again.
-    Several replicas may run it: settling locks the payment, a notice is marked sent once."""
+class JobsScheduler(PeriodicJob):
+    """Every `interval` seconds: settle lost card answers (S20), then mail the PO expiry
+    notices that are due. Several replicas may run it: settling locks the payment, a notice is
+    marked sent once."""
 
     def __init__(self, deps: Dependencies, interval: float) -> None:
-        self.deps, self.interval = deps, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("enterprise_portal jobs", interval)
+        self.deps = deps
 
     def run_once(self) -> tuple[payments.Reconciled, int]:
         return payments.reconcile(self.deps), purchase_orders.send_po_notices(self.deps)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception:  # the next interval tries again
-                log.exception("enterprise_portal jobs failed")
-
-    def start(self) -> JobsScheduler:
-        if self.interval > 0:
-            self._thread = threading.Thread(target=self._loop, name="enterprise-portal-jobs", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
 
 def build(settings: EnterprisePortalSettings, *, gateway_settings: GatewaySettings | None = None,

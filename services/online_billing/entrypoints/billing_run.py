@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import threading
 from typing import Any
 
 import structlog
@@ -16,6 +15,7 @@ from tqdm import tqdm
 from billing_common.cli import Command
 from billing_common.clock import Clock, SystemClock, utc
 from billing_common.config import settings_or_exit
+from billing_common.jobs import PeriodicJob
 from billing_common.payments.settings import GatewaySettings
 from services.online_billing import bootstrap
 from services.online_billing.config import OnlineBillingSettings
@@ -96,33 +96,14 @@ RENEW = Command[OnlineBillingSettings](help="run the billing run (renewals, dunn
                                        add_arguments=_arguments, run=renew)
 
 
-class BillingRunScheduler:
-    """Runs the billing run every `interval` seconds in a daemon thread, as of now; a run that
-    fails is logged and the next one tries again. Other replicas may run at the same time."""
+class BillingRunScheduler(PeriodicJob):
+    """Runs the billing run every `renewal_interval` seconds, as of now. A failed run leaves
+    nothing half-done (batches); other replicas may run at the same time."""
 
     def __init__(self, deps: Dependencies, settings: OnlineBillingSettings) -> None:
+        super().__init__("billing run", settings.renewal_interval)
         self.deps, self.settings = deps, settings
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> renewals.RunSummary:
         now = utc(self.deps.clock.now()).replace(microsecond=0)
         return run_once(self.deps, self.settings, now, self.settings.renewal_workers)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.settings.renewal_interval):
-            try:
-                self.run_once()
-            except Exception:  # the next interval tries again; nothing half-done stays (batches)
-                log.exception("billing run failed")
-
-    def start(self) -> BillingRunScheduler:
-        if self.settings.renewal_interval > 0:
-            self._thread = threading.Thread(target=self._loop, name="billing-run", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
