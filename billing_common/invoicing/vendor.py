@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from billing_common.config import Environment
+from billing_common.config import ConfigurationError, Environment
 from billing_common.errors import InvalidArgument
 from billing_common.invoicing.profile import BillingProfile, validate_billing_profile
 
@@ -40,3 +40,14 @@ class VendorSettings(BaseSettings):
         except InvalidArgument as error:
             variable = "VENDOR_NAME" if error.field == "company_name" else f"VENDOR_{(error.field or '').upper()}"
             raise ValueError(f"{variable}: {error.message}") from None
+
+
+def vendor_or_configured(vendor: BillingProfile | None) -> BillingProfile:
+    """A billing service's bootstrap: `vendor` when a test passes one in, else VENDOR_*'s;
+    ConfigurationError naming the variable when that is wrong (the service does not start)."""
+    if vendor is not None:
+        return vendor
+    try:
+        return VendorSettings().profile()
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None

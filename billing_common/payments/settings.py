@@ -6,6 +6,7 @@ same variables, so a token made by a portal is charged by any service.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -13,6 +14,7 @@ from pydantic_settings import NoDecode
 
 from billing_common.clock import Clock
 from billing_common.config import CommonSettings, ConfigurationError, secret_key_for, sqlite_url
+from billing_common.payments.gateway import PaymentGateway
 from billing_common.payments.sandbox import SandboxGateway, SandboxTokenizer, parse_latency
 
 
@@ -69,3 +71,15 @@ def build_gateway(settings: GatewaySettings, clock: Clock | None = None) -> Sand
 
     store = SqlChargeStore.from_url(settings.sandbox_gateway_database_url)
     return SandboxGateway(settings.secret, store, clock=clock, latency_ms=settings.sandbox_gateway_latency_ms)
+
+
+def gateway_or_built(gateway: PaymentGateway | None, settings: GatewaySettings | None, *,
+                     clock: Clock | None, closers: list[Callable[[], None]]) -> PaymentGateway:
+    """A billing service's bootstrap: `gateway` when a test passes one in, else one built from
+    `settings` (else from PAYMENT_GATEWAY and SANDBOX_GATEWAY_*), whose `close` is appended to
+    `closers` (it is the bootstrap's to release)."""
+    if gateway is not None:
+        return gateway
+    built = build_gateway(settings or GatewaySettings(), clock=clock)
+    closers.append(built.close)
+    return built

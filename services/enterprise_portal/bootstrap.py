@@ -6,6 +6,7 @@ importing this module opens nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -13,12 +14,11 @@ from sqlalchemy import Engine
 
 from billing_common import db
 from billing_common.clock import Clock
-from billing_common.config import ConfigurationError
 from billing_common.dependencies import build_sql_dependencies
 from billing_common.invoicing.profile import BillingProfile
-from billing_common.invoicing.vendor import VendorSettings
+from billing_common.invoicing.vendor import vendor_or_configured
 from billing_common.payments.gateway import PaymentGateway
-from billing_common.payments.settings import GatewaySettings, build_gateway
+from billing_common.payments.settings import GatewaySettings, gateway_or_built
 from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.service_layer.dependencies import Dependencies
@@ -44,16 +44,9 @@ def build_dependencies(
     PAYMENT_GATEWAY and SANDBOX_GATEWAY_*; the seller from VENDOR_*), and `.close()` disposes
     of what was built here. Raises ConfigurationError naming the variable when the gateway or
     the vendor cannot be configured (in prod)."""
-    closers = []
-    if gateway is None:
-        built = build_gateway(gateway_settings or GatewaySettings(), clock=clock)
-        closers.append(built.close)
-        gateway = built
-    if vendor is None:
-        try:
-            vendor = VendorSettings().profile()
-        except ValueError as error:
-            raise ConfigurationError(str(error)) from None
+    closers: list[Callable[[], None]] = []
+    gateway = gateway_or_built(gateway, gateway_settings, clock=clock, closers=closers)
+    vendor = vendor_or_configured(vendor)
     return build_sql_dependencies(Dependencies, settings.database_url, SqlEnterprisePortalUnitOfWork,
                                   engine=engine, clock=clock, closers=closers, gateway=gateway, vendor=vendor,
                                   portal_url=settings.portal_url,

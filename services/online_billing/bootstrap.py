@@ -6,6 +6,7 @@ importing this module opens nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -16,9 +17,9 @@ from billing_common.clock import Clock
 from billing_common.config import ConfigurationError
 from billing_common.dependencies import build_sql_dependencies
 from billing_common.invoicing.profile import BillingProfile
-from billing_common.invoicing.vendor import VendorSettings
+from billing_common.invoicing.vendor import vendor_or_configured
 from billing_common.payments.gateway import PaymentGateway
-from billing_common.payments.settings import GatewaySettings, build_gateway
+from billing_common.payments.settings import GatewaySettings, gateway_or_built
 from billing_common.service_auth import ONLINE_BILLING
 from services.online_billing.adapters.contacts import GrpcBillingContacts
 from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
@@ -47,7 +48,7 @@ def build_dependencies(
     `.close()` disposes of what was built here. Raises ConfigurationError naming the variable
     when the gateway, the vendor or identity cannot be configured (in prod). Identity (the
     billing contacts) is `contacts`, else IDENTITY_TARGET's when it is set."""
-    closers = []
+    closers: list[Callable[[], None]] = []
     if contacts is None and settings.identity_target:
         try:
             credentials = settings.credentials(ONLINE_BILLING)
@@ -59,15 +60,8 @@ def build_dependencies(
     elif contacts is None and settings.env == "prod":
         raise ConfigurationError("IDENTITY_TARGET must be set when BILLING_ENV=prod (else the billing mails "
                                  "would reach no billing contact)")
-    if gateway is None:
-        built = build_gateway(gateway_settings or GatewaySettings(), clock=clock)
-        closers.append(built.close)
-        gateway = built
-    if vendor is None:
-        try:
-            vendor = VendorSettings().profile()
-        except ValueError as error:
-            raise ConfigurationError(str(error)) from None
+    gateway = gateway_or_built(gateway, gateway_settings, clock=clock, closers=closers)
+    vendor = vendor_or_configured(vendor)
     return build_sql_dependencies(Dependencies, settings.database_url, SqlOnlineBillingUnitOfWork,
                                   engine=engine, clock=clock, closers=closers, gateway=gateway, vendor=vendor,
                                   dunning=settings.dunning_schedule(), billing_center_url=settings.billing_center_url,
