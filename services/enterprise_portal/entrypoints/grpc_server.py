@@ -19,6 +19,7 @@ from billing_common.grpc_server import GrpcServer
 from billing_common.jobs import PeriodicJob
 from billing_common.money import Money
 from billing_common.money_proto import to_proto
+from billing_common.payments.flow import Reconciled
 from billing_common.payments.gateway import PaymentGateway
 from billing_common.payments.settings import GatewaySettings
 from billing_common.service import build_service
@@ -234,7 +235,7 @@ class JobsScheduler(PeriodicJob):
         super().__init__("enterprise_portal jobs", interval)
         self.deps = deps
 
-    def run_once(self) -> tuple[payments.Reconciled, int]:
+    def run_once(self) -> tuple[Reconciled, int]:
         return payments.reconcile(self.deps), purchase_orders.send_po_notices(self.deps)
 
 

@@ -28,14 +28,11 @@ from billing_common.errors import AlreadyExists, FailedPrecondition, InvalidArgu
 from billing_common.money import Money
 from billing_common.payments import messages
 from billing_common.payments.cards import card_numbers_in, scan_clean_uuid
+from billing_common.payments.flow import Reconciled, charge_by_key, charge_metadata, reconcile_by_key
 from billing_common.payments.gateway import (
     MAX_AMOUNT_MINOR,
     ChargeResult,
-    ChargeStatus,
-    Decline,
-    GatewayUnavailable,
     IdempotencyKeyReused,
-    InvalidToken,
     PaymentDeclined,
     check_idempotency_key,
     check_token,
@@ -213,23 +210,9 @@ def _stored(deps: Dependencies, account_id: str, ids: list[str], token: str, key
 
 
 def _charge(deps: Dependencies, payment: CardPayment) -> ChargeResult:
-    numbers = len(payment.allocation)
-    metadata = {"payment_id": payment.id}
-    if not card_numbers_in(payment.account_id):
-        metadata["account_id"] = payment.account_id
-    try:
-        return deps.payments.charge(
-            token=payment.token, amount=payment.amount, idempotency_key=payment.gateway_key,
-            description=f"enterprise invoices: {numbers}", metadata=metadata)
-    except InvalidToken:
-        # As good as a decline: nothing was charged.
-        return ChargeResult(status=ChargeStatus.DECLINED, idempotency_key=payment.gateway_key,
-                            amount=payment.amount, decline=Decline(messages.INVALID_TOKEN))
-    except IdempotencyKeyReused:
-        raise
-    except Exception:  # a gateway down, a timeout, a bug: whether it charged is unknown (S20)
-        log.warning("card payment's answer lost", payment_id=payment.id)
-        return ChargeResult(status=ChargeStatus.UNKNOWN, idempotency_key=payment.gateway_key, amount=payment.amount)
+    return charge_by_key(deps.payments, payment_id=payment.id, token=payment.token, amount=payment.amount,
+                         gateway_key=payment.gateway_key, description=f"enterprise invoices: {len(payment.allocation)}",
+                         metadata=charge_metadata(payment.id, payment.account_id))
 
 
 def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None, *, notify: Sequence[str] = ()
@@ -294,12 +277,6 @@ def _apply(uow: UnitOfWork, receipt: Receipt, allocation: Sequence[tuple[str, in
     return parts, credit
 
 
-@dataclass(frozen=True, slots=True)
-class Reconciled:
-    settled: int = 0
-    still_unknown: int = 0
-
-
 def reconcile(deps: Dependencies, *, pending_grace: float = 600.0) -> Reconciled:
     """Settle card payments whose answer was lost (UNKNOWN), and those left PENDING longer
     than `pending_grace` seconds (their process died), by asking the gateway by key (S20)."""
@@ -307,18 +284,7 @@ def reconcile(deps: Dependencies, *, pending_grace: float = 600.0) -> Reconciled
     with deps.uow() as uow:
         candidates = [p for p in uow.card_payments.unsettled()
                       if p.status is CardPaymentStatus.UNKNOWN or (now - p.created_at).total_seconds() >= pending_grace]
-    settled = unknown = 0
-    for payment in candidates:
-        try:
-            result = deps.payments.retrieve(payment.gateway_key)
-        except GatewayUnavailable:
-            unknown += 1
-            continue
-        if settle(deps, payment.id, result).in_flight:
-            unknown += 1
-        else:
-            settled += 1
-    return Reconciled(settled, unknown)
+    return reconcile_by_key(deps.payments, candidates, lambda payment_id, result: settle(deps, payment_id, result))
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,9 @@ from billing_common.clock import Clock, utc
 from billing_common.errors import DomainError
 from billing_common.invoicing.numbering import yearly_series
 from billing_common.payments import messages
-from billing_common.payments.cards import card_numbers_in, scan_clean_uuid
-from billing_common.payments.gateway import ChargeResult, ChargeStatus, Decline, InvalidToken
+from billing_common.payments.cards import scan_clean_uuid
+from billing_common.payments.flow import charge_by_key, charge_metadata
+from billing_common.payments.gateway import ChargeResult
 from services.online_billing.domain.billing import (
     Invoice,
     InvoiceKind,
@@ -265,29 +266,12 @@ class _Started:
 # --- 2. charge, outside any transaction ---------------------------------------------------------
 
 
-def charge_metadata(payment: Payment) -> dict[str, str]:
-    """What a charge tells the gateway about itself. The payment id is scan-clean; identity's
-    account ids are not ours to make so: one that reads like a card number stays out, since the
-    gateway would refuse the charge (README, "The billing run")."""
-    if card_numbers_in(payment.account_id):
-        return {"payment_id": payment.id}
-    return {"payment_id": payment.id, "account_id": payment.account_id}
-
-
 def _charge(deps: Dependencies, payment: Payment) -> ChargeResult:
     target = payment.preview.target
-    try:
-        return deps.payments.charge(
-            token=payment.token, amount=payment.amount, idempotency_key=payment.gateway_key,
-            description=f"renewal: {target.plan_code} x {target.seats} {target.interval.value}",
-            metadata=charge_metadata(payment))
-    except InvalidToken:
-        # The stored card is no longer usable: as good as a decline, and nothing was charged.
-        return ChargeResult(status=ChargeStatus.DECLINED, idempotency_key=payment.gateway_key,
-                            amount=payment.amount, decline=Decline(messages.INVALID_TOKEN))
-    except Exception:  # a gateway down, a timeout, a bug: whether it charged is unknown (S20)
-        log.warning("renewal charge without an answer", payment_id=payment.id, exc_info=True)
-        return ChargeResult(status=ChargeStatus.UNKNOWN, idempotency_key=payment.gateway_key, amount=payment.amount)
+    return charge_by_key(deps.payments, payment_id=payment.id, token=payment.token, amount=payment.amount,
+                         gateway_key=payment.gateway_key,
+                         description=f"renewal: {target.plan_code} x {target.seats} {target.interval.value}",
+                         metadata=charge_metadata(payment.id, payment.account_id))
 
 
 def _charge_all(deps: Dependencies, payments: list[Payment], concurrency: int) -> list[ChargeResult]:

@@ -32,13 +32,10 @@ from billing_common.limits import MAX_NOTE, has_disallowed_characters
 from billing_common.money import is_currency
 from billing_common.payments import messages
 from billing_common.payments.cards import scan_clean_uuid
+from billing_common.payments.flow import Reconciled, charge_by_key, charge_metadata, reconcile_by_key
 from billing_common.payments.gateway import (
     ChargeResult,
-    ChargeStatus,
-    Decline,
-    GatewayUnavailable,
     IdempotencyKeyReused,
-    InvalidToken,
     PaymentDeclined,
     check_idempotency_key,
 )
@@ -73,7 +70,7 @@ from services.online_billing.service_layer import mails
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.mails import BillingMail
 from services.online_billing.service_layer.ports import UnitOfWork
-from services.online_billing.service_layer.renewals import charge_metadata, settle_renewal_in
+from services.online_billing.service_layer.renewals import settle_renewal_in
 
 log = structlog.get_logger()
 
@@ -230,14 +227,9 @@ def _charge_and_settle(deps: Dependencies, payment: Payment) -> Outcome:
     if payment.in_flight:
         plan = payment.preview.target
         description = f"{payment.preview.purpose.value}: {plan.plan_code} x {plan.seats} {plan.interval.value}"
-        try:
-            result: ChargeResult | None = deps.payments.charge(
-                token=payment.token, amount=payment.amount, idempotency_key=payment.gateway_key,
-                description=description, metadata=charge_metadata(payment))
-        except InvalidToken:
-            # The stored card is no longer usable: as good as a decline, and nothing was charged.
-            result = ChargeResult(status=ChargeStatus.DECLINED, idempotency_key=payment.gateway_key,
-                                  amount=payment.amount, decline=Decline(messages.INVALID_TOKEN))
+        result = charge_by_key(deps.payments, payment_id=payment.id, token=payment.token, amount=payment.amount,
+                               gateway_key=payment.gateway_key, description=description,
+                               metadata=charge_metadata(payment.id, payment.account_id))
         payment = settle(deps, payment.id, result)
     return _outcome(deps, payment)
 
@@ -316,12 +308,6 @@ def _outcome(deps: Dependencies, payment: Payment) -> Outcome:
         return Outcome(Result.PAYMENT_PENDING, subscription, payment.preview)
 
 
-@dataclass(frozen=True, slots=True)
-class Reconciled:
-    settled: int = 0
-    still_unknown: int = 0
-
-
 def reconcile(deps: Dependencies, *, pending_grace: float = 600.0) -> Reconciled:
     """Settles payments whose answer was lost (UNKNOWN), and those left PENDING for longer
     than `pending_grace` seconds (their process died between storing and settling), by asking
@@ -331,18 +317,7 @@ def reconcile(deps: Dependencies, *, pending_grace: float = 600.0) -> Reconciled
         candidates = [p for p in uow.payments.unsettled(now)
                       if p.status is PaymentStatus.UNKNOWN
                       or (now - p.created_at).total_seconds() >= pending_grace]
-    settled = unknown = 0
-    for payment in candidates:
-        try:
-            result = deps.payments.retrieve(payment.gateway_key)
-        except GatewayUnavailable:
-            unknown += 1
-            continue
-        if settle(deps, payment.id, result).in_flight:
-            unknown += 1
-        else:
-            settled += 1
-    return Reconciled(settled, unknown)
+    return reconcile_by_key(deps.payments, candidates, lambda payment_id, result: settle(deps, payment_id, result))
 
 
 # --- scheduled changes, cancellation, reactivation --------------------------------------------

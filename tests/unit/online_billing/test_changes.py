@@ -179,6 +179,23 @@ def test_a_lost_answer_leaves_the_change_unapplied_until_reconcile_settles_it() 
     assert [p.status for p in w.uow.data.payments.values()] == [PaymentStatus.SUCCEEDED]
 
 
+def test_a_charge_the_gateway_never_answers_leaves_the_payment_unknown_for_the_reconciler() -> None:  # S20
+    w = World()
+    answering = w.gateway.charge
+
+    def timing_out(**kwargs: object) -> None:
+        answering(**kwargs)  # type: ignore[arg-type]  # the card is charged, the answer is lost
+        raise TimeoutError("read timed out")
+
+    w.gateway.charge = timing_out  # type: ignore[method-assign,assignment]
+    outcome = w.apply("enterprise", 12, key="timeout")
+    assert outcome.result is subscriptions.Result.PAYMENT_PENDING and w.current() == w.sub
+    assert [p.status for p in w.uow.data.payments.values()] == [PaymentStatus.UNKNOWN]
+    assert subscriptions.reconcile(w.deps) == subscriptions.Reconciled(settled=1, still_unknown=0)
+    assert (w.current().plan.code, w.current().seats) == ("enterprise", 12)
+    assert w.gateway.calls["charge"] == 1
+
+
 def test_a_scheduled_downgrade_can_be_undone_until_the_renewal() -> None:
     w = World()
     assert w.apply("starter", 5).result is subscriptions.Result.SCHEDULED
