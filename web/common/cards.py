@@ -15,7 +15,7 @@ from wtforms import StringField
 
 from billing_common.limits import MAX_NAME
 from billing_common.payments.cards import card_problems
-from billing_common.payments.gateway import CardTokenizer
+from billing_common.payments.gateway import CardDetails, CardTokenizer, InvalidCard
 from billing_common.payments.settings import GatewaySettings, build_tokenizer
 from web.common.forms import PortalForm
 
@@ -49,6 +49,24 @@ class CardForm(PortalForm):
         for problem in problems:
             self[problem.field].errors = [*list(self[problem.field].errors or ()), _(problem.message)]
         return ok and not problems
+
+    def card_token(self, today: dt.date) -> str | None:
+        """The gateway's token for the card typed, or None with every problem on its field (the
+        form's checks, then the tokenizer's refusal) for the page to be shown again (400). Either
+        way the number and CVC are gone from the form, and the card itself never leaves this
+        method (S18)."""
+        if not self.validate_card(today):
+            self.forget_secrets()
+            return None
+        card = CardDetails(self.number.data, int(self.exp_month.data), int(self.exp_year.data), self.cvc.data,
+                           self.holder_name.data)
+        self.forget_secrets()
+        try:
+            return tokenizer().tokenize(card).token
+        except InvalidCard as refused:
+            for problem in refused.problems:
+                self[problem.field].errors = [*list(self[problem.field].errors or ()), _(problem.message)]
+            return None
 
     def forget_secrets(self) -> None:
         """Before the form is shown again: the number and CVC are not sent back (S18)."""

@@ -14,7 +14,6 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from billing_common.payments.gateway import CardDetails, InvalidCard
 from web.billing_center import forms
 from web.billing_center.access import account_id, billing_contact, signed_in_recently
 from web.billing_center.backend import online_billing
@@ -53,20 +52,9 @@ def add_card() -> ResponseReturnValue:
     page = FormPage("add_card.html", form)
     if request.method == "GET":
         return page.render()
-    today = datetime.now(UTC).date()
-    if not form.validate_card(today):
-        form.forget_secrets()
+    token = form.card_token(datetime.now(UTC).date())
+    if token is None:
         return page.render(400)
-    card = CardDetails(form.number.data, int(form.exp_month.data), int(form.exp_year.data), form.cvc.data,
-                       form.holder_name.data)
-    form.forget_secrets()
-    try:
-        token = tokenizer().tokenize(card).token
-    except InvalidCard as refused:
-        for problem in refused.problems:
-            form[problem.field].errors = [*list(form[problem.field].errors or ()), _(problem.message)]
-        return page.render(400)
-    del card  # nothing after this point holds the number or the CVC
     try:
         added = online_billing().add_payment_method(account_id(), token, bool(form.make_default.data))
     except grpc.RpcError as error:

@@ -20,8 +20,6 @@ from flask import Blueprint, flash, g, make_response, redirect, render_template,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from billing_common.payments.gateway import CardDetails, InvalidCard
-from web.common.cards import tokenizer
 from web.common.clients import money
 from web.common.errors import FormPage, answers_failed_calls, not_found
 from web.common.i18n import format_money, html_lang
@@ -163,19 +161,9 @@ def confirm_payment(account_id: str | None = None) -> ResponseReturnValue:
     # by the service, whose preview of now-paid invoices would refuse it (S19).
     page = FormPage("ep_pay_confirm.html", form, load_context=lambda: {
         "allocation": enterprise_portal().preview_payment(access.account_id(), ids, amount.amount_minor)})
-    if not form.validate_card(datetime.now(UTC).date()):
-        form.forget_secrets()
+    token = form.card_token(datetime.now(UTC).date())
+    if token is None:
         return page.render(400)
-    card = CardDetails(form.number.data, int(form.exp_month.data), int(form.exp_year.data), form.cvc.data,
-                       form.holder_name.data)
-    form.forget_secrets()
-    try:
-        token = tokenizer().tokenize(card).token
-    except InvalidCard as refused:
-        for problem in refused.problems:
-            form[problem.field].errors = [*list(form[problem.field].errors or ()), _(problem.message)]
-        return page.render(400)
-    del card  # nothing after this point holds the number or the CVC
     principal = g.principal
     try:
         answer = enterprise_portal().pay(access.account_id(), ids, amount.amount_minor, token,
