@@ -13,11 +13,10 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from billing_common.grpc_client import error_reason
-from billing_common.payments import messages as card_messages
 from web.billing_center import forms
 from web.billing_center.access import account_id, billing_contact
 from web.billing_center.backend import INTERVAL_NAMES, SubscriptionPageView, online_billing
+from web.billing_center.charges import change_refusal, flash_change_pending
 from web.common.errors import FormPage, answers_failed_calls, error_page
 
 bp = Blueprint("plan_change", __name__, url_prefix="/subscription/change")
@@ -96,16 +95,9 @@ def confirm() -> ResponseReturnValue:
             return _form_page(form).failed(error)
         # A decline (or a rule the preview could not foresee): nothing changed. The preview
         # again, with the message and a new key, so a second try is a new attempt.
-        reason = error_reason(error)
-        if reason in card_messages.MESSAGES:
-            message = _(card_messages.message(reason))
-        else:
-            message = _(error.details() or "") or _("The change could not be made.")  # type: ignore[attr-defined]
-        log.info("change refused", reason=reason or "failed_precondition")
-        return _preview_again(form, current, choice, message)
+        return _preview_again(form, current, choice, change_refusal(error, "change refused")[0])
     if result.payment_pending:
-        flash(_("We're confirming your payment with your bank. The change takes effect as soon as it is "
-                "confirmed; you will not be charged twice."), "info")
+        flash_change_pending()
         return redirect(url_for("subscription.subscription_page"))
     if result.applied and result.invoice is not None:
         flash(_("Your subscription was changed. Invoice %(number)s was paid with your card.",

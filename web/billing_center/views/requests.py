@@ -17,11 +17,10 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from billing_common.grpc_client import error_reason
-from billing_common.payments import messages as card_messages
 from web.billing_center import forms
 from web.billing_center.access import account_id, billing_contact, online_member
 from web.billing_center.backend import Asker, ChangeRequestView, PreviewView, online_billing
+from web.billing_center.charges import change_refusal, flash_change_pending
 from web.billing_center.views import member
 from web.common.errors import FormPage, answers_failed_calls, not_found
 
@@ -142,16 +141,10 @@ def approve(change_request_id: str) -> ResponseReturnValue:
             return _review(change_request_id).failed(error)
         # A decline (or a rule the preview could not foresee): nothing changed; the review again
         # with the message and a new key, so a second try is a new attempt.
-        reason = error_reason(error)
-        if reason in card_messages.MESSAGES:
-            message = _(card_messages.message(reason))
-        else:
-            message = _(error.details() or "") or _("The change could not be made.")  # type: ignore[attr-defined]
-        log.info("change request approval refused", reason=reason or "failed_precondition")
-        return _review(change_request_id).fail(None, message, 402 if reason in card_messages.MESSAGES else 409)
+        message, status = change_refusal(error, "change request approval refused")
+        return _review(change_request_id).fail(None, message, status)
     if result.payment_pending:
-        flash(_("We're confirming your payment with your bank. The change takes effect as soon as it is "
-                "confirmed; you will not be charged twice."), "info")
+        flash_change_pending()
         return redirect(url_for(".list_requests"))
     if result.applied and result.invoice is not None:
         flash(_("The request was approved and the change made. Invoice %(number)s was paid with your card.",
