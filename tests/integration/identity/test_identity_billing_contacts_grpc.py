@@ -16,36 +16,15 @@ from billing_common.db import make_engine
 from billing_common.grpc_client import error_field, make_channel
 from billing_common.service_auth import ONLINE_BILLING
 from services.identity.adapters import orm
-from services.identity.entrypoints.grpc_server import build
 from tests import callers
-from tests.integration.identity.test_identity_grpc import Demo, _error, _settings, _wait_for_mail
+from tests.integration.identity.test_identity_grpc import Demo, _error, _wait_for_mail
 
 ENT, BC = pb.PORTAL_ENTERPRISE, pb.PORTAL_BILLING_CENTER
 
 
 @pytest.fixture(scope="module")
-def server_settings(identity_database, redis_url, tmp_path_factory):
-    return _settings(identity_database, redis_url, tmp_path_factory.mktemp("mail"))
-
-
-@pytest.fixture(scope="module")
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture(scope="module")
-def server(server_settings, clock, drop_redis_prefix):
-    srv = build(server_settings, clock=clock).start()
-    yield srv
-    srv.stop()
-    drop_redis_prefix(server_settings.redis_url, server_settings.redis_prefix)
-
-
-@pytest.fixture(scope="module")
-def stub(server):
-    ch = callers.channel_as_each_caller(f"127.0.0.1:{server.port}", default_timeout=10.0)
-    yield identity_pb2_grpc.IdentityServiceStub(ch)
-    ch.close()
 
 
 @pytest.fixture

@@ -17,52 +17,16 @@ from billing_common.grpc_client import error_field, retry_after
 from billing_common.mail import read_maildir
 from services.identity import bootstrap
 from services.identity.adapters.hashing import Argon2Hasher
-from services.identity.config import IdentitySettings
 from services.identity.entrypoints.grpc_server import SERVICE_NAME, build
 from tests import callers
+from tests.integration.identity.conftest import grpc_server_settings
 
 BC, ENT = pb.PORTAL_BILLING_CENTER, pb.PORTAL_ENTERPRISE
-
-
-def _settings(database: str, redis_url: str, maildir) -> IdentitySettings:
-    return IdentitySettings(
-        env="test", database_url=database, redis_url=redis_url,
-        redis_prefix=f"test-identity-grpc-{uuid.uuid4().hex[:12]}:", grpc_bind="127.0.0.1:0",
-        maildir=maildir, smtp_url=None, billing_center_url="https://billing.example",
-        enterprise_portal_url="https://enterprise.example", support_email="care@example.test",
-        outbox_poll_interval=0.05, shutdown_grace=5.0, argon2_memory_cost=1024, argon2_time_cost=1,
-        **callers.ENV,
-    )
-
-
-@pytest.fixture(scope="module")
-def server_settings(identity_database, redis_url, tmp_path_factory) -> IdentitySettings:
-    return _settings(identity_database, redis_url, tmp_path_factory.mktemp("mail"))
 
 
 @pytest.fixture(scope="module")
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture(scope="module")
-def server(server_settings, clock, drop_redis_prefix):
-    srv = build(server_settings, clock=clock).start()
-    yield srv
-    srv.stop()
-    drop_redis_prefix(server_settings.redis_url, server_settings.redis_prefix)
-
-
-@pytest.fixture(scope="module")
-def channel(server):
-    ch = callers.channel_as_each_caller(f"127.0.0.1:{server.port}", default_timeout=10.0)
-    yield ch
-    ch.close()
-
-
-@pytest.fixture(scope="module")
-def stub(channel) -> identity_pb2_grpc.IdentityServiceStub:
-    return identity_pb2_grpc.IdentityServiceStub(channel)
 
 
 @pytest.fixture
@@ -413,7 +377,7 @@ class SlowHasher(Argon2Hasher):
 def test_s23_a_call_in_flight_during_stop_completes_and_health_goes_not_serving(
     identity_database, redis_url, tmp_path, unique, drop_redis_prefix
 ):
-    settings = _settings(identity_database, redis_url, tmp_path / "mail")
+    settings = grpc_server_settings(identity_database, redis_url, tmp_path / "mail")
     hasher = SlowHasher()
     srv = build(settings, hasher=hasher).start()
     channel = callers.channel_as_each_caller(f"127.0.0.1:{srv.port}", default_timeout=10.0)
