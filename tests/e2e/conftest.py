@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 
 import pytest
+from werkzeug.serving import make_server
 
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.stack import Stack
@@ -61,6 +63,19 @@ def page_pt(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
-# The Enterprise portal's invoicing pages are served from their integration world (see
-# test_enterprise_invoicing_in_a_browser.py).
-from tests.integration.web.enterprise_world import ep_world  # noqa: E402, F401
+# The Enterprise portal's invoicing and quote pages are served from their integration world
+# (see test_enterprise_invoicing_in_a_browser.py).
+from tests.integration.web.enterprise_world import EnterpriseWorld, ep_world  # noqa: E402, F401
+
+
+@pytest.fixture
+def portal(ep_world: EnterpriseWorld) -> Iterator[str]:  # noqa: F811
+    """The base URL of ep_world's Enterprise portal app, served on a free port for one test."""
+    server = make_server("127.0.0.1", 0, ep_world.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)

@@ -8,40 +8,25 @@ issue and pay invoices, which would change what the stack's other tests read of 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Iterator
 
-import pytest
-from werkzeug.serving import make_server
-
+from tests.e2e.test_portals_in_a_browser import sign_in
 from tests.integration.web.enterprise_world import CONTACT, EnterpriseWorld
 from tests.pages import table_rows, text_of
 
 
-@pytest.fixture
-def portal(ep_world: EnterpriseWorld) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, ep_world.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-def sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/sign-in")
-    page.fill("input[name=login]", CONTACT[0])
-    page.fill("input[name=password]", CONTACT[1])
-    page.locator("form:has(input[name=password]) button[type=submit]").click()
-    page.wait_for_load_state()
+def fill_card(page) -> None:  # type: ignore[no-untyped-def]
+    """Types the sandbox's always-succeeding test card into the payment's card form."""
+    page.fill("#holder_name", "Ana Contadora")
+    page.fill("#number", "4242 4242 4242 4242")
+    page.fill("#exp_month", "12")
+    page.fill("#exp_year", "2040")
+    page.fill("#cvc", "123")
 
 
 def test_two_invoices_paid_in_one_payment(page, portal: str, ep_world: EnterpriseWorld) -> None:  # type: ignore[no-untyped-def]
     a = ep_world.issue(120_000, days_ago=35).invoice
     b = ep_world.issue(30_050, days_ago=3).invoice
-    sign_in(page, portal)
+    sign_in(page, portal, *CONTACT)
     page.click("#nav-invoices")
     page.check(f"#choose-{a.number}")
     page.check(f"#choose-{b.number}")
@@ -50,11 +35,7 @@ def test_two_invoices_paid_in_one_payment(page, portal: str, ep_world: Enterpris
     page.click("#preview-button")
     assert table_rows(page.content(), "allocation") == [
         [a.number, "$1,200.00", "$1,200.00", "$0.00"], [b.number, "$300.50", "$300.50", "$0.00"]]
-    page.fill("#holder_name", "Ana Contadora")
-    page.fill("#number", "4242 4242 4242 4242")
-    page.fill("#exp_month", "12")
-    page.fill("#exp_year", "2040")
-    page.fill("#cvc", "123")
+    fill_card(page)
     page.click("#confirm-button")
     assert text_of(page.content(), "page-title") == "Thank you for your payment"
     assert text_of(page.content(), "payment-result") == (
@@ -69,7 +50,7 @@ def test_the_statement_ages_what_is_owed(page, portal: str, ep_world: Enterprise
     ep_world.issue(20_000, days_ago=70)  # due 40 days ago: 31-60
     ep_world.issue(30_000, days_ago=31)  # due yesterday: 1-30
     ep_world.issue(40_000)  # not yet due
-    sign_in(page, portal)
+    sign_in(page, portal, *CONTACT)
     page.click("#nav-statement")
     page.fill("#start", (ep_world.today - dt.timedelta(days=180)).isoformat())
     page.click("#period-button")
@@ -82,7 +63,7 @@ def test_the_statement_ages_what_is_owed(page, portal: str, ep_world: Enterprise
 def test_a_po_flagged_as_expired_on_a_new_invoice(page, portal: str, ep_world: EnterpriseWorld) -> None:  # type: ignore[no-untyped-def]
     ep_world.po("PO-6120", 100_000, ep_world.today - dt.timedelta(days=400), ep_world.today - dt.timedelta(days=10))
     issued = ep_world.issue(25_000, po="PO-6120").invoice
-    sign_in(page, portal)
+    sign_in(page, portal, *CONTACT)
     page.click("#nav-purchase-orders")
     assert text_of(page.content(), "po-status-PO-6120") == "Expired"
     page.click("#nav-invoices")

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from types import SimpleNamespace
 
-from tests.e2e.test_enterprise_invoicing_in_a_browser import portal  # noqa: F401 - the fixture
+from tests.e2e.test_enterprise_invoicing_in_a_browser import fill_card
 from tests.e2e.test_portals_in_a_browser import body, mail_to, sign_in
 from tests.integration.web.enterprise_world import CONTACT, REP, EnterpriseWorld
 from tests.pages import table_rows, text_of
@@ -26,17 +26,13 @@ def pay(page, amount: str | None = None) -> str:  # type: ignore[no-untyped-def]
     if amount is not None:
         page.fill("#amount", amount)
     page.click("#preview-button")
-    page.fill("#holder_name", "Ana Contadora")
-    page.fill("#number", "4242 4242 4242 4242")
-    page.fill("#exp_month", "12")
-    page.fill("#exp_year", "2040")
-    page.fill("#cvc", "123")
+    fill_card(page)
     page.click("#confirm-button")
     return text_of(page.content(), "payment-result") or ""
 
 
 def test_rep_drafts_contact_asks_rep_revises_contact_accepts_with_a_po_and_pays_the_invoice(  # type: ignore[no-untyped-def]
-        page, browser, portal: str, ep_world: EnterpriseWorld) -> None:  # noqa: F811
+        page, browser, portal: str, ep_world: EnterpriseWorld) -> None:
     ep_world.po("PO-7781", 5_000_000, ep_world.today - dt.timedelta(days=30), ep_world.today + dt.timedelta(days=300))
     rep = page
     contact_context = browser.new_context(locale="en-US")
