@@ -12,18 +12,19 @@ so the caller passes them in (`recipients`); the rep's address is stored on the 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from billing_common.clock import utc
-from billing_common.errors import InvalidArgument, NotFound
+from billing_common.errors import AlreadyExists, InvalidArgument, NotFound
 from billing_common.invoicing.pdf import InvoiceLine, InvoiceView, render_invoice_pdf
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.money import is_currency
 from billing_common.outbox import OutgoingMail
 from billing_common.validation import require_id
 from services.enterprise_portal.domain.lines import Line
-from services.enterprise_portal.domain.purchase_orders import validate_po_number
+from services.enterprise_portal.domain.purchase_orders import PoNotice, PurchaseOrder, validate_po_number
 from services.enterprise_portal.domain.quotes import (
     Author,
     CommentKind,
@@ -278,10 +279,21 @@ def accept_quote(deps: Dependencies, account_id: str, number: str, version: int,
         if not new_po and po_number not in deps.invoice_issuer.valid_po_numbers(uow, account_id, today):
             raise InvalidArgument(f"{po_number} is not one of the account's valid purchase orders",
                                   field="po_number")
-        quote = quote.accepted(version, today, po_number)
+        quote = quote.accepted(version, today, po_number)  # a version no longer open: FailedPrecondition first
+        if new_po and uow.purchase_orders.by_number(account_id, po_number) is not None:
+            # Registering it again would fail (one number per account) and editing it here would
+            # change a PO behind its owner's back: the contact picks it from the list instead.
+            raise AlreadyExists(f"{po_number} is already a purchase order of the account: choose it from the list",
+                                field="po_number")
         uow.quotes.save(quote)
         accepted = quote.version(version)
         now = utc(deps.clock.now())
+        if new_po and accepted.totals.total.amount_minor > 0:
+            entered = _po_entered_on_acceptance(account_id, po_number, accepted, today)
+            uow.purchase_orders.add(entered)
+            # Made for exactly this order, it is used up by its invoice: "80% used" would only
+            # tell the contact what they just did.
+            uow.purchase_orders.mark_notice(entered.id, PoNotice.MOSTLY_USED, now)
         to = [*recipients, Recipient(quote.rep_email)]
         invoices = tuple(deps.invoice_issuer.issue_for_quote(uow, quote, accepted, issued_on=today, at=now,
                                                              notify=[r.email for r in to]))
@@ -291,6 +303,19 @@ def accept_quote(deps: Dependencies, account_id: str, number: str, version: int,
                             utc(deps.clock.now()))
         uow.commit()
     return Acceptance(quote=quote, version=accepted, invoice_numbers=invoices)
+
+
+def _po_entered_on_acceptance(account_id: str, number: str, accepted: QuoteVersion, day: dt.date) -> PurchaseOrder:
+    """The PO a contact typed when accepting (README "A new PO number typed at acceptance"):
+    the order's total in the quote's currency, valid for a year from the acceptance, so the
+    invoice it carries is covered; the contact can edit it afterwards."""
+    try:
+        a_year_later = day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        a_year_later = day.replace(year=day.year + 1, day=28)
+    return PurchaseOrder(id=str(uuid.uuid4()), account_id=account_id, number=number,
+                         amount=accepted.totals.total, valid_from=day,
+                         valid_to=a_year_later - dt.timedelta(days=1), notes=f"Entered when accepting {accepted.label}")
 
 
 def decline_quote(deps: Dependencies, account_id: str, number: str, version: int, *, reason: str, by_name: str,

@@ -110,6 +110,8 @@ def test_the_quote_lifecycle_over_grpc(stub, engine: Engine) -> None:  # type: i
     issued = stub.GetInvoice(pb.GetInvoiceRequest(account_id="acct-globex", invoice_id=stub.ListInvoices(
         pb.ListInvoicesRequest(account_id="acct-globex")).invoices[0].invoice_id))
     assert (issued.number, issued.terms, issued.po_number) == (invoice, "NET 60", "PO-2027-001")
+    [po] = stub.ListPurchaseOrders(pb.ListPurchaseOrdersRequest(account_id="acct-globex")).purchase_orders
+    assert (po.number, po.notes) == ("PO-2027-001", "Entered when accepting QT-0001-2")
 
     pdf = stub.GetQuotePdf(pb.GetQuotePdfRequest(account_id="acct-globex", number="QT-0001", version=2,
                                                  viewer=CONTACT, buyer_name="Globex Corporation", language="en"))
@@ -121,9 +123,7 @@ def test_the_quote_lifecycle_over_grpc(stub, engine: Engine) -> None:  # type: i
         ("rep@vendor.example", "Changes requested on quote QT-0001-1"),
         ("ana@globex.example", "A cotação QT-0001-2 está pronta para você"),
         ("bob@globex.example", "Quote QT-0001-2 is ready for you"),
-        # A new PO number is not a PO the account registered: the invoice is flagged.
-        ("ana@globex.example, bob@globex.example, rep@vendor.example",
-         f"Invoice {invoice} needs a valid purchase order / A fatura {invoice} precisa de uma ordem de compra válida"),
+        # The new PO number became a PO of the order's total: the invoice is covered, not flagged.
         ("ana@globex.example", "A cotação QT-0001-2 foi aceita"),
         ("bob@globex.example", "Quote QT-0001-2 was accepted"),
         ("rep@vendor.example", "Quote QT-0001-2 was accepted"),

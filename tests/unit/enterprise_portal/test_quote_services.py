@@ -251,3 +251,41 @@ def test_with_the_invoicing_use_cases_acceptance_issues_one_invoice_on_the_quote
     assert (invoice.number, invoice.terms, invoice.po_number, invoice.issued_on, invoice.due_on) == (
         "EP-2027-000001", "NET 45", "PO-7781", TODAY, dt.date(2027, 3, 1))
     assert invoice.lines == LINES and invoice.total == Money(2_992_800, "USD")
+
+
+def test_a_new_po_number_typed_at_acceptance_becomes_a_po_of_the_order_so_the_invoice_is_covered(
+        uow: InMemoryUnitOfWork, clock: FakeClock) -> None:
+    from services.enterprise_portal.domain.purchase_orders import PoStatus
+    from services.enterprise_portal.service_layer.quote_invoicing import InvoicingIssuer
+
+    deps = Dependencies(uow=lambda: uow, clock=clock, invoice_issuer=InvoicingIssuer())
+    quote = _sent(deps)
+    uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-2027-NEW", new_po=True, by_name="Ana",
+                    recipients=CONTACTS)
+    with uow:
+        [po] = uow.purchase_orders.for_account("acct-globex")
+        [invoice] = uow.invoices.open_for_account("acct-globex")
+        problem = uow.invoices.po_problem(invoice.id)
+    assert (po.number, po.amount, po.valid_from, po.valid_to, po.notes) == (
+        "PO-2027-NEW", Money(2_992_800, "USD"), TODAY, dt.date(2028, 1, 14), f"Entered when accepting {quote.number}-1")
+    assert po.status(TODAY) is PoStatus.EXHAUSTED  # the order used all of it: the contact may raise it later
+    assert (invoice.po_number, problem) == ("PO-2027-NEW", None)
+
+
+def test_a_new_po_number_that_is_already_a_po_of_the_account_is_refused_naming_the_field(
+        uow: InMemoryUnitOfWork, clock: FakeClock) -> None:
+    from billing_common.errors import AlreadyExists
+    from services.enterprise_portal.domain.purchase_orders import PurchaseOrder
+    from services.enterprise_portal.service_layer.quote_invoicing import InvoicingIssuer
+
+    deps = Dependencies(uow=lambda: uow, clock=clock, invoice_issuer=InvoicingIssuer())
+    with uow:
+        uow.purchase_orders.add(PurchaseOrder("po-1", "acct-globex", "PO-7781", Money(5_000_000, "USD"),
+                                              dt.date(2026, 1, 1), dt.date(2026, 12, 31)))
+        uow.commit()
+    quote = _sent(deps)
+    with pytest.raises(AlreadyExists) as caught:
+        uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=True, by_name="Ana")
+    assert caught.value.field == "po_number"
+    assert uc.get_quote(deps, "acct-globex", quote.number, customer=True).quote.versions[0].status_on(TODAY) \
+        is QuoteStatus.OPEN

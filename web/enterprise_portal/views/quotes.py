@@ -131,6 +131,9 @@ def accept(number: str) -> ResponseReturnValue:
     except grpc.RpcError as error:
         if error.code() == grpc.StatusCode.FAILED_PRECONDITION:  # type: ignore[attr-defined]
             return page.fail(None, NO_LONGER_OPEN(), 409)
+        if error.code() == grpc.StatusCode.ALREADY_EXISTS and error_field(error) == "po_number":  # type: ignore[attr-defined]
+            return page.fail("new_po_number", _("%(number)s is already one of your purchase orders: choose it in "
+                                                "the list instead.", number=po_number), 400)
         if error.code() == grpc.StatusCode.INVALID_ARGUMENT and error_field(error) == "po_number":  # type: ignore[attr-defined]
             name = "new_po_number" if new_po else "po_choice"
             return page.fail(name, _("%(field)s is not valid. Check it and try again.",
