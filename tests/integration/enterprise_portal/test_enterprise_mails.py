@@ -134,6 +134,6 @@ def test_a_mail_written_while_identity_is_down_waits_and_is_delivered_once_ident
     finally:
         up.stop()
     assert [(m["To"], m["Subject"]) for m in (portuguese, english)] == [
-        (ana, "A fatura EP-{}-000001 precisa de um pedido de compra válido".format(dt.date.today().year)),
-        (rita, "Invoice EP-{}-000001 needs a valid purchase order".format(dt.date.today().year))]
+        (ana, f"A fatura EP-{dt.date.today().year}-000001 precisa de um pedido de compra válido"),
+        (rita, f"Invoice EP-{dt.date.today().year}-000001 needs a valid purchase order")]
     assert "ela não tem pedido de compra" in _body(portuguese)
