@@ -80,6 +80,8 @@ class CallerSecretSettings(CommonSettings):
         None, validation_alias=service_auth.secret_variable(service_auth.OPERATOR))
     caller_secret_online_billing: SecretStr | None = Field(
         None, validation_alias=service_auth.secret_variable(service_auth.ONLINE_BILLING))
+    caller_secret_enterprise_portal: SecretStr | None = Field(
+        None, validation_alias=service_auth.secret_variable(service_auth.ENTERPRISE_PORTAL))
 
     @model_validator(mode="after")
     def _check_caller_secrets(self) -> CallerSecretSettings:

@@ -35,7 +35,9 @@ ENTERPRISE_PORTAL_WEB = "enterprise-portal-web"
 OPERATOR = "operator"
 # The online_billing service itself, asking identity whom to mail (an account's billing contacts).
 ONLINE_BILLING = "online-billing"
-CALLERS = (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR, ONLINE_BILLING)
+# The enterprise_portal service itself, asking identity whom to mail (contacts and reps).
+ENTERPRISE_PORTAL = "enterprise-portal"
+CALLERS = (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR, ONLINE_BILLING, ENTERPRISE_PORTAL)
 PORTALS = frozenset({BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB})
 
 AUTHORIZATION_HEADER = "authorization"

@@ -169,8 +169,8 @@ def seed_enterprise_portal(
         with deps.uow() as uow:
             for invoice in globex_invoices(accounts["globex"], today):
                 uow.invoices.add(invoice)
-            for po, notify in globex_purchase_orders(accounts["globex"], today):
-                uow.purchase_orders.add(po, notify)
+            for po in globex_purchase_orders(accounts["globex"], today):
+                uow.purchase_orders.add(po)
             uow.commit()
         globex_quotes(deps, accounts["globex"], today)
     finally:
@@ -195,28 +195,28 @@ def globex_quotes(deps: Any, account_id: str, today: dt.date) -> None:
     valid = today + dt.timedelta(days=30)
     first = quotes.draft_quote(deps, account_id, rep=DEMO_REP, lines=(seats, workshop), valid_until=valid,
                                terms="NET 30", currency="USD")
-    quotes.send_quote(deps, account_id, first.number, recipients=())
+    quotes.send_quote(deps, account_id, first.number)
     quotes.comment_on_quote(deps, account_id, first.number, author=Author.CONTACT,
                             author_name="Globex Accounts Payable", kind=CommentKind.CHANGE_REQUEST,
                             body="Could you do 15% on the seats and NET 45?")
     quotes.draft_quote(deps, account_id, rep=DEMO_REP, number=first.number, valid_until=valid, terms="NET 45",
                        lines=(Line(LineKind.PLAN, "Enterprise, annual", 150, usd("264.00"), 1_500,
                                    plan_code="enterprise-annual"), workshop))
-    quotes.send_quote(deps, account_id, first.number, recipients=())
+    quotes.send_quote(deps, account_id, first.number)
     quotes.draft_quote(deps, account_id, rep=DEMO_REP, valid_until=valid, terms="EOM", currency="USD",
                        lines=(Line(LineKind.PLAN, "Webinar add-on, annual", 10, usd("600.00"),
                                    plan_code="webinar-addon-annual"),))
 
 
-def globex_purchase_orders(account_id: str, today: dt.date) -> list[tuple[PurchaseOrder, tuple[str, ...]]]:
+def globex_purchase_orders(account_id: str, today: dt.date) -> list[PurchaseOrder]:
     """PO-7781 active (USD 25,000.00, INV-1001 and INV-1002 against it: 81% used, expiring in
-    25 days, so both notices are due); PO-6120 expired last quarter."""
-    notify = ("ap@globex.example", "rita@vendor.example")
+    25 days, so both notices are due: mailed to Globex's contacts and rep); PO-6120 expired last
+    quarter."""
     return [
-        (PurchaseOrder(str(uuid.uuid4()), account_id, "PO-7781", Money.from_decimal("25000.00", "USD"),
-                       today - dt.timedelta(days=340), today + dt.timedelta(days=25), "Annual seats 2026"), notify),
-        (PurchaseOrder(str(uuid.uuid4()), account_id, "PO-6120", Money.from_decimal("10000.00", "USD"),
-                       today - dt.timedelta(days=500), today - dt.timedelta(days=100), "Pilot"), notify),
+        PurchaseOrder(str(uuid.uuid4()), account_id, "PO-7781", Money.from_decimal("25000.00", "USD"),
+                      today - dt.timedelta(days=340), today + dt.timedelta(days=25), "Annual seats 2026"),
+        PurchaseOrder(str(uuid.uuid4()), account_id, "PO-6120", Money.from_decimal("10000.00", "USD"),
+                      today - dt.timedelta(days=500), today - dt.timedelta(days=100), "Pilot"),
     ]
 
 

@@ -13,12 +13,15 @@ import structlog
 from sqlalchemy import Engine
 
 from billing_common import db
+from billing_common.billing_contacts import BillingContacts, GrpcBillingContacts
 from billing_common.clock import Clock
+from billing_common.config import ConfigurationError
 from billing_common.dependencies import build_sql_dependencies
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.invoicing.vendor import vendor_or_configured
 from billing_common.payments.gateway import PaymentGateway
 from billing_common.payments.settings import GatewaySettings, gateway_or_built
+from billing_common.service_auth import ENTERPRISE_PORTAL
 from services.enterprise_portal.adapters.unit_of_work import SqlEnterprisePortalUnitOfWork
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.service_layer.dependencies import Dependencies
@@ -38,19 +41,31 @@ def build_dependencies(
     gateway: PaymentGateway | None = None,
     gateway_settings: GatewaySettings | None = None,
     vendor: BillingProfile | None = None,
+    contacts: BillingContacts | None = None,
 ) -> Dependencies:
     """The use cases' dependencies over a SQL unit of work. Anything passed in is used as is
     (tests); the rest is built from settings (the gateway from `gateway_settings`, else from
     PAYMENT_GATEWAY and SANDBOX_GATEWAY_*; the seller from VENDOR_*), and `.close()` disposes
     of what was built here. Raises ConfigurationError naming the variable when the gateway or
-    the vendor cannot be configured (in prod)."""
+    the vendor cannot be configured (in prod). Identity (whom the mails go to) is `contacts`,
+    else IDENTITY_TARGET's when it is set (required in prod)."""
     closers: list[Callable[[], None]] = []
+    if contacts is None and settings.identity_target:
+        try:
+            credentials = settings.credentials(ENTERPRISE_PORTAL)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+        grpc_contacts = GrpcBillingContacts(settings.identity_target, credentials, settings.identity_timeout)
+        closers.append(grpc_contacts.close)
+        contacts = grpc_contacts
+    elif contacts is None and settings.env == "prod":
+        raise ConfigurationError("IDENTITY_TARGET must be set when BILLING_ENV=prod (else the enterprise mails "
+                                 "would reach nobody)")
     gateway = gateway_or_built(gateway, gateway_settings, clock=clock, closers=closers)
     vendor = vendor_or_configured(vendor)
     return build_sql_dependencies(Dependencies, settings.database_url, SqlEnterprisePortalUnitOfWork,
                                   engine=engine, clock=clock, closers=closers, gateway=gateway, vendor=vendor,
-                                  portal_url=settings.portal_url,
-                                  invoice_issuer=InvoicingIssuer(portal_url=settings.portal_url))
+                                  portal_url=settings.portal_url, invoice_issuer=InvoicingIssuer(), contacts=contacts)
 
 
 def migrate(settings: EnterprisePortalSettings) -> None:

@@ -18,3 +18,9 @@ class EnterprisePortalSettings(ServiceSettings):
     jobs_interval: float = Field(300.0, ge=0)
     # Linked from the invoicing mails.
     portal_url: str = Field("http://127.0.0.1:8081", validation_alias="ENTERPRISE_PORTAL_URL")
+    # Identity, asked for the accounts' billing contacts and reps (whom the mails go to, each in
+    # their language), as the caller "enterprise-portal" (CALLER_SECRET_ENTERPRISE_PORTAL), when
+    # a mail is sent. Unset: nobody is mailed (dev and tests of other things; required in prod).
+    # Each call's deadline in seconds.
+    identity_target: str | None = Field(None, validation_alias="IDENTITY_TARGET")
+    identity_timeout: float = Field(2.0, gt=0, le=60)

@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import Engine
 
 from billing_common import db
+from billing_common.billing_contacts import BillingContacts, GrpcBillingContacts
 from billing_common.clock import Clock
 from billing_common.config import ConfigurationError
 from billing_common.dependencies import build_sql_dependencies
@@ -21,11 +22,9 @@ from billing_common.invoicing.vendor import vendor_or_configured
 from billing_common.payments.gateway import PaymentGateway
 from billing_common.payments.settings import GatewaySettings, gateway_or_built
 from billing_common.service_auth import ONLINE_BILLING
-from services.online_billing.adapters.contacts import GrpcBillingContacts
 from services.online_billing.adapters.unit_of_work import SqlOnlineBillingUnitOfWork
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.service_layer.dependencies import Dependencies
-from services.online_billing.service_layer.ports import BillingContacts
 
 log = structlog.get_logger()
 

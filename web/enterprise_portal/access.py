@@ -16,11 +16,9 @@ from typing import Any, TypeVar
 from flask import abort, g, request
 
 from billing.identity.v1 import identity_pb2
-from web.common.clients import AccountView
 from web.common.errors import forbidden, not_found
 from web.common.runtime import identity
 from web.common.security import signed_in
-from web.enterprise_portal.quotes_backend import Recipient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -141,12 +139,3 @@ def rep_of_account(view: F) -> F:
 
     return wrapper  # type: ignore[return-value]
 
-
-def contacts_of(account: str) -> list[Recipient]:
-    """The account's billing contacts as mail recipients (identity's); the signed-in person's
-    own language where it is theirs, English for the others (identity keeps no locale per
-    contact for others to read)."""
-    view: AccountView = identity().get_account(account)
-    me = g.principal
-    return [Recipient(c.email, me.locale if c.email == me.email and me.locale == "pt-BR" else "en")
-            for c in view.billing_contacts]

@@ -160,11 +160,10 @@ class EnterprisePortal(GrpcClient[enterprise_portal_pb2_grpc.EnterprisePortalSer
             idempotency_key=idempotency_key, payer_email=payer_email, payer_user_id=payer_user_id))
 
     def record_offline_payment(self, account_id: str, invoice_ids: Sequence[str], amount: Money, method: str,
-                               reference: str, received_on: str, recorded_by: str, notify: Sequence[str]
-                               ) -> AllocationView:
+                               reference: str, received_on: str, recorded_by: str) -> AllocationView:
         answer = self.stub.RecordOfflinePayment(pb.RecordOfflinePaymentRequest(
             account_id=account_id, invoice_ids=list(invoice_ids), amount=_money_pb(amount), method=method,
-            reference=reference, received_on=received_on, recorded_by=recorded_by, notify_emails=list(notify)))
+            reference=reference, received_on=received_on, recorded_by=recorded_by))
         return AllocationView(answer.allocation)
 
     def statement(self, account_id: str, start: str, end: str) -> StatementView:
@@ -183,11 +182,10 @@ class EnterprisePortal(GrpcClient[enterprise_portal_pb2_grpc.EnterprisePortalSer
     def purchase_order(self, account_id: str, po_id: str) -> PoView:
         return PoView(self.stub.GetPurchaseOrder(pb.GetPurchaseOrderRequest(account_id=account_id, po_id=po_id)))
 
-    def create_purchase_order(self, account_id: str, fields: Mapping[str, Any], notify: Sequence[str]) -> PoView:
+    def create_purchase_order(self, account_id: str, fields: Mapping[str, Any]) -> PoView:
         return PoView(self.stub.CreatePurchaseOrder(pb.CreatePurchaseOrderRequest(
             account_id=account_id, number=fields["number"], amount=_money_pb(fields["amount"]),
-            valid_from=fields["valid_from"], valid_to=fields["valid_to"], notes=fields["notes"],
-            notify_emails=list(notify))))
+            valid_from=fields["valid_from"], valid_to=fields["valid_to"], notes=fields["notes"])))
 
     def update_purchase_order(self, account_id: str, po_id: str, fields: Mapping[str, Any]) -> PoView:
         return PoView(self.stub.UpdatePurchaseOrder(pb.UpdatePurchaseOrderRequest(

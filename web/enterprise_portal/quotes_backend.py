@@ -89,12 +89,6 @@ class LineInput:
     plan_code: str = ""
 
 
-@dataclass(frozen=True)
-class Recipient:
-    email: str
-    locale: str = "en"
-
-
 def _day(text: str) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
@@ -123,8 +117,6 @@ def _viewer(rep: bool) -> pb.QuoteViewer.ValueType:
     return pb.QUOTE_VIEWER_REP if rep else pb.QUOTE_VIEWER_CONTACT
 
 
-def _recipients(recipients: Sequence[Recipient]) -> list[pb.QuoteRecipient]:
-    return [pb.QuoteRecipient(email=r.email, locale=r.locale) for r in recipients]
 
 
 class QuotesClient:
@@ -162,25 +154,22 @@ class QuotesClient:
                                 unit_price=to_proto(x.unit_price), discount_bp=x.discount_bp,
                                 plan_code=x.plan_code) for x in lines])).quote)
 
-    def send_quote(self, account_id: str, number: str, recipients: Sequence[Recipient]) -> QuoteView:
-        return _quote(self.stub.SendQuote(pb.SendQuoteRequest(
-            account_id=account_id, number=number, recipients=_recipients(recipients))).quote)
+    def send_quote(self, account_id: str, number: str) -> QuoteView:
+        return _quote(self.stub.SendQuote(pb.SendQuoteRequest(account_id=account_id, number=number)).quote)
 
     def comment_on_quote(self, account_id: str, number: str, *, rep: bool, author_name: str, body: str,
-                         change_request: bool, recipients: Sequence[Recipient] = ()) -> None:
+                         change_request: bool) -> None:
         self.stub.CommentOnQuote(pb.CommentOnQuoteRequest(
             account_id=account_id, number=number, author=_viewer(rep), author_name=author_name, body=body,
-            change_request=change_request, recipients=_recipients(recipients)))
+            change_request=change_request))
 
     def accept_quote(self, account_id: str, number: str, version: int, *, po_number: str, new_po: bool,
-                     by_name: str, recipients: Sequence[Recipient]) -> tuple[str, ...]:
+                     by_name: str) -> tuple[str, ...]:
         answer = self.stub.AcceptQuote(pb.AcceptQuoteRequest(
             account_id=account_id, number=number, version=version, po_number=po_number, new_po=new_po,
-            by_name=by_name, recipients=_recipients(recipients)))
+            by_name=by_name))
         return tuple(answer.invoice_numbers)
 
-    def decline_quote(self, account_id: str, number: str, version: int, *, reason: str, by_name: str,
-                      recipients: Sequence[Recipient]) -> None:
+    def decline_quote(self, account_id: str, number: str, version: int, *, reason: str, by_name: str) -> None:
         self.stub.DeclineQuote(pb.DeclineQuoteRequest(
-            account_id=account_id, number=number, version=version, reason=reason, by_name=by_name,
-            recipients=_recipients(recipients)))
+            account_id=account_id, number=number, version=version, reason=reason, by_name=by_name))

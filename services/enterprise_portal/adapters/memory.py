@@ -30,7 +30,6 @@ class Data:
     credits: dict[str, Credit] = field(default_factory=dict)
     card_payments: dict[str, CardPayment] = field(default_factory=dict)
     purchase_orders: dict[str, PurchaseOrder] = field(default_factory=dict)
-    po_recipients: dict[str, tuple[str, ...]] = field(default_factory=dict)
     notices: set[tuple[str, PoNotice]] = field(default_factory=set)
     counters: dict[str, int] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
@@ -193,14 +192,10 @@ class InMemoryPurchaseOrderRepository:
     def _counted(self, po: PurchaseOrder) -> PurchaseOrder:
         return replace(po, invoiced=invoiced_against(po, self.data.invoices.values()))
 
-    def add(self, po: PurchaseOrder, notify: Sequence[str] = ()) -> None:
+    def add(self, po: PurchaseOrder) -> None:
         if self.by_number(po.account_id, po.number) is not None:
             raise ValueError(f"PO {po.number} exists")
         self.data.purchase_orders[po.id] = replace(po, invoiced=None)
-        self.data.po_recipients[po.id] = tuple(notify)
-
-    def recipients(self, po_id: str) -> tuple[str, ...]:
-        return self.data.po_recipients.get(po_id, ())
 
     def update(self, po: PurchaseOrder) -> None:
         self.data.purchase_orders[po.id] = replace(po, invoiced=None)

@@ -157,9 +157,6 @@ purchase_orders = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=False),
     Column("notes", Text, nullable=False),
-    # Who its notices go to (comma-separated): the contact who entered it and the account's rep,
-    # as the web tier knew them (README "Purchase order notices").
-    Column("notify_emails", Text, nullable=False),
     # Each notice is mailed once per PO (the job's, see service_layer.purchase_orders).
     Column("expiry_notice_sent_at", DateTime(timezone=True)),
     Column("usage_notice_sent_at", DateTime(timezone=True)),
@@ -170,7 +167,8 @@ purchase_orders = Table(
 
 invoice_numbers = invoice_number_table(metadata)
 
-outbox = outbox_table(metadata)
+# Extended: mails addressed when sent (identity's contacts and reps) and invoice PDFs attached then.
+outbox = outbox_table(metadata, extended=True)
 
 # Quotes count in the series "QT" of the gapless counter table above (invoice_numbers): QT-0042.
 

@@ -350,17 +350,12 @@ class SqlPurchaseOrderRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def add(self, po: PurchaseOrder, notify: Sequence[str] = ()) -> None:
-        self.connection.execute(insert(orm.purchase_orders).values(**_po_row(po), notify_emails=",".join(notify)))
+    def add(self, po: PurchaseOrder) -> None:
+        self.connection.execute(insert(orm.purchase_orders).values(**_po_row(po)))
 
     def update(self, po: PurchaseOrder) -> None:
         t = orm.purchase_orders
         self.connection.execute(update(t).where(t.c.id == po.id).values(**_po_row(po)))
-
-    def recipients(self, po_id: str) -> tuple[str, ...]:
-        t = orm.purchase_orders
-        text = self.connection.execute(select(t.c.notify_emails).where(t.c.id == po_id)).scalar() or ""
-        return tuple(e for e in str(text).split(",") if e)
 
     def get(self, account_id: str, po_id: str, *, for_update: bool = False) -> PurchaseOrder | None:
         t = orm.purchase_orders

@@ -12,6 +12,7 @@ import structlog
 
 from billing.enterprise_portal.v1 import enterprise_portal_pb2 as pb
 from billing.enterprise_portal.v1 import enterprise_portal_pb2_grpc
+from billing_common.billing_contacts import BillingContacts
 from billing_common.clock import Clock
 from billing_common.config import settings_or_exit
 from billing_common.errors import InvalidArgument
@@ -33,7 +34,7 @@ from services.enterprise_portal.domain.model import Invoice
 from services.enterprise_portal.domain.payments import Allocation
 from services.enterprise_portal.domain.statement import Statement
 from services.enterprise_portal.entrypoints.quote_rpcs import QUOTE_METHODS, QuoteRpcs
-from services.enterprise_portal.service_layer import invoicing, payments, purchase_orders, services
+from services.enterprise_portal.service_layer import invoicing, mails, payments, purchase_orders, services
 from services.enterprise_portal.service_layer.dependencies import Dependencies
 from services.enterprise_portal.service_layer.purchase_orders import PoView
 
@@ -158,7 +159,7 @@ class EnterprisePortalServicer(QuoteRpcs, enterprise_portal_pb2_grpc.EnterpriseP
 
     def IssueInvoice(self, request: pb.IssueInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
         issued = invoicing.issue(self.deps, request.account_id, _lines(request), request.terms or "NET 30",
-                                 request.po_number or None, list(request.notify_emails))
+                                 request.po_number or None)
         return invoice_message(issued.invoice, issued.invoice.issued_on,
                                issued.po_problem.value if issued.po_problem else None)
 
@@ -171,7 +172,7 @@ class EnterprisePortalServicer(QuoteRpcs, enterprise_portal_pb2_grpc.EnterpriseP
         outcome = payments.pay_by_card(
             self.deps, request.account_id, list(request.invoice_ids), request.token, request.idempotency_key,
             amount_minor=request.amount_minor, amounts=dict(request.amounts), payer_email=request.payer_email,
-            payer_user_id=request.payer_user_id, notify=list(request.notify_emails))
+            payer_user_id=request.payer_user_id)
         as_of = dt.datetime.fromtimestamp(self.deps.clock.now(), dt.UTC).date()
         answer = pb.PayInvoicesResponse
         return answer(
@@ -186,7 +187,7 @@ class EnterprisePortalServicer(QuoteRpcs, enterprise_portal_pb2_grpc.EnterpriseP
         outcome = payments.record_offline_payment(
             self.deps, request.account_id, list(request.invoice_ids), amount.amount_minor, request.method,
             request.reference, _day(request.received_on, "received_on"), recorded_by=request.recorded_by,
-            amounts=dict(request.amounts), notify=list(request.notify_emails))
+            amounts=dict(request.amounts))
         return pb.RecordOfflinePaymentResponse(receipt_id=outcome.receipt.id,
                                                allocation=allocation_message(outcome.allocation))
 
@@ -215,8 +216,7 @@ class EnterprisePortalServicer(QuoteRpcs, enterprise_portal_pb2_grpc.EnterpriseP
         amount = _money(request.amount, "amount")
         return po_message(purchase_orders.create_po(
             self.deps, request.account_id, request.number, amount.amount_minor, amount.currency,
-            _day(request.valid_from, "valid_from"), _day(request.valid_to, "valid_to"), request.notes,
-            list(request.notify_emails)))
+            _day(request.valid_from, "valid_from"), _day(request.valid_to, "valid_to"), request.notes))
 
     def UpdatePurchaseOrder(self, request: pb.UpdatePurchaseOrderRequest, context: grpc.ServicerContext
                             ) -> pb.PurchaseOrder:
@@ -240,14 +240,17 @@ class JobsScheduler(PeriodicJob):
 
 
 def build(settings: EnterprisePortalSettings, *, gateway_settings: GatewaySettings | None = None,
-          gateway: PaymentGateway | None = None, clock: Clock | None = None) -> GrpcServer:
+          gateway: PaymentGateway | None = None, clock: Clock | None = None,
+          contacts: BillingContacts | None = None) -> GrpcServer:
     """The server, not started yet (bind "127.0.0.1:0" for a free port), with the outbox
     dispatcher already polling; `server.stop()` stops the jobs, the dispatcher and closes the
     engine. The gateway is `gateway`, else built from `gateway_settings`, else from the
-    environment (PAYMENT_GATEWAY, SANDBOX_GATEWAY_*)."""
+    environment (PAYMENT_GATEWAY, SANDBOX_GATEWAY_*). Identity (whom the mails go to) is
+    `contacts`, else IDENTITY_TARGET's."""
     if gateway is None and gateway_settings is None:
         gateway_settings = settings_or_exit("enterprise_portal", GatewaySettings)
-    deps = bootstrap.build_dependencies(settings, gateway=gateway, gateway_settings=gateway_settings, clock=clock)
+    deps = bootstrap.build_dependencies(settings, gateway=gateway, gateway_settings=gateway_settings, clock=clock,
+                                        contacts=contacts)
     servicer = EnterprisePortalServicer(deps)
     server = build_service(
         settings,
@@ -259,6 +262,9 @@ def build(settings: EnterprisePortalSettings, *, gateway_settings: GatewaySettin
         allowed_callers=ALLOWED_CALLERS,
         # Every signed-in billing contact's landing page reads it: failures are still logged.
         quiet_methods=[f"/{SERVICE_NAME}/GetOpenInvoiceSummary"],
+        # The mails are addressed (identity's contacts and reps) and the PDFs attached when sent.
+        expand=mails.expander(deps),
+        attachments=mails.attachments(deps),
     )
     jobs = JobsScheduler(deps, settings.jobs_interval).start()
     server.on_stop.insert(0, lambda: jobs.stop(settings.shutdown_grace))

@@ -36,8 +36,7 @@ class QuoteRpcs:
         return pb.QuoteResponse(quote=_quote(quote, quote.versions, quote.versions[-1].status))
 
     def SendQuote(self, request: pb.SendQuoteRequest, context: grpc.ServicerContext) -> pb.QuoteResponse:
-        quote = quotes.send_quote(self.deps, request.account_id, request.number,
-                                  recipients=_recipients(request.recipients))
+        quote = quotes.send_quote(self.deps, request.account_id, request.number)
         return pb.QuoteResponse(quote=_quote(quote, quote.versions, quote.versions[-1].status))
 
     def ListQuotes(self, request: pb.ListQuotesRequest, context: grpc.ServicerContext) -> pb.ListQuotesResponse:
@@ -72,23 +71,21 @@ class QuoteRpcs:
         quotes.comment_on_quote(
             self.deps, request.account_id, request.number, author=Author.CONTACT if customer else Author.REP,
             author_name=request.author_name, body=request.body,
-            kind=CommentKind.CHANGE_REQUEST if request.change_request else CommentKind.COMMENT,
-            recipients=_recipients(request.recipients))
+            kind=CommentKind.CHANGE_REQUEST if request.change_request else CommentKind.COMMENT)
         return self.GetQuote(pb.GetQuoteRequest(account_id=request.account_id, number=request.number,
                                                 viewer=request.author), context)
 
     def AcceptQuote(self, request: pb.AcceptQuoteRequest, context: grpc.ServicerContext) -> pb.AcceptQuoteResponse:
         accepted = quotes.accept_quote(
             self.deps, request.account_id, request.number, request.version, po_number=request.po_number,
-            new_po=request.new_po, by_name=request.by_name, recipients=_recipients(request.recipients))
+            new_po=request.new_po, by_name=request.by_name)
         visible = accepted.quote.visible_versions()
         return pb.AcceptQuoteResponse(quote=_quote(accepted.quote, visible, visible[-1].status),
                                       invoice_numbers=accepted.invoice_numbers)
 
     def DeclineQuote(self, request: pb.DeclineQuoteRequest, context: grpc.ServicerContext) -> pb.QuoteResponse:
         quote = quotes.decline_quote(self.deps, request.account_id, request.number, request.version,
-                                     reason=request.reason, by_name=request.by_name,
-                                     recipients=_recipients(request.recipients))
+                                     reason=request.reason, by_name=request.by_name)
         visible = quote.visible_versions()
         return pb.QuoteResponse(quote=_quote(quote, visible, visible[-1].status))
 
@@ -138,10 +135,6 @@ def _lines(lines: Iterable[pb.QuoteLine]) -> tuple[Line, ...]:
                         unit_price=_money(line.unit_price, "unit_price"), discount_bp=line.discount_bp,
                         plan_code=line.plan_code or None))
     return tuple(out)
-
-
-def _recipients(recipients: Iterable[pb.QuoteRecipient]) -> list[quotes.Recipient]:
-    return [quotes.Recipient(r.email, r.locale) for r in recipients]
 
 
 def _ts(moment: dt.datetime) -> Timestamp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from billing_common import dependencies
+from billing_common.billing_contacts import BillingContacts
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.payments.gateway import PaymentGateway
 from services.enterprise_portal.service_layer.ports import InvoiceIssuer, UnitOfWork
@@ -35,6 +36,10 @@ class Dependencies(dependencies.Dependencies[UnitOfWork]):
     portal_url: str = "http://127.0.0.1:8081"
     # The invoicing use cases (quote_invoicing.InvoicingIssuer); unit tests of quotes pass a fake.
     invoice_issuer: InvoiceIssuer = field(default_factory=_invoicing_issuer)
+    # Whom the mails go to: the accounts' billing contacts and reps (identity's, asked when a
+    # mail is sent: service_layer.mails). None: no identity configured (dev, tests of other
+    # things), and nobody is mailed.
+    contacts: BillingContacts | None = None
 
     @property
     def payments(self) -> PaymentGateway:

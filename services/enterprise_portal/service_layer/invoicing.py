@@ -53,16 +53,14 @@ def issue_invoice(
     issued_on: dt.date,
     at: dt.datetime,
     invoice_prefix: str = "EP",
-    notify: Sequence[str] = (),
-    portal_url: str = "",
 ) -> IssuedInvoice:
     """Issue an invoice of `lines` on `terms` with `po_number` in the caller's unit of work
     (commit is the caller's, so a quote's acceptance and its invoice are one transaction).
 
     The number is the next of the year's gapless series (EP-2026-000001). Credit on the
     account is spent on it at once. An invoice without a PO that covers it is still issued,
-    but flagged: stored with the problem and mailed to `notify` (the contacts and the rep, as
-    the caller knows them). When it brings its PO to 80% used, that notice is mailed once too.
+    but flagged: stored with the problem and mailed to the contacts and the rep (service_layer.mails).
+    When it brings its PO to 80% used, that notice is mailed once too.
     Raises InvalidArgument naming the field (lines, terms, po_number, currency).
     """
     require_id(account_id, "account_id")
@@ -90,29 +88,24 @@ def issue_invoice(
         invoice, _ = apply_credits(invoice, credits, at)
     uow.invoices.add(invoice, problem.value if problem else None)
     if problem is not None:
-        mail = mails.po_flag(notify, number, total, po_number, problem, portal_url)
-        if mail is not None:
-            uow.outbox.add(mail, at)
+        mails.write(uow, [mails.po_flag(account_id, number, total, po_number, problem)], at)
     if po is not None and problem is None:
         after = uow.purchase_orders.get(account_id, po.id)
         if after is not None and after.usage_notice_due() and uow.purchase_orders.mark_notice(
                 po.id, PoNotice.MOSTLY_USED, at):
-            mail = mails.po_notice([*uow.purchase_orders.recipients(po.id), *notify], after, PoNotice.MOSTLY_USED,
-                                   portal_url)
-            if mail is not None:
-                uow.outbox.add(mail, at)
+            mails.write(uow, [mails.po_notice(after, PoNotice.MOSTLY_USED)], at)
     stored = uow.invoices.get(account_id, invoice.id)
     assert stored is not None
     return IssuedInvoice(stored, problem)
 
 
-def issue(deps: Dependencies, account_id: str, lines: Sequence[Line], terms: str, po_number: str | None,
-          notify: Sequence[str] = ()) -> IssuedInvoice:
+def issue(deps: Dependencies, account_id: str, lines: Sequence[Line], terms: str, po_number: str | None
+          ) -> IssuedInvoice:
     """`issue_invoice` in its own transaction, today (the rep console's and the demo's)."""
     now = utc(deps.clock.now())
     with deps.uow() as uow:
         issued = issue_invoice(uow, account_id, lines, terms, po_number, issued_on=now.date(), at=now,
-                               invoice_prefix=deps.invoice_prefix, notify=notify, portal_url=deps.portal_url)
+                               invoice_prefix=deps.invoice_prefix)
         uow.commit()
     return issued
 

@@ -132,7 +132,7 @@ def _fingerprint(invoice_ids: Sequence[str], amount_minor: int, amounts: Mapping
 
 def pay_by_card(deps: Dependencies, account_id: str, invoice_ids: Sequence[str], token: str, idempotency_key: str,
                 *, amount_minor: int = 0, amounts: Mapping[str, int] | None = None, payer_email: str = "",
-                payer_user_id: str = "", notify: Sequence[str] = ()) -> CardOutcome:
+                payer_user_id: str = "") -> CardOutcome:
     """Charge the card of `token` once for the chosen invoices (see the module's docstring).
 
     Raises PaymentDeclined (the decline's code) when the card is declined (nothing applied),
@@ -149,9 +149,9 @@ def pay_by_card(deps: Dependencies, account_id: str, invoice_ids: Sequence[str],
         raise InvalidArgument("payer_email is an email address", field="payer_email")
     fingerprint = _fingerprint(ids, amount_minor, amounts)
     payment = _stored(deps, account_id, ids, token, idempotency_key, fingerprint, amount_minor, amounts,
-                      payer_email, payer_user_id, notify)
+                      payer_email, payer_user_id)
     if payment.status is CardPaymentStatus.PENDING or payment.status is CardPaymentStatus.UNKNOWN:
-        payment = settle(deps, payment.id, _charge(deps, payment), notify=notify)
+        payment = settle(deps, payment.id, _charge(deps, payment))
     if payment.status in (CardPaymentStatus.DECLINED, CardPaymentStatus.FAILED):
         raise PaymentDeclined(payment.decline_code or messages.PROCESSING_ERROR)
     with deps.uow() as uow:
@@ -160,8 +160,7 @@ def pay_by_card(deps: Dependencies, account_id: str, invoice_ids: Sequence[str],
 
 
 def _stored(deps: Dependencies, account_id: str, ids: list[str], token: str, key: str, fingerprint: str,
-            amount_minor: int, amounts: Mapping[str, int], payer_email: str, payer_user_id: str,
-            notify: Sequence[str]) -> CardPayment:
+            amount_minor: int, amounts: Mapping[str, int], payer_email: str, payer_user_id: str) -> CardPayment:
     for _attempt in range(2):
         try:
             with deps.uow() as uow:
@@ -215,10 +214,10 @@ def _charge(deps: Dependencies, payment: CardPayment) -> ChargeResult:
                          metadata=charge_metadata(payment.id, payment.account_id))
 
 
-def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None, *, notify: Sequence[str] = ()
-           ) -> CardPayment:
+def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None) -> CardPayment:
     """Record the gateway's answer (None: it never received the request) and, on success,
-    apply the payment to its invoices with a receipt mailed, in one transaction. A payment
+    apply the payment to its invoices with a receipt mailed to the account's billing contacts
+    (service_layer.mails), in one transaction. A payment
     settled already (by a parallel request or the reconciler) is left as it is."""
     now = _now(deps)
     with deps.uow() as uow:
@@ -236,10 +235,8 @@ def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None, *, 
             parts, credit = _apply(uow, receipt, payment.allocation, now)
             payment = payment.settled(CardPaymentStatus.SUCCEEDED, now, charge_id=result.charge_id,
                                       receipt_id=receipt.id)
-            mail = mails.receipt([payment.payer_email, *notify], receipt.amount, receipt.reference, parts, credit,
-                                 deps.portal_url)
-            if mail is not None:
-                uow.outbox.add(mail, now)
+            mails.write(uow, [mails.receipt(receipt.account_id, receipt.amount, receipt.reference, parts, credit)],
+                        now)
         elif result.declined:
             payment = payment.settled(CardPaymentStatus.DECLINED, now,
                                       decline_code=result.decline.code if result.decline else messages.CARD_DECLINED)
@@ -252,13 +249,13 @@ def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None, *, 
 
 
 def _apply(uow: UnitOfWork, receipt: Receipt, allocation: Sequence[tuple[str, int]], at: dt.datetime
-           ) -> tuple[list[tuple[str, Money]], Money]:
+           ) -> tuple[list[tuple[str, str, Money]], Money]:
     """The receipt's payments on its invoices. What an invoice can no longer take (paid in the
     meantime, e.g. by an offline payment) becomes a credit on the account: the money arrived."""
     invoices = {i.id: i for i in uow.invoices.get_many(receipt.account_id, [i for i, _ in allocation],
                                                        for_update=True)}
     currency = receipt.amount.currency
-    parts: list[tuple[str, Money]] = []
+    parts: list[tuple[str, str, Money]] = []  # (invoice id, its number, paid)
     left = 0
     for invoice_id, minor in allocation:
         invoice = invoices.get(invoice_id)
@@ -270,7 +267,7 @@ def _apply(uow: UnitOfWork, receipt: Receipt, allocation: Sequence[tuple[str, in
             uow.invoices.add_payments([payment])
             if paid.status is InvoiceStatus.PAID:
                 uow.invoices.set_status(invoice.id, InvoiceStatus.PAID)
-            parts.append((invoice.number, payment.amount))
+            parts.append((invoice.id, invoice.number, payment.amount))
     credit = Money(left, currency)
     if left:
         uow.credits.add(Credit(new_id(), receipt.account_id, credit, at, receipt_id=receipt.id))
@@ -295,8 +292,7 @@ class OfflineOutcome:
 
 def record_offline_payment(deps: Dependencies, account_id: str, invoice_ids: Sequence[str], amount_minor: int,
                            method: str, reference: str, received_on: dt.date | None, *, recorded_by: str,
-                           amounts: Mapping[str, int] | None = None, notify: Sequence[str] = ()
-                           ) -> OfflineOutcome:
+                           amounts: Mapping[str, int] | None = None) -> OfflineOutcome:
     """A rep records money received by bank transfer, check or ACH with its reference, over
     the invoices it pays; what exceeds their balances becomes a credit on the account. The
     same reference of the same method twice is refused (a double-submitted form)."""
@@ -329,9 +325,7 @@ def record_offline_payment(deps: Dependencies, account_id: str, invoice_ids: Seq
                                               if p.amount.amount_minor], received_at)
         if allocation.credit.amount_minor:
                 uow.credits.add(Credit(new_id(), account_id, allocation.credit, received_at, receipt_id=receipt.id))
-        mail = mails.receipt(notify, receipt.amount, receipt.reference, parts, allocation.credit + credit,
-                             deps.portal_url)
-        if mail is not None:
-            uow.outbox.add(mail, now)
+        mails.write(uow, [mails.receipt(account_id, receipt.amount, receipt.reference, parts,
+                                        allocation.credit + credit)], now)
         uow.commit()
     return OfflineOutcome(receipt, allocation)

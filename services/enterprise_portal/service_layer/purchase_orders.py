@@ -3,14 +3,13 @@
 Notices (README "Purchase order notices"): "80% used" can only become due when an invoice is
 issued against the PO, so issue_invoice mails it then; "expires in 30 days" becomes due with
 the passing of days, so `send_po_notices` runs on a schedule inside the server
-(ENTERPRISE_PORTAL_NOTICE_INTERVAL) and mails it once per PO. Both go to the addresses kept
-with the PO (the contact who entered it and the account's rep, as the web tier knew them).
+(ENTERPRISE_PORTAL_JOBS_INTERVAL) and mails it once per PO. Both go to the account's billing
+contacts and rep (identity's, asked when the mail is sent: service_layer.mails).
 """
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import IntegrityError
@@ -23,8 +22,6 @@ from billing_common.validation import require_id
 from services.enterprise_portal.domain.purchase_orders import PoNotice, PoStatus, PurchaseOrder
 from services.enterprise_portal.service_layer import mails
 from services.enterprise_portal.service_layer.dependencies import Dependencies
-
-MAX_RECIPIENTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +49,7 @@ def _checked(account_id: str, number: str, amount_minor: int, currency: str, val
 
 
 def create_po(deps: Dependencies, account_id: str, number: str, amount_minor: int, currency: str,
-              valid_from: dt.date | None, valid_to: dt.date | None, notes: str = "",
-              notify: Sequence[str] = ()) -> PoView:
+              valid_from: dt.date | None, valid_to: dt.date | None, notes: str = "") -> PoView:
     """A new PO of the account. Raises InvalidArgument naming the field, AlreadyExists (field
     number) for a number the account already has."""
     require_id(account_id, "account_id")
@@ -62,7 +58,7 @@ def create_po(deps: Dependencies, account_id: str, number: str, amount_minor: in
         with deps.uow() as uow:
             if uow.purchase_orders.by_number(account_id, po.number) is not None:
                 raise AlreadyExists(f"PO {po.number} exists", field="number")
-            uow.purchase_orders.add(po, tuple(dict.fromkeys(n for n in notify if n))[:MAX_RECIPIENTS])
+            uow.purchase_orders.add(po)
             uow.commit()
     except IntegrityError:
         raise AlreadyExists(f"PO {po.number} exists", field="number") from None
@@ -121,9 +117,7 @@ def send_po_notices(deps: Dependencies) -> int:
                 due = po.expiry_notice_due(today) if notice is PoNotice.EXPIRES_SOON else po.usage_notice_due()
                 if not due or not uow.purchase_orders.mark_notice(po.id, notice, now):
                     continue
-                mail = mails.po_notice(uow.purchase_orders.recipients(po.id), po, notice, deps.portal_url)
-                if mail is not None:
-                    uow.outbox.add(mail, now)
-                    sent += 1
+                mails.write(uow, [mails.po_notice(po, notice)], now)
+                sent += 1
             uow.commit()
     return sent

@@ -4,7 +4,6 @@ acceptance's unit of work), and the POs a contact may choose are the account's a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.enterprise_portal.domain.purchase_orders import PoStatus
@@ -16,16 +15,14 @@ from services.enterprise_portal.service_layer.ports import UnitOfWork
 @dataclass(frozen=True)
 class InvoicingIssuer:
     invoice_prefix: str = "EP"
-    portal_url: str = ""
 
     def valid_po_numbers(self, uow: UnitOfWork, account_id: str, day: dt.date) -> list[str]:
         return [po.number for po in uow.purchase_orders.for_account(account_id) if po.status(day) is PoStatus.ACTIVE]
 
     def issue_for_quote(self, uow: UnitOfWork, quote: Quote, version: QuoteVersion, *, issued_on: dt.date,
-                        at: dt.datetime, notify: Sequence[str]) -> list[str]:
+                        at: dt.datetime) -> list[str]:
         """One invoice for the whole version: the quote is one order, and a B2B customer's
         accounts payable matches one invoice to one PO line (README, "Decision: ...")."""
         issued = invoicing.issue_invoice(uow, quote.account_id, version.lines, version.terms, version.po_number,
-                                         issued_on=issued_on, at=at, invoice_prefix=self.invoice_prefix,
-                                         notify=notify, portal_url=self.portal_url)
+                                         issued_on=issued_on, at=at, invoice_prefix=self.invoice_prefix)
         return [issued.invoice.number]

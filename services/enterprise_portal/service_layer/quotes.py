@@ -6,24 +6,25 @@ for an account they serve, S14; a contact only for their own account). Here ever
 looked up through `account_id`, so another account's number is NotFound (S13), and a
 customer never sees a draft: a quote with no sent version is NotFound to them.
 
-Mails go to the outbox in the use case's transaction. The contacts' addresses are identity's,
-so the caller passes them in (`recipients`); the rep's address is stored on the quote.
+Mails go to the outbox in the use case's transaction, addressed when sent to the account's
+billing contacts and the quote's rep, each in their language (service_layer.mails: identity
+owns people); the rep's address stored on the quote is the fallback when identity lists none.
 """
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from billing_common.clock import utc
-from billing_common.errors import InvalidArgument, NotFound
+from billing_common.errors import AlreadyExists, InvalidArgument, NotFound
 from billing_common.invoicing.pdf import InvoiceLine, InvoiceView, render_invoice_pdf
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.money import is_currency
-from billing_common.outbox import OutgoingMail
 from billing_common.validation import require_id
 from services.enterprise_portal.domain.lines import Line
-from services.enterprise_portal.domain.purchase_orders import validate_po_number
+from services.enterprise_portal.domain.purchase_orders import PoNotice, PurchaseOrder, validate_po_number
 from services.enterprise_portal.domain.quotes import (
     Author,
     CommentKind,
@@ -32,18 +33,11 @@ from services.enterprise_portal.domain.quotes import (
     QuoteStatus,
     QuoteVersion,
 )
-from services.enterprise_portal.service_layer import quote_messages
+from services.enterprise_portal.service_layer import mails
 from services.enterprise_portal.service_layer.dependencies import Dependencies
 from services.enterprise_portal.service_layer.ports import UnitOfWork
 
 MAX_NAME = 200
-MAX_RECIPIENTS = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    email: str
-    locale: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +82,12 @@ def _name(value: str, field: str) -> str:
     return value
 
 
-def _recipients(recipients: Sequence[Recipient]) -> tuple[Recipient, ...]:
-    if len(recipients) > MAX_RECIPIENTS:
-        raise InvalidArgument(f"at most {MAX_RECIPIENTS} recipients", field="recipients")
-    for r in recipients:
-        if "@" not in r.email or len(r.email) > 320 or not r.email.isprintable() or any(c in r.email for c in " ,;<>"):
-            raise InvalidArgument("a recipient is an email address", field="recipients")
-    return tuple(recipients)
-
-
 def _rep(rep: Rep) -> Rep:
     require_id(rep.user_id, "rep_user_id")
     _name(rep.name, "rep_name")
-    _recipients([Recipient(rep.email)])
+    e = rep.email
+    if "@" not in e or len(e) > 320 or not e.isprintable() or any(c in e for c in " ,;<>"):
+        raise InvalidArgument("the rep's email is an email address", field="rep_email")
     return rep
 
 
@@ -120,21 +107,14 @@ def _visible_version(quote: Quote, version: int) -> None:
         raise InvalidArgument(f"{quote.number} has no version {version}", field="version")
 
 
-def _mail(kind: str, recipients: Sequence[Recipient], **values: object) -> list[OutgoingMail]:
-    mails = []
-    for r in recipients:
-        localised = {k: v(r.locale) if callable(v) else v for k, v in values.items()}
-        mails.append(quote_messages.render(kind, r.locale, to=r.email, **localised))
-    return mails
+def _mail(quote: Quote, kind: str, audience: str, **values: object) -> mails.EnterpriseMail:
+    return mails.quote_event(quote.account_id, kind, audience, rep_user_id=quote.rep_user_id,
+                             rep_email=quote.rep_email, quote_number=quote.number, **values)
 
 
-def _send(uow: UnitOfWork, mails: Sequence[OutgoingMail], at: dt.datetime) -> None:
-    for mail in mails:
-        uow.outbox.add(mail, at)
-
-
-def _total(version: QuoteVersion) -> object:
-    return lambda locale: version.totals.total.format(locale)
+def _amounts(version: QuoteVersion) -> dict[str, object]:
+    total = version.totals.total
+    return {"total_minor": total.amount_minor, "currency": total.currency}
 
 
 def draft_quote(deps: Dependencies, account_id: str, *, rep: Rep, lines: Sequence[Line], valid_until: dt.date,
@@ -160,17 +140,18 @@ def draft_quote(deps: Dependencies, account_id: str, *, rep: Rep, lines: Sequenc
     return quote
 
 
-def send_quote(deps: Dependencies, account_id: str, number: str, *, recipients: Sequence[Recipient]) -> Quote:
-    """The draft sent: the customer sees it (and the earlier open versions are superseded)."""
-    recipients = _recipients(recipients)
+def send_quote(deps: Dependencies, account_id: str, number: str) -> Quote:
+    """The draft sent: the customer sees it (and the earlier open versions are superseded); the
+    contacts are mailed (a second version or later: "a new version for you")."""
     today = _today(deps)
     with deps.uow() as uow:
         quote = _quote(uow, account_id, number, for_update=True).sent(today)
         uow.quotes.save(quote)
         version = quote.versions[-1]
-        _send(uow, _mail("quote_sent", recipients, label=version.label, total=_total(version),
-                                  valid_until=version.valid_until.isoformat(), terms=version.terms),
-                            utc(deps.clock.now()))
+        kind = mails.QUOTE_SENT if version.version == 1 else mails.QUOTE_REVISED
+        mails.write(uow, [_mail(quote, kind, mails.CONTACTS, label=version.label, **_amounts(version),
+                                valid_until=version.valid_until.isoformat(), terms=version.terms)],
+                    utc(deps.clock.now()))
         uow.commit()
     return quote
 
@@ -236,12 +217,10 @@ def _describe(line: Line, language: str) -> str:
 
 
 def comment_on_quote(deps: Dependencies, account_id: str, number: str, *, author: Author, author_name: str,
-                     body: str, kind: CommentKind = CommentKind.COMMENT,
-                     recipients: Sequence[Recipient] = ()) -> QuoteComment:
+                     body: str, kind: CommentKind = CommentKind.COMMENT) -> QuoteComment:
     """A message on the thread about the newest version the author sees. A contact's goes to
-    the rep; a rep's to `recipients` (the contacts)."""
+    the rep; a rep's to the contacts."""
     _name(author_name, "author_name")
-    recipients = _recipients(recipients)
     customer = author is Author.CONTACT
     with deps.uow() as uow:
         quote = _quote(uow, account_id, number, customer=customer)
@@ -252,21 +231,19 @@ def comment_on_quote(deps: Dependencies, account_id: str, number: str, *, author
         comment = QuoteComment(quote_number=quote.number, version=latest.version, author=author,
                                author_name=author_name, kind=kind, body=body, written_at=utc(deps.clock.now()))
         uow.quotes.add_comment(comment)
-        to = [Recipient(quote.rep_email)] if customer else list(recipients)
-        template = "quote_change_request" if kind is CommentKind.CHANGE_REQUEST else "quote_comment"
-        _send(uow, _mail(template, to, label=latest.label, author=author_name, body=body),
-                            comment.written_at)
+        template = mails.QUOTE_CHANGE_REQUEST if kind is CommentKind.CHANGE_REQUEST else mails.QUOTE_COMMENT
+        mails.write(uow, [_mail(quote, template, mails.REP if customer else mails.CONTACTS, label=latest.label,
+                                author=author_name, body=body)], comment.written_at)
         uow.commit()
     return comment
 
 
 def accept_quote(deps: Dependencies, account_id: str, number: str, version: int, *, po_number: str,
-                 new_po: bool, by_name: str, recipients: Sequence[Recipient] = ()) -> Acceptance:
+                 new_po: bool, by_name: str) -> Acceptance:
     """The contact accepts `version` with one of the account's valid POs or a new PO number:
     the accepted version is the order, its invoice(s) are issued on its terms with the PO,
     and the contacts and the rep are mailed, all in one transaction."""
     _name(by_name, "by_name")
-    recipients = _recipients(recipients)
     try:
         validate_po_number(po_number)
     except InvalidArgument as e:
@@ -278,34 +255,54 @@ def accept_quote(deps: Dependencies, account_id: str, number: str, version: int,
         if not new_po and po_number not in deps.invoice_issuer.valid_po_numbers(uow, account_id, today):
             raise InvalidArgument(f"{po_number} is not one of the account's valid purchase orders",
                                   field="po_number")
-        quote = quote.accepted(version, today, po_number)
+        quote = quote.accepted(version, today, po_number)  # a version no longer open: FailedPrecondition first
+        if new_po and uow.purchase_orders.by_number(account_id, po_number) is not None:
+            # Registering it again would fail (one number per account) and editing it here would
+            # change a PO behind its owner's back: the contact picks it from the list instead.
+            raise AlreadyExists(f"{po_number} is already a purchase order of the account: choose it from the list",
+                                field="po_number")
         uow.quotes.save(quote)
         accepted = quote.version(version)
         now = utc(deps.clock.now())
-        to = [*recipients, Recipient(quote.rep_email)]
-        invoices = tuple(deps.invoice_issuer.issue_for_quote(uow, quote, accepted, issued_on=today, at=now,
-                                                             notify=[r.email for r in to]))
-        _send(uow, _mail("quote_accepted", to, label=accepted.label, author=by_name, total=_total(accepted),
-                                  po_number=po_number, terms=accepted.terms,
-                                  invoices=(lambda loc: ", ".join(invoices) or quote_messages.none_yet(loc))),
-                            utc(deps.clock.now()))
+        if new_po and accepted.totals.total.amount_minor > 0:
+            entered = _po_entered_on_acceptance(account_id, po_number, accepted, today)
+            uow.purchase_orders.add(entered)
+            # Made for exactly this order, it is used up by its invoice: "80% used" would only
+            # tell the contact what they just did.
+            uow.purchase_orders.mark_notice(entered.id, PoNotice.MOSTLY_USED, now)
+        invoices = tuple(deps.invoice_issuer.issue_for_quote(uow, quote, accepted, issued_on=today, at=now))
+        mails.write(uow, [_mail(quote, mails.QUOTE_ACCEPTED, mails.CONTACTS_AND_REP, label=accepted.label,
+                                author=by_name, **_amounts(accepted), po_number=po_number, terms=accepted.terms,
+                                invoices=list(invoices))], now)
         uow.commit()
     return Acceptance(quote=quote, version=accepted, invoice_numbers=invoices)
 
 
-def decline_quote(deps: Dependencies, account_id: str, number: str, version: int, *, reason: str, by_name: str,
-                  recipients: Sequence[Recipient] = ()) -> Quote:
+def _po_entered_on_acceptance(account_id: str, number: str, accepted: QuoteVersion, day: dt.date) -> PurchaseOrder:
+    """The PO a contact typed when accepting (README "A new PO number typed at acceptance"):
+    the order's total in the quote's currency, valid for a year from the acceptance, so the
+    invoice it carries is covered; the contact can edit it afterwards."""
+    try:
+        a_year_later = day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        a_year_later = day.replace(year=day.year + 1, day=28)
+    return PurchaseOrder(id=str(uuid.uuid4()), account_id=account_id, number=number,
+                         amount=accepted.totals.total, valid_from=day,
+                         valid_to=a_year_later - dt.timedelta(days=1), notes=f"Entered when accepting {accepted.label}")
+
+
+def decline_quote(deps: Dependencies, account_id: str, number: str, version: int, *, reason: str, by_name: str
+                  ) -> Quote:
     """The contact declines `version` with a reason; the rep and the contacts are mailed."""
     _name(by_name, "by_name")
-    recipients = _recipients(recipients)
     today = _today(deps)
     with deps.uow() as uow:
         quote = _quote(uow, account_id, number, for_update=True, customer=True)
         _visible_version(quote, version)
         quote = quote.declined(version, today, reason)
         uow.quotes.save(quote)
-        to = [*recipients, Recipient(quote.rep_email)]
-        _send(uow, _mail("quote_declined", to, label=quote.version(version).label, author=by_name,
-                                  reason=reason), utc(deps.clock.now()))
+        mails.write(uow, [_mail(quote, mails.QUOTE_DECLINED, mails.CONTACTS_AND_REP,
+                                label=quote.version(version).label, author=by_name, reason=reason)],
+                    utc(deps.clock.now()))
         uow.commit()
     return quote

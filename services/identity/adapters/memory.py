@@ -169,6 +169,9 @@ class InMemoryRepRepository(_Repo):
         found = [replace(self.data.users[r]) for r, a in self.data.reps if a == account_id]
         return sorted(found, key=lambda u: (u.name, u.id))
 
+    def reps_in(self, account_ids: Sequence[str]) -> dict[str, list[User]]:
+        return {a: reps for a in dict.fromkeys(account_ids) if (reps := self.reps_of(a))}
+
 
 class InMemoryAuditLog(_Repo):
     def record(

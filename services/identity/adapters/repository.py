@@ -289,6 +289,17 @@ class SqlRepRepository:
         ).all()
         return [_user(row) for row in rows]
 
+    def reps_in(self, account_ids: Sequence[str]) -> dict[str, list[User]]:
+        r, u = orm.rep_accounts.c, orm.users.c
+        rows = self.conn.execute(
+            select(r.account_id.label("served_account_id"), *orm.users.c).join(orm.rep_accounts, r.rep_user_id == u.id)
+            .where(r.account_id.in_(list(account_ids))).order_by(u.name, u.id)
+        ).all()
+        found: dict[str, list[User]] = {}
+        for row in rows:
+            found.setdefault(row.served_account_id, []).append(_user(row))
+        return found
+
 
 class SqlAuditLog:
     def __init__(self, conn: Connection) -> None:

@@ -23,6 +23,7 @@ from billing_common.service import build_service
 from billing_common.service_auth import (
     ACTING_PERSON_HEADER,
     BILLING_CENTER_WEB,
+    ENTERPRISE_PORTAL,
     ENTERPRISE_PORTAL_WEB,
     ONLINE_BILLING,
     OPERATOR,
@@ -64,7 +65,7 @@ ALLOWED_CALLERS = allow_list(SERVICE_NAME, {
         "CreateAccount", "CreateUser", "AddMembership", "RemoveMembership", "AssignRep")},
     # online_billing mails the billing contacts of the accounts it bills (receipts, dunning); the
     # Enterprise portal's Billing contacts page lists one account's, for a signed-in person.
-    "ListBillingContacts": {ONLINE_BILLING, ENTERPRISE_PORTAL_WEB},
+    "ListBillingContacts": {ONLINE_BILLING, ENTERPRISE_PORTAL, ENTERPRISE_PORTAL_WEB},
 })
 
 _PORTALS = {pb.PORTAL_BILLING_CENTER: Portal.BILLING_CENTER, pb.PORTAL_ENTERPRISE: Portal.ENTERPRISE}
@@ -279,7 +280,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         found = accounts.list_billing_contacts(self.deps, list(request.account_ids))
         return pb.ListBillingContactsResponse(accounts=[
             pb.AccountBillingContacts(account_id=v.account.id, locale=v.account.locale,
-                                      contacts=[_contact(u, primary=u.id == v.primary) for u in v.billing_contacts])
+                                      contacts=[_contact(u, primary=u.id == v.primary) for u in v.billing_contacts],
+                                      reps=[_contact(u) for u in v.reps])
             for v in found])
 
     def _list_for_person(self, request: pb.ListBillingContactsRequest) -> pb.ListBillingContactsResponse:

@@ -17,6 +17,8 @@ class AccountView:
     billing_contacts: list[User]
     # The primary billing contact's user id (ListBillingContacts only), if one was chosen.
     primary: str | None = None
+    # The active reps who serve it (ListBillingContacts only): the enterprise mails' other reader.
+    reps: tuple[User, ...] = ()
 
 
 def get_account(deps: Dependencies, account_id: str) -> AccountView:
@@ -35,8 +37,8 @@ MAX_ACCOUNTS_PER_CALL = 1000
 
 
 def list_billing_contacts(deps: Dependencies, account_ids: list[str]) -> list[AccountView]:
-    """The active billing contacts of each of these accounts (with their language), for
-    online_billing's mails; unknown ids are left out, repeats answered once."""
+    """The active billing contacts and reps of each of these accounts (with their language), for
+    the services' mails (online_billing, enterprise_portal); unknown ids are left out, repeats answered once."""
     if len(account_ids) > MAX_ACCOUNTS_PER_CALL:
         raise InvalidArgument(f"Ask for at most {MAX_ACCOUNTS_PER_CALL} accounts at once.", field="account_ids")
     if any(len(a) > limits.MAX_ID for a in account_ids):
@@ -48,7 +50,9 @@ def list_billing_contacts(deps: Dependencies, account_ids: list[str]) -> list[Ac
         found = uow.accounts.get_many(wanted)
         contacts = uow.memberships.users_with_role_in([a.id for a in found], Role.BILLING_CONTACT)
         primaries = uow.memberships.primaries_in([a.id for a in found])
-    return [AccountView(a, [u for u in contacts.get(a.id, []) if u.status == ACTIVE], primaries.get(a.id))
+        reps = uow.reps.reps_in([a.id for a in found])
+    return [AccountView(a, [u for u in contacts.get(a.id, []) if u.status == ACTIVE], primaries.get(a.id),
+                        tuple(u for u in reps.get(a.id, []) if u.status == ACTIVE))
             for a in found]
 
 

@@ -96,6 +96,9 @@ class RepRepository(Protocol):
     def reps_of(self, account_id: str) -> list[User]:
         """The reps who serve the account, by name."""
 
+    def reps_in(self, account_ids: Sequence[str]) -> dict[str, list[User]]:
+        """`reps_of` of many accounts in one query: accounts with no rep are left out."""
+
 
 class AuditLog(Protocol):
     """Who changed what. `actor` is the person (a user id, or whom an operator command names);

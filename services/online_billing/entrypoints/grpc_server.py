@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
+from billing_common.billing_contacts import BillingContacts
 from billing_common.clock import Clock
 from billing_common.config import settings_or_exit
 from billing_common.grpc_server import GrpcServer
@@ -50,7 +51,6 @@ from services.online_billing.domain.requests import ChangeRequest, Requester, Re
 from services.online_billing.entrypoints.billing_run import BillingRunScheduler
 from services.online_billing.service_layer import accounts, change_requests, mails, services, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
-from services.online_billing.service_layer.ports import BillingContacts
 from services.online_billing.service_layer.subscriptions import Outcome, Result
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OnlineBillingService"].full_name

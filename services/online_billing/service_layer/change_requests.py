@@ -23,6 +23,7 @@ import uuid
 
 import structlog
 
+from billing_common.billing_contacts import BillingContact, ContactsUnavailable
 from billing_common.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from billing_common.limits import MAX_EMAIL, MAX_NAME, MAX_NOTE, has_disallowed_characters, is_valid_email
 from billing_common.payments.gateway import check_idempotency_key
@@ -32,7 +33,7 @@ from services.online_billing.domain.model import BillingInterval, current_subscr
 from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
 from services.online_billing.service_layer import request_mails, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
-from services.online_billing.service_layer.ports import BillingContact, ContactsUnavailable, UnitOfWork
+from services.online_billing.service_layer.ports import UnitOfWork
 from services.online_billing.service_layer.subscriptions import Outcome, Result, now_of
 
 log = structlog.get_logger()

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from billing_common import dependencies
+from billing_common.billing_contacts import BillingContacts
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.payments.gateway import PaymentGateway
 from services.online_billing.domain.renewals import DunningSchedule
-from services.online_billing.service_layer.ports import BillingContacts, UnitOfWork
+from services.online_billing.service_layer.ports import UnitOfWork
 
 
 def _example_vendor() -> BillingProfile:

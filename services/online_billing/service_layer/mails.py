@@ -20,13 +20,14 @@ import structlog
 from babel.dates import format_date
 
 from billing_common import mail_templates
+from billing_common.billing_contacts import AccountContacts, ContactsUnavailable
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.money import Money
 from billing_common.outbox import Attachment, OutgoingMail
 from billing_common.payments import messages
 from services.online_billing.domain.renewals import NO_PAYMENT_METHOD
 from services.online_billing.service_layer.dependencies import Dependencies
-from services.online_billing.service_layer.ports import AccountContacts, ContactsUnavailable, UnitOfWork
+from services.online_billing.service_layer.ports import UnitOfWork
 
 log = structlog.get_logger()
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Protocol, Self
 
 from billing_common.invoicing.profile import BillingProfile
@@ -138,43 +137,6 @@ class Outbox(Protocol):
         ...
 
     def add_many(self, mails: Sequence[OutgoingMail], at: dt.datetime) -> None: ...
-
-
-@dataclass(frozen=True)
-class BillingContact:
-    """A person identity says is a billing contact of an account (identity has no "primary"
-    contact: every billing contact is mailed)."""
-
-    user_id: str
-    name: str
-    email: str
-    locale: str  # "en" or "pt-BR": the language of their mails
-
-
-@dataclass(frozen=True)
-class AccountContacts:
-    account_id: str
-    locale: str  # the account's own language: for the invoice recipients who are no person of it
-    contacts: tuple[BillingContact, ...] = ()
-
-
-class ContactsUnavailable(Exception):
-    """Identity did not answer (down, too slow, refused our credentials): the caller keeps the
-    mail for later rather than lose it (README, "Billing mails")."""
-
-
-class BillingContacts(Protocol):
-    """Whom an account's billing mail goes to: identity owns people and memberships."""
-
-    def for_account(self, account_id: str) -> AccountContacts | None:
-        """The account's billing contacts; None for an account identity does not know.
-        Raises ContactsUnavailable."""
-        ...
-
-    def for_accounts(self, account_ids: Collection[str]) -> dict[str, AccountContacts]:
-        """`for_account` of many accounts in one call per 1000 (the billing run's batch):
-        unknown accounts are left out. Raises ContactsUnavailable."""
-        ...
 
 
 class UnitOfWork(Protocol):

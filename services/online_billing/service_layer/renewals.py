@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields, replace
 
 import structlog
 
+from billing_common.billing_contacts import AccountContacts
 from billing_common.clock import Clock, utc
 from billing_common.errors import DomainError
 from billing_common.invoicing.numbering import yearly_series
@@ -60,7 +61,7 @@ from services.online_billing.domain.renewals import (
 from services.online_billing.service_layer import mails
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.mails import BillingMail
-from services.online_billing.service_layer.ports import AccountContacts, UnitOfWork
+from services.online_billing.service_layer.ports import UnitOfWork
 
 log = structlog.get_logger()
 

@@ -29,6 +29,7 @@ from billing_common.grpc_client import error_field, make_channel
 from billing_common.service_auth import (
     BILLING_CENTER_WEB,
     CALLERS,
+    ENTERPRISE_PORTAL,
     ENTERPRISE_PORTAL_WEB,
     ONLINE_BILLING,
     OPERATOR,
@@ -120,14 +121,16 @@ def _matrix() -> list[tuple[str, str]]:
 
 GATE_PASSED = grpc.StatusCode.OK
 # What the services must declare: the portals the user-facing calls, operators provisioning,
-# online_billing the billing contacts it mails (ListBillingContacts, which the Enterprise portal
-# also calls for its Billing contacts page, with a session).
+# online_billing and enterprise_portal the billing contacts (and reps) they mail
+# (ListBillingContacts, which the Enterprise portal also calls for its Billing contacts page,
+# with a session).
 # The Enterprise portal's Billing contacts page alone changes an enterprise account's contacts.
 ENTERPRISE_ONLY = frozenset({"AddBillingContact", "RemoveBillingContact", "SetPrimaryBillingContact",
                              "ProposeHandover", "ListHandovers", "DecideHandover"})
+MAILING_SERVICES = {ONLINE_BILLING, ENTERPRISE_PORTAL}
 ALLOWED = {
     "identity": {m.name: ({OPERATOR} if m.name in PROVISIONING
-                          else {ONLINE_BILLING, ENTERPRISE_PORTAL_WEB} if m.name == "ListBillingContacts"
+                          else {*MAILING_SERVICES, ENTERPRISE_PORTAL_WEB} if m.name == "ListBillingContacts"
                           else {ENTERPRISE_PORTAL_WEB} if m.name in ENTERPRISE_ONLY
                           else {BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB})
                  for m in pb.DESCRIPTOR.services_by_name["IdentityService"].methods},

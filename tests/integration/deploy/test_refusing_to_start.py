@@ -83,6 +83,16 @@ def test_online_billing_in_prod_without_identity_target_refuses_to_start_naming_
     assert line.startswith("online_billing: refusing to start: IDENTITY_TARGET must be set when BILLING_ENV=prod")
 
 
+def test_enterprise_portal_in_prod_without_identity_target_refuses_to_start_naming_it() -> None:
+    # Whom its mails go to: the contacts and reps identity knows (README "Enterprise mails").
+    env = _prod(ENTERPRISE_PORTAL_DATABASE_URL=_url("enterprise_portal"), SMTP_URL="smtp://127.0.0.1:25",
+                SANDBOX_GATEWAY_SECRET="s" * 40, SANDBOX_GATEWAY_DATABASE_URL=_url("sandbox_gateway"),
+                VENDOR_NAME="Meetings Example, Inc.", **callers.ENV)
+    env.pop("IDENTITY_TARGET", None)
+    line = _refused([sys.executable, "-m", "services.enterprise_portal"], env)
+    assert line.startswith("enterprise_portal: refusing to start: IDENTITY_TARGET must be set when BILLING_ENV=prod")
+
+
 def test_the_migrate_job_in_prod_without_a_database_url_migrates_nothing_and_names_it() -> None:
     env = _prod(IDENTITY_DATABASE_URL=_url("identity"), ONLINE_BILLING_DATABASE_URL=_url("online_billing"))
     line = _refused([sys.executable, "-m", "services.migrate"], env)

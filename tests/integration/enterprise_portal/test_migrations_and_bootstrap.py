@@ -94,3 +94,16 @@ def test_0004_quotes_downgrades_to_0003_and_upgrades_again(settings: EnterpriseP
     assert not quote_tables & tables and "invoice_number_series" in tables
     run_migrations(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
     assert quote_tables <= set(inspect(engine).get_table_names())
+
+
+def test_0005_outbox_deferred_mails_downgrades_to_0004_and_upgrades_again(
+        settings: EnterprisePortalSettings, engine: Engine) -> None:
+    from billing_common.db import revert_migrations, run_migrations
+
+    def columns(table: str) -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+
+    revert_migrations(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE, "0004_quotes")
+    assert not {"attachment", "deferred"} & columns("outbox") and "notify_emails" in columns("purchase_orders")
+    run_migrations(engine, bootstrap.MIGRATIONS, bootstrap.VERSION_TABLE)
+    assert {"attachment", "deferred"} <= columns("outbox") and "notify_emails" not in columns("purchase_orders")

@@ -113,7 +113,7 @@ def test_purchase_orders_count_what_was_invoiced_and_mark_each_notice_once(make_
     po = PurchaseOrder(str(uuid.uuid4()), "a", "PO-1", Money(10_000, "USD"), dt.date(2027, 1, 1),
                        dt.date(2027, 12, 31), "notes")
     with make_uow() as uow:
-        uow.purchase_orders.add(po, ("ana@example.test", "rep@example.test"))
+        uow.purchase_orders.add(po)
         uow.invoices.add(_invoice("a", "EP-1", dt.date(2027, 1, 2), 3_000, po="PO-1"))
         uow.invoices.add(_invoice("a", "EP-2", dt.date(2027, 1, 2), 5_000, po="PO-1", status=InvoiceStatus.VOID))
         uow.commit()
@@ -121,7 +121,6 @@ def test_purchase_orders_count_what_was_invoiced_and_mark_each_notice_once(make_
         stored = uow.purchase_orders.by_number("a", "PO-1")
         assert stored.used == Money(3_000, "USD") == uow.invoices.invoiced_against("a", "PO-1", "USD")
         assert uow.purchase_orders.get("b", po.id) is None
-        assert uow.purchase_orders.recipients(po.id) == ("ana@example.test", "rep@example.test")
         assert [p.number for p in uow.purchase_orders.notices_pending(PoNotice.EXPIRES_SOON, dt.date(2027, 6, 1))] \
             == ["PO-1"]
         assert uow.purchase_orders.mark_notice(po.id, PoNotice.EXPIRES_SOON, AT)

@@ -168,6 +168,11 @@ def test_reps_are_assigned_once_and_list_their_accounts(engine, unique):
         uow.commit()
     with SqlIdentityUnitOfWork(engine) as uow:
         assert uow.reps.accounts_of(rep.id) == [account]
+        # In one query for many accounts (ListBillingContacts' reps): accounts without one left out.
+        other = _account(unique, AccountKind.ENTERPRISE)
+        uow.accounts.add(other)
+        assert {a: [u.id for u in reps] for a, reps in uow.reps.reps_in([account.id, other.id]).items()} == {
+            account.id: [rep.id]}
 
 
 def test_audit_rows_and_outbox_mail_are_written_in_the_transaction(engine, unique, tmp_path):

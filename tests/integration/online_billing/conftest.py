@@ -55,9 +55,17 @@ class RunningIdentity:
     target: str
     operator: identity_pb2_grpc.IdentityServiceStub
 
-    def account(self, name: str, locale: str = "en", currency: str = "USD") -> str:
+    def account(self, name: str, locale: str = "en", currency: str = "USD",
+                kind: int = identity_pb.ACCOUNT_KIND_ONLINE) -> str:
         return self.operator.CreateAccount(identity_pb.CreateAccountRequest(
-            name=name, kind=identity_pb.ACCOUNT_KIND_ONLINE, currency=currency, locale=locale)).account.account_id
+            name=name, kind=kind, currency=currency, locale=locale)).account.account_id
+
+    def rep(self, account_id: str, email: str, name: str, locale: str = "en") -> str:
+        """A vendor's rep (staff) serving the (enterprise) account."""
+        user_id = self.operator.CreateUser(identity_pb.CreateUserRequest(
+            login=email, email=email, name=name, locale=locale, staff=True)).user_id
+        self.operator.AssignRep(identity_pb.AssignRepRequest(rep_user_id=user_id, account_id=account_id))
+        return user_id
 
     def person(self, account_id: str, email: str, name: str, locale: str = "en",
                role: int = identity_pb.ROLE_BILLING_CONTACT) -> str:

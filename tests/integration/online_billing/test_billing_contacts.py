@@ -1,6 +1,7 @@
-"""online_billing's BillingContacts port against a real identity: identity's ListBillingContacts
-answers the billing contacts of many accounts in one call, with their languages, to the caller
-"online-billing" only; identity down or refusing is ContactsUnavailable, quickly."""
+"""The shared BillingContacts port (billing_common.billing_contacts) against a real identity:
+identity's ListBillingContacts answers the billing contacts and reps of many accounts in one
+call, with their languages, to the callers "online-billing" and "enterprise-portal" without a
+session; identity down or refusing is ContactsUnavailable, quickly."""
 from __future__ import annotations
 
 import time
@@ -10,10 +11,9 @@ import pytest
 
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
+from billing_common.billing_contacts import AccountContacts, BillingContact, ContactsUnavailable, GrpcBillingContacts
 from billing_common.grpc_client import make_channel
-from billing_common.service_auth import ONLINE_BILLING
-from services.online_billing.adapters.contacts import GrpcBillingContacts
-from services.online_billing.service_layer.ports import AccountContacts, BillingContact, ContactsUnavailable
+from billing_common.service_auth import ENTERPRISE_PORTAL, ONLINE_BILLING
 from tests import callers
 from tests.faults import free_port
 from tests.integration.online_billing.conftest import RunningIdentity
@@ -42,6 +42,22 @@ def test_the_contacts_of_a_batch_of_accounts_come_in_one_call_with_their_languag
             BillingContact(olivia, "Olivia Owner", found[acme].contacts[0].email, "en"),)
         assert contacts.for_account("no-such-account") is None
         assert contacts.for_accounts([]) == {}
+    finally:
+        contacts.close()
+
+
+def test_enterprise_portal_gets_the_contacts_and_the_reps_each_with_their_language(
+        identity: RunningIdentity, unique) -> None:
+    fabrica = identity.account("Fábrica", locale="pt-BR", currency="BRL", kind=pb.ACCOUNT_KIND_ENTERPRISE)
+    ana = identity.person(fabrica, unique("ana") + "@fabrica.test", "Ana Souza", locale="pt-BR")
+    rita_email = unique("rita") + "@vendor.test"
+    rita = identity.rep(fabrica, rita_email, "Rita Rep", locale="en")
+    contacts = GrpcBillingContacts(identity.target, callers.credentials(ENTERPRISE_PORTAL), timeout=5)
+    try:
+        found = contacts.for_account(fabrica)
+        assert found is not None
+        assert [(c.user_id, c.locale) for c in found.contacts] == [(ana, "pt-BR")]
+        assert found.reps == (BillingContact(rita, "Rita Rep", rita_email, "en"),)
     finally:
         contacts.close()
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
+from billing_common.billing_contacts import BillingContact, FakeBillingContacts
 from billing_common.clock import FakeClock
 from billing_common.db import make_engine
 from billing_common.grpc_client import error_field, make_channel
@@ -23,10 +24,8 @@ from billing_common.mail import read_maildir
 from billing_common.payments.settings import GatewaySettings
 from services.devstack import demo_backends
 from services.online_billing.adapters import orm
-from services.online_billing.adapters.contacts import FakeBillingContacts
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import build
-from services.online_billing.service_layer.ports import BillingContact
 from tests import callers
 
 NOV_16_2026 = 1_794_787_200.0

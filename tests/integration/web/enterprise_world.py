@@ -4,7 +4,7 @@ own database), and the fake identity of tests/unit/web (held to the real one by 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from billing_common.billing_contacts import AccountContacts, BillingContact
 from billing_common.clock import FakeClock, utc
 from billing_common.grpc_server import GrpcServer
 from billing_common.money import Money
@@ -77,6 +78,28 @@ class EnterpriseWorld:
         return utc(self.clock.now()).date()
 
 
+class PeopleOfTheFakeIdentity:
+    """enterprise_portal's BillingContacts over the fake identity's data (its gRPC fake answers
+    the portals' calls only; the real ListBillingContacts batch is tested against the real
+    identity): each account's billing contacts and reps, with their languages."""
+
+    def __init__(self, identity: fakes.FakeIdentity) -> None:
+        self.identity = identity
+
+    def for_account(self, account_id: str) -> AccountContacts | None:
+        return self.for_accounts([account_id]).get(account_id)
+
+    def for_accounts(self, account_ids: Collection[str]) -> dict[str, AccountContacts]:
+        def person(u: fakes.FakeUser) -> BillingContact:
+            return BillingContact(u.user_id, u.name, u.email, u.locale)
+
+        return {a: AccountContacts(a, self.identity.accounts[a].locale or "en",
+                                   tuple(person(u) for u in self.identity._billing_contacts(a)),
+                                   tuple(person(self.identity.users[r]) for r, served in
+                                         sorted(self.identity.rep_accounts.items()) if a in served))
+                for a in account_ids if a in self.identity.accounts}
+
+
 @pytest.fixture
 def ep_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[EnterpriseWorld]:
     settings = EnterprisePortalSettings(database_url=database_url("enterprise_portal"), grpc_bind="127.0.0.1:0",
@@ -85,12 +108,13 @@ def ep_world(database_url: Callable[[str], str], tmp_path: Path) -> Iterator[Ent
     bootstrap.migrate(settings)
     gateway = GatewaySettings(BILLING_ENV="test", SANDBOX_GATEWAY_DATABASE_URL=database_url("sandbox_gateway"))
     clock = FakeClock(datetime.now(UTC).timestamp())
-    server = build(settings, gateway_settings=gateway, clock=clock).start()
-    deps = bootstrap.build_dependencies(settings, gateway_settings=gateway, clock=clock)
     identity = fakes.demo_identity()
     identity.add_user(fakes.FakeUser("u-otto", "otto.rep", "otto@vendor.test", "Otto Rep", "Rep-demo-2026!",
                                      fakes.REP))
     identity.rep_accounts["u-otto"] = [INITECH]
+    people = PeopleOfTheFakeIdentity(identity)
+    server = build(settings, gateway_settings=gateway, clock=clock, contacts=people).start()
+    deps = bootstrap.build_dependencies(settings, gateway_settings=gateway, clock=clock, contacts=people)
     identity_server = fakes.serve_identity(identity)
     portal = PortalSettings(**{
         "BILLING_ENV": "test", "SECRET_KEY": "test-secret-key-for-the-enterprise-portal-pages",

@@ -87,7 +87,7 @@ def test_the_acting_person_is_printable_and_bounded():
 def test_one_variable_per_caller():
     assert [secret_variable(c) for c in CALLERS] == [
         "CALLER_SECRET_BILLING_CENTER_WEB", "CALLER_SECRET_ENTERPRISE_PORTAL_WEB", "CALLER_SECRET_OPERATOR",
-        "CALLER_SECRET_ONLINE_BILLING"]
+        "CALLER_SECRET_ONLINE_BILLING", "CALLER_SECRET_ENTERPRISE_PORTAL"]
 
 
 def test_a_service_in_prod_refuses_to_start_while_a_caller_it_admits_has_no_secret(monkeypatch):
@@ -96,7 +96,8 @@ def test_a_service_in_prod_refuses_to_start_while_a_caller_it_admits_has_no_secr
     partial = {secret_variable(BILLING_CENTER_WEB): "b" * 40}
     prod = ServiceSettings(BILLING_ENV="test", **partial)
     prod.env = "prod"  # without the rest a prod service needs (database, SMTP): only this is at stake
-    with pytest.raises(ValueError, match="CALLER_SECRET_ENTERPRISE_PORTAL_WEB, CALLER_SECRET_ONLINE_BILLING, "
+    with pytest.raises(ValueError, match="CALLER_SECRET_ENTERPRISE_PORTAL, CALLER_SECRET_ENTERPRISE_PORTAL_WEB, "
+                                         "CALLER_SECRET_ONLINE_BILLING, "
                                          "CALLER_SECRET_OPERATOR"):
         caller_gate(prod, IDENTITY)
     # Outside prod it starts, and the callers without a secret are refused like strangers.

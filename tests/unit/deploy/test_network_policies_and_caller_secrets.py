@@ -12,6 +12,7 @@ import yaml
 
 from billing_common.service_auth import (
     BILLING_CENTER_WEB,
+    ENTERPRISE_PORTAL,
     ENTERPRISE_PORTAL_WEB,
     ONLINE_BILLING,
     OPERATOR,
@@ -22,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 COMPOSE = ROOT / "docker-compose.yml"
 
-BC, EP, OP, OB = (secret_variable(c) for c in (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR, ONLINE_BILLING))
+BC, EP, OP, OB, ES = (secret_variable(c) for c in (BILLING_CENTER_WEB, ENTERPRISE_PORTAL_WEB, OPERATOR,
+                                                   ONLINE_BILLING, ENTERPRISE_PORTAL))
 OPERATOR_POD = "billing-operator"  # the label an operator's provisioning pod runs with (deploy/README.md)
 INGRESS_NAMESPACE = "ingress-nginx"
 MONITORING_NAMESPACE = "monitoring"  # where Prometheus runs (deploy/README.md, Metrics)
@@ -37,6 +39,7 @@ ARROWS = {
     ("billing-center-web", "online-billing"),
     ("enterprise-portal-web", "enterprise-portal"),
     ("online-billing", "identity"),
+    ("enterprise-portal", "identity"),
 }
 FROM_THE_INGRESS = {"billing-center-web", "enterprise-portal-web"}
 POSTGRES, REDIS, SMTP = {5432}, {6379, 6380}, {25, 465, 587}
@@ -51,15 +54,15 @@ OUTSIDE = {
     OPERATOR_POD: set(),
 }
 SECRETS_OF = {
-    "identity": {BC, EP, OP, OB},
+    "identity": {BC, EP, OP, OB, ES},
     "online-billing": {BC, OB},
-    "enterprise-portal": {EP},
+    "enterprise-portal": {EP, ES},
     "billing-center-web": {BC},
     "enterprise-portal-web": {EP},
     "billing-migrate": set(),
 }
 COMPOSE_SECRETS_OF = {
-    "identity": {BC, EP, OP, OB}, "online_billing": {BC, OB}, "enterprise_portal": {EP},
+    "identity": {BC, EP, OP, OB, ES}, "online_billing": {BC, OB}, "enterprise_portal": {EP, ES},
     "billing_center_web": {BC}, "enterprise_portal_web": {EP}, "migrate": set(),
 }
 

@@ -9,22 +9,28 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing_common.billing_contacts import BillingContact, FakeBillingContacts
 from billing_common.clock import FakeClock, utc
 from billing_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from billing_common.money import Money
+from billing_common.outbox import OutgoingMail
 from billing_common.payments.gateway import CardDetails, IdempotencyKeyReused, PaymentDeclined
 from billing_common.payments.sandbox import InMemoryChargeStore, SandboxGateway, SandboxTokenizer
 from services.enterprise_portal.adapters.memory import InMemoryUnitOfWork
 from services.enterprise_portal.domain.lines import Line, LineKind
 from services.enterprise_portal.domain.model import InvoiceState, InvoiceStatus
 from services.enterprise_portal.domain.purchase_orders import PoProblem, PoStatus
-from services.enterprise_portal.service_layer import invoicing, payments, purchase_orders
+from services.enterprise_portal.service_layer import invoicing, mails, payments, purchase_orders
 from services.enterprise_portal.service_layer.dependencies import Dependencies
 from services.enterprise_portal.service_layer.ports import CardPaymentStatus
 
 SECRET = "unit-test-secret"
 ACCOUNT = "acct-globex"
 OK, DECLINED, LOST = "4242424242424242", "4000000000000002", "4000000000000408"
+# identity's people of the account: a contact reading Portuguese, one reading English, the rep.
+ANA = BillingContact("user-ana", "Ana Souza", "ana@globex.example", "pt-BR")
+BOB = BillingContact("user-bob", "Bob Finance", "bob@globex.example", "en")
+RITA = BillingContact("user-rita", "Rita Rep", "rep@vendor.example", "en")
 
 
 def token(number: str = OK) -> str:
@@ -41,18 +47,27 @@ class World:
         self.clock = FakeClock()  # 2027-01-15
         self.store = InMemoryChargeStore()
         self.gateway = SandboxGateway(SECRET, self.store)
-        self.deps = Dependencies(uow=lambda: self.uow, clock=self.clock, gateway=self.gateway)
+        self.people = FakeBillingContacts()
+        self.people.add(ACCOUNT, ANA, BOB, reps=(RITA,))
+        self.deps = Dependencies(uow=lambda: self.uow, clock=self.clock, gateway=self.gateway, contacts=self.people,
+                                 portal_url="http://portal")
+
+    def sent(self) -> list[OutgoingMail]:
+        """The outbox's mails as the dispatcher addresses them (the written ones are deferred)."""
+        assert all(m.deferred and not m.to for m in self.uow.data.mails)
+        expanded = mails.expander(self.deps)([m.deferred or "" for m in self.uow.data.mails])
+        return [m for each in expanded for m in each]
 
     @property
     def today(self) -> dt.date:
         return utc(self.clock.now()).date()
 
     def issue(self, amount_minor: int, po_number: str | None = None, *, account: str = ACCOUNT,
-              days_ago: int = 0, terms: str = "NET 30", notify: tuple[str, ...] = ()) -> invoicing.IssuedInvoice:
+              days_ago: int = 0, terms: str = "NET 30") -> invoicing.IssuedInvoice:
         at = utc(self.clock.now()) - dt.timedelta(days=days_ago)
         with self.uow:
             issued = invoicing.issue_invoice(self.uow, account, [line(amount_minor)], terms, po_number,
-                                             issued_on=at.date(), at=at, notify=notify, portal_url="http://portal")
+                                             issued_on=at.date(), at=at)
             self.uow.commit()
         return issued
 
@@ -79,26 +94,37 @@ def test_invoices_are_numbered_gaplessly_per_year_and_due_on_their_terms(world: 
 def test_an_invoice_without_a_valid_po_is_flagged_and_mailed_to_contacts_and_rep(world: World) -> None:
     purchase_orders.create_po(world.deps, ACCOUNT, "PO-OLD", 100_000, "USD", dt.date(2026, 1, 1),
                               dt.date(2026, 12, 31))
-    issued = world.issue(5_000, "PO-OLD", notify=("ana@globex.example", "rep@vendor.example"))
+    issued = world.issue(5_000, "PO-OLD")
     assert issued.po_problem is PoProblem.EXPIRED
     assert invoicing.get_invoice(world.deps, ACCOUNT, issued.invoice.id).po_problem == "expired"
-    [mail] = world.uow.data.mails
-    assert mail.to == ("ana@globex.example", "rep@vendor.example")
-    assert "its purchase order has expired" in mail.body and "a ordem de compra expirou" in mail.body
+    english, portuguese = world.sent()
+    assert (english.to, english.subject) == (("bob@globex.example", "rep@vendor.example"),
+                                              "Invoice EP-2027-000001 needs a valid purchase order")
+    assert english.body == ("Invoice EP-2027-000001 of $50.00 (PO PO-OLD) was issued, but its purchase order has "
+                            "expired.\nPlease add or extend a purchase order: http://portal/purchase-orders\n")
+    assert (portuguese.to, portuguese.subject) == (("ana@globex.example",),
+                                                    "A fatura EP-2027-000001 precisa de um pedido de compra válido")
+    assert portuguese.body == ("A fatura EP-2027-000001 de US$\xa050,00 (pedido de compra PO-OLD) foi emitida, mas o "
+                               "pedido de compra expirou.\nCadastre ou prorrogue um pedido de compra: "
+                               "http://portal/purchase-orders\n")
 
 
 def test_an_invoice_without_any_po_is_flagged_too(world: World) -> None:
-    assert world.issue(5_000, None, notify=("ana@globex.example",)).po_problem is PoProblem.NONE_GIVEN
+    assert world.issue(5_000, None).po_problem is PoProblem.NONE_GIVEN
+    assert [m.to for m in world.sent()] == [("bob@globex.example", "rep@vendor.example"), ("ana@globex.example",)]
 
 
 def test_an_invoice_within_an_active_po_is_not_flagged_and_the_80_percent_notice_is_mailed_once(world: World) -> None:
     purchase_orders.create_po(world.deps, ACCOUNT, "PO-7781", 100_000, "USD", world.today,
-                              world.today + dt.timedelta(days=365), notify=["ana@globex.example"])
+                              world.today + dt.timedelta(days=365))
     assert world.issue(50_000, "PO-7781").po_problem is None
     assert world.uow.data.mails == []
     assert world.issue(30_000, "PO-7781").po_problem is None
-    [notice] = world.uow.data.mails
-    assert notice.to == ("ana@globex.example",) and "80%" in notice.subject
+    english, portuguese = world.sent()
+    assert (english.to, english.subject) == (("bob@globex.example", "rep@vendor.example"),
+                                              "Purchase order PO-7781 is 80% used")
+    assert (portuguese.to, portuguese.subject) == (("ana@globex.example",),
+                                                    "O pedido de compra PO-7781 está 80% utilizado")
     world.issue(10_000, "PO-7781")
     assert len(world.uow.data.mails) == 1
     [view] = purchase_orders.list_pos(world.deps, ACCOUNT)
@@ -161,12 +187,23 @@ def test_two_invoices_paid_in_one_card_payment_with_a_receipt_mailed(world: Worl
     a, b = world.issue(10_000, days_ago=5).invoice, world.issue(25_050).invoice
     preview = payments.preview_payment(world.deps, ACCOUNT, [a.id, b.id])
     assert preview.amount == Money(35_050, "USD")
+    world.uow.data.mails.clear()  # the invoices' "no PO" flags
     outcome = payments.pay_by_card(world.deps, ACCOUNT, [a.id, b.id], token(), "key-1",
                                    payer_email="ana@globex.example")
     assert outcome.payment.status is CardPaymentStatus.SUCCEEDED
     assert {i.status for i in outcome.invoices} == {InvoiceStatus.PAID}
-    [mail] = world.uow.data.mails
-    assert mail.to == ("ana@globex.example",) and "$350.50" in mail.body
+    # Every billing contact in their language (not the rep: it is the customer's receipt), the
+    # paid invoices' PDFs attached when sent.
+    english, portuguese = world.sent()
+    assert (english.to, english.subject, portuguese.to, portuguese.subject) == (
+        ("bob@globex.example",), "Payment received: $350.50", ("ana@globex.example",),
+        "Pagamento recebido: US$\xa0350,50")
+    assert "  EP-2027-000001: $100.00\n  EP-2027-000002: $250.50\n" in english.body
+    assert english.attachment == f"invoices:en:{ACCOUNT}:{a.id},{b.id}"
+    assert portuguese.attachment == f"invoices:pt-BR:{ACCOUNT}:{a.id},{b.id}"
+    pdfs = mails.attachments(world.deps)(portuguese.attachment)
+    assert [(p.filename, p.content_type, p.content[:4]) for p in pdfs] == [
+        ("EP-2027-000001.pdf", "application/pdf", b"%PDF"), ("EP-2027-000002.pdf", "application/pdf", b"%PDF")]
     assert world.charges() == 1
 
 
@@ -272,14 +309,16 @@ def test_s21_a_card_payment_split_over_invoices_adds_up_exactly(totals: list[int
 
 def test_an_offline_overpayment_becomes_credit_spent_on_the_next_invoice(world: World) -> None:
     invoice = world.issue(10_000).invoice
+    world.uow.data.mails.clear()  # the invoice's "no PO" flag
     outcome = payments.record_offline_payment(world.deps, ACCOUNT, [invoice.id], 15_000, "bank_transfer",
-                                              "WIRE-77", None, recorded_by="rep-1", notify=["ana@globex.example"])
+                                              "WIRE-77", None, recorded_by="rep-1")
     assert outcome.allocation.credit == Money(5_000, "USD")
     assert invoicing.get_invoice(world.deps, ACCOUNT, invoice.id).state is InvoiceState.PAID
     following = world.issue(8_000).invoice
     assert following.amount_paid() == Money(5_000, "USD")
     assert following.balance() == Money(3_000, "USD")
-    assert "WIRE-77" in world.uow.data.mails[0].body
+    assert [("WIRE-77" in m.body, m.to) for m in world.sent() if "WIRE-77" in m.body] == [
+        (True, ("bob@globex.example",)), (True, ("ana@globex.example",))]
 
 
 def test_an_offline_payment_needs_a_method_and_reference_and_is_recorded_once(world: World) -> None:
@@ -354,13 +393,16 @@ def test_a_bad_po_is_invalid_naming_the_field(world: World, field: str, kwargs: 
 
 def test_the_expiry_notice_is_mailed_once_30_days_before(world: World) -> None:
     purchase_orders.create_po(world.deps, ACCOUNT, "PO-SOON", 100_000, "USD", world.today - dt.timedelta(days=300),
-                              world.today + dt.timedelta(days=30), notify=["ana@globex.example", "rep@v.example"])
+                              world.today + dt.timedelta(days=30))
     purchase_orders.create_po(world.deps, ACCOUNT, "PO-LATER", 100_000, "USD", world.today,
-                              world.today + dt.timedelta(days=31), notify=["ana@globex.example"])
+                              world.today + dt.timedelta(days=31))
     assert purchase_orders.send_po_notices(world.deps) == 1
     assert purchase_orders.send_po_notices(world.deps) == 0
-    [mail] = world.uow.data.mails
-    assert mail.to == ("ana@globex.example", "rep@v.example") and "PO-SOON" in mail.subject
+    english, portuguese = world.sent()
+    assert (english.to, english.subject) == (("bob@globex.example", "rep@vendor.example"),
+                                              "Purchase order PO-SOON expires on February 14, 2027")
+    assert (portuguese.to, portuguese.subject) == (("ana@globex.example",),
+                                                    "O pedido de compra PO-SOON vence em 14 de fevereiro de 2027")
 
 
 def test_a_card_payment_above_the_gateways_limit_is_refused_before_anything_is_stored(world: World) -> None:

@@ -6,12 +6,15 @@ import datetime as dt
 
 import pytest
 
+from billing_common.billing_contacts import BillingContact, FakeBillingContacts
 from billing_common.clock import FakeClock
 from billing_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from billing_common.money import Money
+from billing_common.outbox import OutgoingMail
 from services.enterprise_portal.adapters.memory import InMemoryUnitOfWork
 from services.enterprise_portal.domain.lines import Line, LineKind
 from services.enterprise_portal.domain.quotes import Author, CommentKind, Quote, QuoteStatus, QuoteVersion
+from services.enterprise_portal.service_layer import mails
 from services.enterprise_portal.service_layer import quotes as uc
 from services.enterprise_portal.service_layer.dependencies import Dependencies
 from services.enterprise_portal.service_layer.ports import UnitOfWork
@@ -20,7 +23,10 @@ from services.enterprise_portal.service_layer.ports import UnitOfWork
 START = dt.datetime(2027, 1, 15, tzinfo=dt.UTC).timestamp()
 TODAY = dt.date(2027, 1, 15)
 REP = uc.Rep("user-rep", "rep@vendor.example", "Rita Rep")
-CONTACTS = [uc.Recipient("ana@globex.example", "pt-BR"), uc.Recipient("bob@globex.example", "en")]
+# identity's people of the account: a contact reading Portuguese, one reading English, the rep.
+PEOPLE = (BillingContact("user-ana", "Ana Souza", "ana@globex.example", "pt-BR"),
+          BillingContact("user-bob", "Bob Finance", "bob@globex.example", "en"))
+RITA = BillingContact("user-rep", "Rita Rep", "rep@vendor.example", "en")
 LINES = (
     Line(LineKind.PLAN, "Enterprise, 120 seats, annual", 120, Money(26_400, "USD"), 1_500, plan_code="enterprise"),
     Line(LineKind.CUSTOM, "Onboarding workshop", 2, Money(150_000, "USD")),
@@ -36,7 +42,7 @@ class FakeIssuer:
         return list(self.pos)
 
     def issue_for_quote(self, uow: UnitOfWork, quote: Quote, version: QuoteVersion, *, issued_on: dt.date,
-                        at: dt.datetime, notify: object) -> list[str]:
+                        at: dt.datetime) -> list[str]:
         self.issued.append((version.label, version.po_number, issued_on))
         return [f"EBP-{len(self.issued):06d}"]
 
@@ -58,12 +64,24 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def deps(uow: InMemoryUnitOfWork, issuer: FakeIssuer, clock: FakeClock) -> Dependencies:
-    return Dependencies(uow=lambda: uow, clock=clock, invoice_issuer=issuer)
+    return Dependencies(uow=lambda: uow, clock=clock, invoice_issuer=issuer, contacts=_people())
+
+
+def _people() -> FakeBillingContacts:
+    people = FakeBillingContacts()
+    people.add("acct-globex", *PEOPLE, reps=(RITA,))
+    return people
+
+
+def sent(deps: Dependencies, uow: InMemoryUnitOfWork) -> list[OutgoingMail]:
+    """The outbox's mails as the dispatcher addresses them (the use cases write them deferred)."""
+    assert all(m.deferred and not m.to for m in uow.data.mails)
+    return [m for each in mails.expander(deps)([m.deferred or "" for m in uow.data.mails]) for m in each]
 
 
 def _sent(deps: Dependencies, account: str = "acct-globex", valid: dt.date = dt.date(2027, 2, 14)) -> Quote:
     quote = uc.draft_quote(deps, account, rep=REP, lines=LINES, valid_until=valid, terms="NET 45", currency="USD")
-    return uc.send_quote(deps, account, quote.number, recipients=CONTACTS)
+    return uc.send_quote(deps, account, quote.number)
 
 
 def test_quote_numbers_come_from_a_gapless_counter_and_a_draft_is_the_reps_alone(deps: Dependencies) -> None:
@@ -91,12 +109,16 @@ def test_another_accounts_quote_is_not_found_s13(deps: Dependencies) -> None:
 
 def test_sending_mails_each_contact_in_their_language(deps: Dependencies, uow: InMemoryUnitOfWork) -> None:
     _sent(deps)
-    assert [(m.to, m.subject) for m in uow.data.mails] == [
-        (("ana@globex.example",), "A cotação QT-0001-1 está pronta para você"),
+    english, portuguese = sent(deps, uow)
+    assert [(m.to, m.subject) for m in (english, portuguese)] == [
         (("bob@globex.example",), "Quote QT-0001-1 is ready for you"),
+        (("ana@globex.example",), "A cotação QT-0001-1 está pronta para você"),
     ]
-    assert "$5,692,800.00" not in uow.data.mails[1].body  # 120 x 264.00 less 15% + 2 x 1500.00
-    assert "$29,928.00" in uow.data.mails[1].body
+    assert english.body == (  # 120 x 264.00 less 15% + 2 x 1500.00
+        "Hello,\n\nYour representative sent you quote QT-0001-1, for $29,928.00, valid until February 14, 2027\n"
+        "on NET 45 terms. Open it in the Enterprise Billing Portal to accept it, decline it or\n"
+        "ask for changes: http://127.0.0.1:8081/quotes/QT-0001\n")
+    assert "US$\xa029.928,00, válida até\n14 de fevereiro de 2027" in portuguese.body
 
 
 def test_change_request_then_revision_supersedes_and_every_version_stays_readable(
@@ -104,14 +126,17 @@ def test_change_request_then_revision_supersedes_and_every_version_stays_readabl
     quote = _sent(deps)
     uc.comment_on_quote(deps, "acct-globex", quote.number, author=Author.CONTACT, author_name="Ana",
                         body="10% more discount, please", kind=CommentKind.CHANGE_REQUEST)
-    assert uow.data.mails[-1].to == ("rep@vendor.example",)
-    assert uow.data.mails[-1].subject == "Changes requested on quote QT-0001-1"
+    assert (sent(deps, uow)[-1].to, sent(deps, uow)[-1].subject) == (
+        ("rep@vendor.example",), "Changes requested on quote QT-0001-1")
     uc.draft_quote(deps, "acct-globex", rep=REP, lines=LINES[:1], valid_until=dt.date(2027, 2, 14), terms="NET 60",
                    number=quote.number)
     # The draft of version 2 is hidden: the customer still sees version 1 open.
     seen = uc.get_quote(deps, "acct-globex", quote.number, customer=True)
     assert [(v.label, seen.status(v)) for v in seen.quote.versions] == [("QT-0001-1", QuoteStatus.OPEN)]
-    uc.send_quote(deps, "acct-globex", quote.number, recipients=CONTACTS)
+    uc.send_quote(deps, "acct-globex", quote.number)
+    assert [(m.to, m.subject) for m in sent(deps, uow)[-2:]] == [
+        (("bob@globex.example",), "Quote QT-0001-2: a new version for you"),
+        (("ana@globex.example",), "Cotação QT-0001-2: uma nova versão para você")]
     seen = uc.get_quote(deps, "acct-globex", quote.number, customer=True)
     assert [(v.label, seen.status(v)) for v in seen.quote.versions] == [
         ("QT-0001-1", QuoteStatus.SUPERSEDED), ("QT-0001-2", QuoteStatus.OPEN)]
@@ -124,14 +149,16 @@ def test_acceptance_issues_the_invoice_on_the_quotes_terms_with_the_po_and_mails
         deps: Dependencies, uow: InMemoryUnitOfWork, issuer: FakeIssuer) -> None:
     quote = _sent(deps)
     accepted = uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=False,
-                               by_name="Ana", recipients=CONTACTS)
+                               by_name="Ana")
     assert accepted.invoice_numbers == ("EBP-000001",)
     assert issuer.issued == [("QT-0001-1", "PO-7781", TODAY)]
     assert accepted.version.status is QuoteStatus.ACCEPTED
-    assert [m.to[0] for m in uow.data.mails[-3:]] == ["ana@globex.example", "bob@globex.example",
-                                                      "rep@vendor.example"]
-    assert uow.data.mails[-1].subject == "Quote QT-0001-1 was accepted"
-    assert "EBP-000001" in uow.data.mails[-1].body
+    english, portuguese = sent(deps, uow)[-2:]
+    assert [(m.to, m.subject) for m in (english, portuguese)] == [
+        (("bob@globex.example", "rep@vendor.example"), "Quote QT-0001-1 was accepted"),
+        (("ana@globex.example",), "A cotação QT-0001-1 foi aceita")]
+    assert english.body == ("Hello,\n\nAna accepted quote QT-0001-1 for $29,928.00 with purchase order PO-7781.\n"
+                            "Payment terms: NET 45. Invoices: EBP-000001.\n")
     assert [s.status for s in uc.list_quotes(deps, "acct-globex", customer=True, status=QuoteStatus.ACCEPTED)] == [
         QuoteStatus.ACCEPTED]
 
@@ -171,8 +198,9 @@ def test_decline_needs_a_reason_and_mails_the_rep(deps: Dependencies, uow: InMem
     assert caught.value.field == "reason"
     declined = uc.decline_quote(deps, "acct-globex", quote.number, 1, reason="Budget cut", by_name="Ana")
     assert declined.versions[0].decline_reason == "Budget cut"
-    last = uow.data.mails[-1]
-    assert (last.to, last.subject) == (("rep@vendor.example",), "Quote QT-0001-1 was declined")
+    assert [(m.to, m.subject) for m in sent(deps, uow)[-2:]] == [
+        (("bob@globex.example", "rep@vendor.example"), "Quote QT-0001-1 was declined"),
+        (("ana@globex.example",), "A cotação QT-0001-1 foi recusada")]
 
 
 def test_a_customer_cannot_decide_on_a_draft_version_it_does_not_see(deps: Dependencies) -> None:
@@ -185,7 +213,7 @@ def test_a_customer_cannot_decide_on_a_draft_version_it_does_not_see(deps: Depen
 
 def test_a_failed_acceptance_writes_nothing(deps: Dependencies, uow: InMemoryUnitOfWork, issuer: FakeIssuer) -> None:
     quote = _sent(deps)
-    mails = len(uow.data.mails)
+    written = len(uow.data.mails)
 
     def broken(*args: object, **kwargs: object) -> list[str]:
         raise RuntimeError("invoices down")
@@ -194,7 +222,7 @@ def test_a_failed_acceptance_writes_nothing(deps: Dependencies, uow: InMemoryUni
     with pytest.raises(RuntimeError):
         uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=False, by_name="Ana")
     assert uc.get_quote(deps, "acct-globex", quote.number, customer=True).quote.versions[0].status is QuoteStatus.OPEN
-    assert len(uow.data.mails) == mails
+    assert len(uow.data.mails) == written
 
 
 @pytest.mark.parametrize(("field", "kwargs"), [
@@ -245,9 +273,46 @@ def test_with_the_invoicing_use_cases_acceptance_issues_one_invoice_on_the_quote
     with pytest.raises(InvalidArgument):  # expired: not one to choose
         uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-OLD", new_po=False, by_name="Ana")
     accepted = uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=False,
-                               by_name="Ana", recipients=CONTACTS)
+                               by_name="Ana")
     assert accepted.invoice_numbers == ("EP-2027-000001",)
     [invoice] = uow.invoices.open_for_account("acct-globex")
     assert (invoice.number, invoice.terms, invoice.po_number, invoice.issued_on, invoice.due_on) == (
         "EP-2027-000001", "NET 45", "PO-7781", TODAY, dt.date(2027, 3, 1))
     assert invoice.lines == LINES and invoice.total == Money(2_992_800, "USD")
+
+
+def test_a_new_po_number_typed_at_acceptance_becomes_a_po_of_the_order_so_the_invoice_is_covered(
+        uow: InMemoryUnitOfWork, clock: FakeClock) -> None:
+    from services.enterprise_portal.domain.purchase_orders import PoStatus
+    from services.enterprise_portal.service_layer.quote_invoicing import InvoicingIssuer
+
+    deps = Dependencies(uow=lambda: uow, clock=clock, invoice_issuer=InvoicingIssuer())
+    quote = _sent(deps)
+    uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-2027-NEW", new_po=True, by_name="Ana")
+    with uow:
+        [po] = uow.purchase_orders.for_account("acct-globex")
+        [invoice] = uow.invoices.open_for_account("acct-globex")
+        problem = uow.invoices.po_problem(invoice.id)
+    assert (po.number, po.amount, po.valid_from, po.valid_to, po.notes) == (
+        "PO-2027-NEW", Money(2_992_800, "USD"), TODAY, dt.date(2028, 1, 14), f"Entered when accepting {quote.number}-1")
+    assert po.status(TODAY) is PoStatus.EXHAUSTED  # the order used all of it: the contact may raise it later
+    assert (invoice.po_number, problem) == ("PO-2027-NEW", None)
+
+
+def test_a_new_po_number_that_is_already_a_po_of_the_account_is_refused_naming_the_field(
+        uow: InMemoryUnitOfWork, clock: FakeClock) -> None:
+    from billing_common.errors import AlreadyExists
+    from services.enterprise_portal.domain.purchase_orders import PurchaseOrder
+    from services.enterprise_portal.service_layer.quote_invoicing import InvoicingIssuer
+
+    deps = Dependencies(uow=lambda: uow, clock=clock, invoice_issuer=InvoicingIssuer())
+    with uow:
+        uow.purchase_orders.add(PurchaseOrder("po-1", "acct-globex", "PO-7781", Money(5_000_000, "USD"),
+                                              dt.date(2026, 1, 1), dt.date(2026, 12, 31)))
+        uow.commit()
+    quote = _sent(deps)
+    with pytest.raises(AlreadyExists) as caught:
+        uc.accept_quote(deps, "acct-globex", quote.number, 1, po_number="PO-7781", new_po=True, by_name="Ana")
+    assert caught.value.field == "po_number"
+    assert uc.get_quote(deps, "acct-globex", quote.number, customer=True).quote.versions[0].status_on(TODAY) \
+        is QuoteStatus.OPEN

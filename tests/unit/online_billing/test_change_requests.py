@@ -11,17 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billing_common.billing_contacts import BillingContact, FakeBillingContacts
 from billing_common.clock import FakeClock
 from billing_common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from billing_common.payments.gateway import CardDetails, PaymentDeclined
 from billing_common.payments.sandbox import InMemoryChargeStore, SandboxGateway, SandboxTokenizer
-from services.online_billing.adapters.contacts import FakeBillingContacts
 from services.online_billing.adapters.memory import InMemoryUnitOfWork
 from services.online_billing.domain.model import BillingInterval
 from services.online_billing.domain.requests import ChangeRequest, Requester, RequestStatus
 from services.online_billing.service_layer import accounts, change_requests, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
-from services.online_billing.service_layer.ports import BillingContact
 from services.online_billing.service_layer.subscriptions import Result
 from tests.unit.online_billing.factories import subscription
 

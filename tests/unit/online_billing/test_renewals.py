@@ -8,19 +8,18 @@ from dataclasses import replace
 
 import pytest
 
+from billing_common.billing_contacts import BillingContact, ContactsUnavailable, FakeBillingContacts
 from billing_common.clock import FakeClock
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.money import Money
 from billing_common.payments.gateway import CardDetails, ChargeStatus, PaymentDeclined
 from billing_common.payments.sandbox import InMemoryChargeStore, SandboxGateway, SandboxTokenizer
-from services.online_billing.adapters.contacts import FakeBillingContacts
 from services.online_billing.adapters.memory import InMemoryUnitOfWork
 from services.online_billing.domain.billing import InvoiceKind, InvoiceStatus, PaymentStatus
 from services.online_billing.domain.model import BillingInterval, Selection, SubscriptionStatus
 from services.online_billing.domain.renewals import DunningSchedule
 from services.online_billing.service_layer import accounts, mails, renewals, subscriptions
 from services.online_billing.service_layer.dependencies import Dependencies
-from services.online_billing.service_layer.ports import BillingContact, ContactsUnavailable
 from tests.unit.online_billing.factories import subscription
 
 SECRET = "unit-test-online-billing-renewals"

@@ -253,3 +253,18 @@ def test_with_enterprise_portal_down_the_pages_answer_503_never_500_s15(make_app
                          (rep, CONSOLE), (rep, f"{CONSOLE}/new"), (rep, f"{CONSOLE}/QT-0001")):
         response = client.get(path)
         assert response.status_code == 503, path
+
+
+def test_a_new_po_number_that_is_already_a_po_of_the_account_is_a_field_error_saying_to_choose_it(
+        rep: Any, contact: Any) -> None:
+    _draft(rep)
+    _post(rep, f"{CONSOLE}/QT-0001", f"{CONSOLE}/QT-0001/send", {})
+    created = _post(contact, "/purchase-orders/new", "/purchase-orders/new", {
+        "number": "PO-OLD-1", "amount": "100.00", "currency": "USD", "valid_from": "2020-01-01",
+        "valid_to": "2020-12-31"})
+    assert created.status_code == 302
+    taken = _post(contact, "/quotes/QT-0001", "/quotes/QT-0001/accept",
+                  {"version": "1", "po_choice": "__new__", "new_po_number": "PO-OLD-1"})
+    assert (taken.status_code, field_error(taken.get_data(as_text=True), "new_po_number")) == (
+        400, "PO-OLD-1 is already one of your purchase orders: choose it in the list instead.")
+    assert text_of(contact.get("/quotes/QT-0001"), "quote-status") == "Open"

@@ -260,7 +260,7 @@ def new_purchase_order(account_id: str | None = None) -> ResponseReturnValue:
     if fields is None:
         return page.fail("amount", _("Amount must be an amount such as 1250.00."), 400)
     try:
-        enterprise_portal().create_purchase_order(access.account_id(), fields, [g.principal.email])
+        enterprise_portal().create_purchase_order(access.account_id(), fields)
     except grpc.RpcError as error:
         return page.failed(error)
     flash(_("Purchase order %(number)s was added.", number=fields["number"]), "info")
@@ -324,7 +324,7 @@ def record_payment(account_id: str | None = None) -> ResponseReturnValue:
     try:
         allocation = enterprise_portal().record_offline_payment(
             access.account_id(), ids, amount, form.method.data, form.reference.data.strip(),
-            (form.received_on.data or "").strip(), g.principal.user_id, [g.principal.email])
+            (form.received_on.data or "").strip(), g.principal.user_id)
     except grpc.RpcError as error:
         return page.failed(error)
     if allocation.credit and allocation.credit.amount_minor:

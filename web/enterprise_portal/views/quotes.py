@@ -16,7 +16,7 @@ from billing_common.grpc_client import error_field
 from web.common.errors import FormPage, answers_failed_calls, not_found
 from web.common.i18n import html_lang
 from web.enterprise_portal import quote_forms as forms
-from web.enterprise_portal.access import account_id, contacts_of, enterprise_contact
+from web.enterprise_portal.access import account_id, enterprise_contact
 from web.enterprise_portal.backend import enterprise_portal
 
 bp = Blueprint("quotes", __name__, url_prefix="/quotes")
@@ -126,11 +126,13 @@ def accept(number: str) -> ResponseReturnValue:
     po_number, new_po = form.po()
     try:
         invoices = enterprise_portal().accept_quote(
-            account_id(), number, _version(form), po_number=po_number, new_po=new_po, by_name=g.principal.name,
-            recipients=contacts_of(account_id()))
+            account_id(), number, _version(form), po_number=po_number, new_po=new_po, by_name=g.principal.name)
     except grpc.RpcError as error:
         if error.code() == grpc.StatusCode.FAILED_PRECONDITION:  # type: ignore[attr-defined]
             return page.fail(None, NO_LONGER_OPEN(), 409)
+        if error.code() == grpc.StatusCode.ALREADY_EXISTS and error_field(error) == "po_number":  # type: ignore[attr-defined]
+            return page.fail("new_po_number", _("%(number)s is already one of your purchase orders: choose it in "
+                                                "the list instead.", number=po_number), 400)
         if error.code() == grpc.StatusCode.INVALID_ARGUMENT and error_field(error) == "po_number":  # type: ignore[attr-defined]
             name = "new_po_number" if new_po else "po_choice"
             return page.fail(name, _("%(field)s is not valid. Check it and try again.",
@@ -155,7 +157,7 @@ def decline(number: str) -> ResponseReturnValue:
         return page.render(400)
     try:
         enterprise_portal().decline_quote(account_id(), number, _version(form), reason=form.reason.data,
-                                          by_name=g.principal.name, recipients=contacts_of(account_id()))
+                                          by_name=g.principal.name)
     except grpc.RpcError as error:
         if error.code() == grpc.StatusCode.FAILED_PRECONDITION:  # type: ignore[attr-defined]
             return page.fail(None, NO_LONGER_OPEN(), 409)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from web.common.errors import FormPage, answers_failed_calls, not_found
 from web.common.i18n import html_lang
 from web.enterprise_portal import quote_forms as forms
-from web.enterprise_portal.access import contacts_of, rep_of_account
+from web.enterprise_portal.access import rep_of_account
 from web.enterprise_portal.backend import enterprise_portal
 from web.enterprise_portal.quotes_backend import QuotePlanView, QuoteView
 from web.enterprise_portal.views.quotes import NUMBER, pdf_response
@@ -75,8 +75,7 @@ def comment(account_id: str, number: str) -> ResponseReturnValue:
         return page.render(400)
     try:
         enterprise_portal().comment_on_quote(account_id, number, rep=True, author_name=g.principal.name,
-                                             body=form.body.data, change_request=False,
-                                             recipients=contacts_of(account_id))
+                                             body=form.body.data, change_request=False)
     except grpc.RpcError as error:
         return page.failed(error)
     flash(_("Your comment was sent to the account's billing contacts."), "info")
@@ -93,7 +92,7 @@ def send(account_id: str, number: str) -> ResponseReturnValue:
     if not form.validate():
         return _page(account_id, number).render(400)
     try:
-        quote = enterprise_portal().send_quote(account_id, number, contacts_of(account_id))
+        quote = enterprise_portal().send_quote(account_id, number)
     except grpc.RpcError as error:
         return _page(account_id, number, forms.CommentForm(formdata=None)).failed(error)
     flash(_("Quote %(label)s was sent to the account's billing contacts.", label=quote.latest.label), "info")

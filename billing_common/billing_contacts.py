@@ -1,15 +1,21 @@
-"""Billing contacts from identity (ports.BillingContacts) over gRPC, and a fake for tests.
+"""Whom a service's billing mail goes to: an account's billing contacts and reps, which
+identity owns (people and memberships). The port's data types, the gRPC adapter over identity's
+ListBillingContacts and the fakes, shared by online_billing and enterprise_portal (one package,
+no copies: STYLE.md).
 
-online_billing calls identity as the caller "online-billing" (billing_common.service_auth)
-with a short deadline: the billing run asks once per batch, and a slow or absent identity must
-not hold the batch up. Any failure (UNAVAILABLE after the channel's retries, a deadline, a
-refused credential) is ContactsUnavailable: the mails of that batch are kept in the outbox with
-their recipients resolved when they are sent (README, "Billing mails").
+A service calls identity as its own caller ("online-billing", "enterprise-portal":
+billing_common.service_auth) with a short deadline: the billing run asks once per batch, and a
+slow or absent identity must not hold up a batch or a use case. Any failure (UNAVAILABLE after
+the channel's retries, a deadline, a refused credential) is ContactsUnavailable: the mails are
+kept in the outbox with their recipients resolved when they are sent (README, "Billing mails"
+and "Identity down never loses a mail").
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
 import grpc
 import structlog
@@ -18,7 +24,6 @@ from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
 from billing_common.grpc_client import make_channel
 from billing_common.service_auth import CallerCredentials
-from services.online_billing.service_layer.ports import AccountContacts, BillingContact, ContactsUnavailable
 
 log = structlog.get_logger()
 
@@ -27,14 +32,57 @@ PER_CALL = 1000
 SERVICE = "billing.identity.v1.IdentityService"
 
 
+@dataclass(frozen=True)
+class BillingContact:
+    """A person identity says is a billing contact (or a rep) of an account (every billing
+    contact is mailed, the primary one too)."""
+
+    user_id: str
+    name: str
+    email: str
+    locale: str  # "en" or "pt-BR": the language of their mails
+
+
+@dataclass(frozen=True)
+class AccountContacts:
+    account_id: str
+    locale: str  # the account's own language: for the invoice recipients who are no person of it
+    contacts: tuple[BillingContact, ...] = ()
+    # The vendor's reps who serve the account (the enterprise mails' other reader).
+    reps: tuple[BillingContact, ...] = ()
+
+
+class ContactsUnavailable(Exception):
+    """Identity did not answer (down, too slow, refused our credentials): the caller keeps the
+    mail for later rather than lose it (README, "Billing mails")."""
+
+
+class BillingContacts(Protocol):
+    """Whom an account's billing mail goes to: identity owns people and memberships."""
+
+    def for_account(self, account_id: str) -> AccountContacts | None:
+        """The account's billing contacts and reps; None for an account identity does not know.
+        Raises ContactsUnavailable."""
+        ...
+
+    def for_accounts(self, account_ids: Collection[str]) -> dict[str, AccountContacts]:
+        """`for_account` of many accounts in one call per 1000 (the billing run's batch):
+        unknown accounts are left out. Raises ContactsUnavailable."""
+        ...
+
+
+def _person(c: pb.Contact, account_locale: str) -> BillingContact:
+    return BillingContact(user_id=c.user_id, name=c.name, email=c.email, locale=c.locale or account_locale or "en")
+
+
 def _contacts(a: pb.AccountBillingContacts) -> AccountContacts:
-    return AccountContacts(account_id=a.account_id, locale=a.locale or "en", contacts=tuple(
-        BillingContact(user_id=c.user_id, name=c.name, email=c.email, locale=c.locale or a.locale or "en")
-        for c in a.contacts))
+    return AccountContacts(account_id=a.account_id, locale=a.locale or "en",
+                           contacts=tuple(_person(c, a.locale) for c in a.contacts),
+                           reps=tuple(_person(r, a.locale) for r in a.reps))
 
 
 class GrpcBillingContacts:
-    """ports.BillingContacts over identity's ListBillingContacts (idempotent: retried on
+    """BillingContacts over identity's ListBillingContacts (idempotent: retried on
     UNAVAILABLE by the channel), each call within `timeout` seconds.
 
     After a failure, calls fail at once for `pause` seconds without asking: a billing run of
@@ -79,16 +127,17 @@ class GrpcBillingContacts:
 
 
 class FakeBillingContacts:
-    """ports.BillingContacts for unit tests: what `accounts` holds; `down` makes every call
-    raise ContactsUnavailable; `calls` records each call's account ids."""
+    """BillingContacts for unit tests: what `accounts` holds; `down` makes every call raise
+    ContactsUnavailable; `calls` records each call's account ids."""
 
     def __init__(self, accounts: Mapping[str, AccountContacts] | None = None) -> None:
         self.accounts: dict[str, AccountContacts] = dict(accounts or {})
         self.down = False
         self.calls: list[list[str]] = []
 
-    def add(self, account_id: str, *contacts: BillingContact, locale: str = "en") -> None:
-        self.accounts[account_id] = AccountContacts(account_id, locale, tuple(contacts))
+    def add(self, account_id: str, *contacts: BillingContact, locale: str = "en",
+            reps: tuple[BillingContact, ...] = ()) -> None:
+        self.accounts[account_id] = AccountContacts(account_id, locale, tuple(contacts), tuple(reps))
 
     def for_account(self, account_id: str) -> AccountContacts | None:
         return self.for_accounts([account_id]).get(account_id)
@@ -102,8 +151,8 @@ class FakeBillingContacts:
 
 
 class NoBillingContacts:
-    """ports.BillingContacts when no identity is configured (tests of other things, the
-    bench): nobody is a contact; mails go to the invoice recipients alone."""
+    """BillingContacts when no identity is configured (tests of other things, the bench):
+    nobody is a contact."""
 
     def for_account(self, account_id: str) -> AccountContacts | None:
         return None
