@@ -25,7 +25,7 @@ from services.enterprise_portal.domain.lines import Line, totals
 from services.enterprise_portal.domain.model import DEFAULT_CURRENCY, Invoice, InvoiceState, InvoiceStatus
 from services.enterprise_portal.domain.payments import apply_credits
 from services.enterprise_portal.domain.purchase_orders import PoNotice, PoProblem, po_problem, validate_po_number
-from services.enterprise_portal.domain.statement import Statement, statement
+from services.enterprise_portal.domain.statement import EntryPage, Statement, page_of_entries, statement
 from services.enterprise_portal.domain.terms import PaymentTerms
 from services.enterprise_portal.service_layer import mails
 from services.enterprise_portal.service_layer.dependencies import Dependencies
@@ -34,6 +34,8 @@ from services.enterprise_portal.service_layer.ports import UnitOfWork
 FIRST_PAGE = 20  # the seed's portal shows the last 20 invoices first
 MAX_PAGE = 200
 MAX_STATEMENT_DAYS = 366 * 5
+# A statement page's entries at most (the page asks for fewer; 0 asks for all, as the PDF).
+MAX_STATEMENT_PAGE = 500
 _CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2})\|(.{1,32})")
 
 
@@ -222,6 +224,16 @@ def account_statement(deps: Dependencies, account_id: str, start: dt.date | None
     return replace(found, opening_balance=Money(opening, currency),
                    closing_balance=found.closing_balance + Money(shift, currency),
                    entries=tuple(replace(e, balance=e.balance + Money(shift, currency)) for e in found.entries))
+
+
+def statement_page(deps: Dependencies, account_id: str, start: dt.date | None, end: dt.date | None, size: int,
+                   *, before: str = "", after: str = "") -> tuple[Statement, EntryPage]:
+    """The statement with one page of its entries (`size`; 0 for all): the period's newest, or
+    those just before the cursor `before`, or just after `after` (domain.statement)."""
+    if not 0 <= size <= MAX_STATEMENT_PAGE:
+        raise InvalidArgument(f"a page has 0 to {MAX_STATEMENT_PAGE} entries", field="page_size")
+    found = account_statement(deps, account_id, start, end)
+    return found, page_of_entries(found.entries, size, before=before, after=after)
 
 
 def money_of(amount_minor: int, currency: str, field: str) -> Money:
