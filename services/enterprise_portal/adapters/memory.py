@@ -20,7 +20,7 @@ from billing_common.outbox import OutgoingMail
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment
 from services.enterprise_portal.domain.payments import Credit, PaymentMethod, Receipt
 from services.enterprise_portal.domain.purchase_orders import PoNotice, PurchaseOrder, invoiced_against
-from services.enterprise_portal.domain.quotes import Quote, QuoteComment, quote_number
+from services.enterprise_portal.domain.quotes import Quote, QuoteComment, QuoteStatus, quote_number
 from services.enterprise_portal.service_layer.ports import CardPayment, InvoicePage
 
 
@@ -255,6 +255,16 @@ class InMemoryQuoteRepository:
     def for_account(self, account_id: str) -> list[Quote]:
         return sorted((q for q in self.data.quotes.values() if q.account_id == account_id),
                       key=lambda q: q.number, reverse=True)
+
+    def page_for_account(self, account_id: str, *, customer: bool, status: QuoteStatus | None, today: dt.date,
+                         limit: int, after: str = "") -> tuple[list[Quote], bool]:
+        found = []
+        for quote in self.for_account(account_id):
+            versions = quote.visible_versions() if customer else quote.versions
+            if (versions and (not after or quote.number < after)
+                    and (status is None or versions[-1].status_on(today) is status)):
+                found.append(quote)
+        return found[:limit], len(found) > limit
 
     def add_comment(self, comment: QuoteComment) -> None:
         self.data.comments.append(comment)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, select
 
 from billing_common.db import aware_utc, lock_rows, to_utc
 from billing_common.invoicing.numbering import next_number
@@ -66,6 +66,31 @@ class SqlQuoteRepository:
         rows = self.connection.execute(
             select(_q).where(_q.c.account_id == account_id).order_by(_q.c.number.desc())).all()
         return self._load(rows)
+
+    def page_for_account(self, account_id: str, *, customer: bool, status: QuoteStatus | None, today: dt.date,
+                         limit: int, after: str = "") -> tuple[list[Quote], bool]:
+        """Up to `limit` of the account's quotes, newest number first, after the number `after`
+        (the last of the page before), whose newest version the viewer may see (a customer: not
+        a draft) has `status` today, and whether more follow. The filter runs in SQL, like
+        domain.quotes' status_on: an open version past its validity date is expired; only the
+        page's quotes are loaded (an account may have thousands)."""
+        newest = _v.alias("newest")
+        shown = select(func.max(newest.c.version)).where(newest.c.quote_number == _q.c.number)
+        if customer:
+            shown = shown.where(newest.c.status != QuoteStatus.DRAFT.value)
+        query = select(_q).select_from(_q.join(_v, and_(
+            _v.c.quote_number == _q.c.number, _v.c.version == shown.correlate(_q).scalar_subquery())))
+        query = query.where(_q.c.account_id == account_id)
+        if status is QuoteStatus.EXPIRED:
+            query = query.where(_v.c.status == QuoteStatus.OPEN.value, _v.c.valid_until < today)
+        elif status is QuoteStatus.OPEN:
+            query = query.where(_v.c.status == QuoteStatus.OPEN.value, _v.c.valid_until >= today)
+        elif status is not None:
+            query = query.where(_v.c.status == status.value)
+        if after:
+            query = query.where(_q.c.number < after)
+        rows = self.connection.execute(query.order_by(_q.c.number.desc()).limit(limit + 1)).all()
+        return self._load(rows[:limit]), len(rows) > limit
 
     def add_comment(self, comment: QuoteComment) -> None:
         c = comment

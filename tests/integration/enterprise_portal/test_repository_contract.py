@@ -17,6 +17,7 @@ from services.enterprise_portal.domain.lines import Line, LineKind
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment
 from services.enterprise_portal.domain.payments import Credit, PaymentMethod, Receipt
 from services.enterprise_portal.domain.purchase_orders import PoNotice, PurchaseOrder
+from services.enterprise_portal.domain.quotes import Quote, QuoteStatus, QuoteVersion
 from services.enterprise_portal.service_layer.ports import CardPayment, CardPaymentStatus
 
 AT = dt.datetime(2027, 1, 15, 12, tzinfo=dt.UTC)
@@ -182,3 +183,45 @@ def test_a_statement_from_the_periods_records_equals_one_from_the_whole_history(
             want.opening_balance, want.closing_balance, want.aging), (start, end)
         assert [(e.on, e.kind, e.reference, e.balance) for e in got.entries] == [
             (e.on, e.kind, e.reference, e.balance) for e in want.entries], (start, end)
+
+
+def test_quote_pages_filter_by_status_in_the_store_and_walk_by_keyset(make_uow: Callable[[], Any]) -> None:
+    """Each quote's newest version the viewer may see decides its status today (an open one
+    past its validity date is expired; a customer never sees a draft): the page's filter and
+    keyset answer what filtering the whole list does, on both stores."""
+    today = AT.date()
+    line = (Line(LineKind.CUSTOM, "Workshop", 1, Money(300_000, "USD")),)
+    kinds: list[tuple[tuple[QuoteStatus, ...], int]] = [
+        ((QuoteStatus.OPEN,), 5), ((QuoteStatus.OPEN,), -1), ((QuoteStatus.ACCEPTED,), 5),
+        ((QuoteStatus.DECLINED,), 5), ((QuoteStatus.SUPERSEDED, QuoteStatus.OPEN), 5),
+        ((QuoteStatus.OPEN, QuoteStatus.DRAFT), -3), ((QuoteStatus.DRAFT,), 5)]
+    account = f"acct-{uuid.uuid4().hex[:8]}"
+    made: list[Quote] = []
+    with make_uow() as uow:
+        for n in range(21):
+            statuses, valid = kinds[n % len(kinds)]
+            number = f"QT-{uuid.uuid4().int % 10 ** 6:06d}"
+            versions = tuple(QuoteVersion(number, v, "USD", line, today + dt.timedelta(days=valid), status=s,
+                                          sent_on=None if s is QuoteStatus.DRAFT else today)
+                             for v, s in enumerate(statuses, start=1))
+            quote = Quote(number, account, "USD", versions, rep_user_id="rep", rep_email="rep@vendor.example")
+            uow.quotes.add(quote, AT)
+            made.append(quote)
+        uow.commit()
+    made.sort(key=lambda q: q.number, reverse=True)
+    for customer in (True, False):
+        for status in (None, *QuoteStatus):
+            expected = []
+            for quote in made:
+                versions = quote.visible_versions() if customer else quote.versions
+                if versions and (status is None or versions[-1].status_on(today) is status):
+                    expected.append(quote.number)
+            walked, after, more = [], "", True
+            with make_uow() as uow:
+                while more:
+                    page, more = uow.quotes.page_for_account(account, customer=customer, status=status, today=today,
+                                                             limit=2, after=after)
+                    assert len(page) <= 2 and (page or not more)
+                    walked += [q.number for q in page]
+                    after = page[-1].number if page else ""
+            assert walked == expected, (customer, status)
