@@ -21,6 +21,7 @@ from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Paym
 from services.enterprise_portal.domain.payments import Credit, PaymentMethod, Receipt
 from services.enterprise_portal.domain.purchase_orders import PoNotice, PurchaseOrder, invoiced_against
 from services.enterprise_portal.domain.quotes import Quote, QuoteComment, QuoteStatus, quote_number
+from services.enterprise_portal.domain.statement import EntryPage, aging, page_of_entries, statement
 from services.enterprise_portal.service_layer.ports import CardPayment, InvoicePage
 
 
@@ -101,13 +102,27 @@ class InMemoryInvoiceRepository:
         return self.issued_until(account_id, end)  # every one: the fake has no scale to save
 
     def balance_before(self, account_id: str, start: dt.date) -> int:
-        from services.enterprise_portal.domain.statement import statement
         day = start - dt.timedelta(days=1)
         invoices = self.issued_until(account_id, day)
         receipts = [r for r in self.data.receipts.values() if r.account_id == account_id and r.received_on <= day]
         credits = [c for c in self.data.credits.values() if c.account_id == account_id and c.created_on <= day]
         currency = invoices[0].currency if invoices else "USD"
         return statement(account_id, currency, day, day, invoices, receipts, credits).closing_balance.amount_minor
+
+    def statement_page(self, account_id: str, start: dt.date, end: dt.date, opening: int, currency: str,
+                       size: int, *, before: str = "", after: str = "") -> EntryPage:
+        """domain.statement's rules over the whole history (the fake has no scale to save)."""
+        invoices = self.issued_until(account_id, end)
+        receipts = [r for r in self.data.receipts.values() if r.account_id == account_id and r.received_on <= end]
+        credits = [c for c in self.data.credits.values() if c.account_id == account_id and c.created_on <= end]
+        found = statement(account_id, currency, start, end, invoices, receipts, credits)
+        return page_of_entries(found.entries, size, before=before, after=after)
+
+    def aging_buckets(self, account_id: str, end: dt.date) -> tuple[int, int, int, int, int]:
+        invoices = self.issued_until(account_id, end)
+        found = aging(invoices, end, invoices[0].currency if invoices else "USD")
+        return (found.current.amount_minor, found.days_1_30.amount_minor, found.days_31_60.amount_minor,
+                found.days_61_90.amount_minor, found.over_90.amount_minor)
 
     def invoiced_against(self, account_id: str, po_number: str, currency: str) -> Money:
         return sum((i.total for i in self.data.invoices.values()

@@ -100,7 +100,7 @@ def statement_message(s: Statement, page: EntryPage | None = None) -> pb.Stateme
     entries = page.entries if page is not None else s.entries
     return pb.Statement(
         older=page.older or "" if page is not None else "", newer=page.newer or "" if page is not None else "",
-        entry_count=len(s.entries),
+        entry_count=page.total if page is not None else len(s.entries),
         start=s.start.isoformat(), end=s.end.isoformat(), opening_balance=to_proto(s.opening_balance),
         closing_balance=to_proto(s.closing_balance), unapplied_credit=to_proto(s.unapplied_credit),
         aging=pb.Aging(current=to_proto(a.current), days_1_30=to_proto(a.days_1_30),
