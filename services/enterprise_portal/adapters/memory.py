@@ -110,13 +110,14 @@ class InMemoryInvoiceRepository:
         return statement(account_id, currency, day, day, invoices, receipts, credits).closing_balance.amount_minor
 
     def statement_page(self, account_id: str, start: dt.date, end: dt.date, opening: int, currency: str,
-                       size: int, *, before: str = "", after: str = "") -> EntryPage:
+                       size: int, *, before: str = "", after: str = "") -> tuple[EntryPage, int]:
         """domain.statement's rules over the whole history (the fake has no scale to save)."""
         invoices = self.issued_until(account_id, end)
         receipts = [r for r in self.data.receipts.values() if r.account_id == account_id and r.received_on <= end]
         credits = [c for c in self.data.credits.values() if c.account_id == account_id and c.created_on <= end]
         found = statement(account_id, currency, start, end, invoices, receipts, credits)
-        return page_of_entries(found.entries, size, before=before, after=after)
+        moved = (found.closing_balance - found.opening_balance).amount_minor
+        return page_of_entries(found.entries, size, before=before, after=after), moved
 
     def aging_buckets(self, account_id: str, end: dt.date) -> tuple[int, int, int, int, int]:
         invoices = self.issued_until(account_id, end)

@@ -141,7 +141,7 @@ class SqlInvoiceRepository:
         return int(row[0]) - int(row[1]) - int(row[2]) - int(row[3])
 
     def statement_page(self, account_id: str, start: dt.date, end: dt.date, opening: int, currency: str,
-                       size: int, *, before: str = "", after: str = "") -> EntryPage:
+                       size: int, *, before: str = "", after: str = "") -> tuple[EntryPage, int]:
         return statement_sql.statement_page(self.connection, account_id, start, end, opening, currency, size,
                                             before=before, after=after)
 

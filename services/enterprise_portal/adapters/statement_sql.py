@@ -108,15 +108,16 @@ def _parse(text: str, field: str) -> tuple[dt.date, int, str, str]:
 
 
 def statement_page(conn: Connection, account_id: str, start: dt.date, end: dt.date, opening: int, currency: str,
-                   size: int, *, before: str = "", after: str = "") -> EntryPage:
+                   size: int, *, before: str = "", after: str = "") -> tuple[EntryPage, int]:
     """Up to `size` entries of the period (domain.statement.page_of_entries' contract): the
     newest, or those just before the cursor `before`, or just after `after`; each with its
-    running balance from `opening`."""
+    running balance from `opening`. With what the whole period moved the balance by."""
     moves = _moves(account_id, start, end)
     order = (moves.c.day, moves.c.kind, moves.c.reference, moves.c.row_id)
     ledger = select(
         *moves.c, func.sum(moves.c.change).over(order_by=order, rows=(None, 0)).label("running"),
         func.row_number().over(order_by=order).label("position"), func.count().over().label("total"),
+        func.sum(moves.c.change).over().label("period_change"),
     ).subquery("ledger")
     key = tuple_(ledger.c.day, ledger.c.kind, ledger.c.reference, ledger.c.row_id)
     newest_first = (ledger.c.day.desc(), ledger.c.kind.desc(), ledger.c.reference.desc(), ledger.c.row_id.desc())
@@ -137,8 +138,9 @@ def statement_page(conn: Connection, account_id: str, start: dt.date, end: dt.da
                        amount=Money(int(r.amount), currency), change=Money(int(r.change), currency),
                        balance=Money(opening + int(r.running), currency), invoice_number=r.invoice_number)
         for r in rows)
-    return EntryPage(entries=entries, older=_cursor(rows[0]) if rows and rows[0].position > 1 else None,
+    page = EntryPage(entries=entries, older=_cursor(rows[0]) if rows and rows[0].position > 1 else None,
                      newer=_cursor(rows[-1]) if rows and rows[-1].position < total else None, total=total)
+    return page, int(rows[0].period_change) if rows else 0
 
 
 def aging_buckets(conn: Connection, account_id: str, end: dt.date) -> tuple[int, int, int, int, int]:
@@ -148,18 +150,18 @@ def aging_buckets(conn: Connection, account_id: str, end: dt.date) -> tuple[int,
     until = _moment(end + dt.timedelta(days=1))
     paid_later = select(_pay.c.invoice_id).where(_pay.c.received_at >= until).subquery("later")
     mine = _inv.c.account_id == account_id
+    columns = (_inv.c.id, _inv.c.due_on, _inv.c.total_minor)
     owing = union(
-        select(_inv.c.id).where(mine, _inv.c.status == "open", _inv.c.issued_on <= end),
-        select(_inv.c.id).select_from(paid_later.join(_inv, _inv.c.id == paid_later.c.invoice_id))
+        select(*columns).where(mine, _inv.c.status == "open", _inv.c.issued_on <= end),
+        select(*columns).select_from(paid_later.join(_inv, _inv.c.id == paid_later.c.invoice_id))
         .where(mine, _inv.c.status != "void", _inv.c.issued_on <= end)).subquery("owing")
     paid = (select(func.coalesce(func.sum(_pay.c.amount_minor), 0))
-            .where(_pay.c.invoice_id == _inv.c.id, _pay.c.received_at < until).scalar_subquery())
+            .where(_pay.c.invoice_id == owing.c.id, _pay.c.received_at < until).scalar_subquery())
+    due = owing.c.due_on
     bucket = case(
-        (_inv.c.due_on >= end, 0), (_inv.c.due_on >= end - dt.timedelta(days=30), 1),
-        (_inv.c.due_on >= end - dt.timedelta(days=60), 2), (_inv.c.due_on >= end - dt.timedelta(days=90), 3),
-        else_=4)
-    owed = select(bucket.label("bucket"), (_inv.c.total_minor - paid).label("owed")).select_from(
-        _inv.join(owing, owing.c.id == _inv.c.id)).subquery("owed")
+        (due >= end, 0), (due >= end - dt.timedelta(days=30), 1), (due >= end - dt.timedelta(days=60), 2),
+        (due >= end - dt.timedelta(days=90), 3), else_=4)
+    owed = select(bucket.label("bucket"), (owing.c.total_minor - paid).label("owed")).subquery("owed")
     sums = [0, 0, 0, 0, 0]
     for which, amount in conn.execute(select(owed.c.bucket, func.sum(owed.c.owed)).group_by(owed.c.bucket)):
         sums[int(which)] = int(amount)

@@ -254,16 +254,15 @@ def statement_page(deps: Dependencies, account_id: str, start: dt.date | None, e
     with deps.uow() as uow:
         currency = uow.invoices.latest_currency(account_id) or DEFAULT_CURRENCY
         opening = uow.invoices.balance_before(account_id, start)
-        closing = uow.invoices.balance_before(account_id, end + dt.timedelta(days=1))
-        page = uow.invoices.statement_page(account_id, start, end, opening, currency, size, before=before,
-                                           after=after)
+        page, moved = uow.invoices.statement_page(account_id, start, end, opening, currency, size, before=before,
+                                                  after=after)
         buckets = uow.invoices.aging_buckets(account_id, end)
         credits = uow.credits.for_account(account_id)
     unapplied = sum((c.remaining(end) for c in credits if c.created_on <= end), Money.zero(currency))
     current, d30, d60, d90, over = (Money(b, currency) for b in buckets)
     found = Statement(account_id=account_id, currency=currency, start=start, end=end,
                       opening_balance=Money(opening, currency), entries=page.entries,
-                      closing_balance=Money(closing, currency), aging=Aging(end, current, d30, d60, d90, over),
+                      closing_balance=Money(opening + moved, currency), aging=Aging(end, current, d30, d60, d90, over),
                       unapplied_credit=unapplied)
     return found, page
 
