@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from billing_common.db import aware_utc, lock_rows, to_utc
 from billing_common.invoicing.numbering import next_number
@@ -74,19 +74,23 @@ class SqlQuoteRepository:
         a draft) has `status` today, and whether more follow. The filter runs in SQL, like
         domain.quotes' status_on: an open version past its validity date is expired; only the
         page's quotes are loaded (an account may have thousands)."""
-        newest = _v.alias("newest")
-        shown = select(func.max(newest.c.version)).where(newest.c.quote_number == _q.c.number)
+        # Each quote's shown version is tested as the walk along ix_quotes_account_id_number
+        # reaches it (a correlated EXISTS), so the walk stops at the page's end.
+        newer = _v.alias("newer")
+        later = select(newer.c.version).where(newer.c.quote_number == _v.c.quote_number,
+                                              newer.c.version > _v.c.version)
+        test = select(_v.c.version).where(_v.c.quote_number == _q.c.number)
         if customer:
-            shown = shown.where(newest.c.status != QuoteStatus.DRAFT.value)
-        query = select(_q).select_from(_q.join(_v, and_(
-            _v.c.quote_number == _q.c.number, _v.c.version == shown.correlate(_q).scalar_subquery())))
-        query = query.where(_q.c.account_id == account_id)
+            later = later.where(newer.c.status != QuoteStatus.DRAFT.value)
+            test = test.where(_v.c.status != QuoteStatus.DRAFT.value)
+        test = test.where(~later.correlate(_v).exists())
         if status is QuoteStatus.EXPIRED:
-            query = query.where(_v.c.status == QuoteStatus.OPEN.value, _v.c.valid_until < today)
+            test = test.where(_v.c.status == QuoteStatus.OPEN.value, _v.c.valid_until < today)
         elif status is QuoteStatus.OPEN:
-            query = query.where(_v.c.status == QuoteStatus.OPEN.value, _v.c.valid_until >= today)
+            test = test.where(_v.c.status == QuoteStatus.OPEN.value, _v.c.valid_until >= today)
         elif status is not None:
-            query = query.where(_v.c.status == status.value)
+            test = test.where(_v.c.status == status.value)
+        query = select(_q).where(_q.c.account_id == account_id, test.correlate(_q).exists())
         if after:
             query = query.where(_q.c.number < after)
         rows = self.connection.execute(query.order_by(_q.c.number.desc()).limit(limit + 1)).all()
