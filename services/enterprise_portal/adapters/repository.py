@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, column, func, insert, or_, select, union, update
+from sqlalchemy import Connection, bindparam, column, func, insert, select, tuple_, union, update
 
 from billing_common.db import aware_utc, to_utc
 from billing_common.invoicing.numbering import next_number
@@ -74,7 +74,9 @@ class SqlInvoiceRepository:
         query = select(_inv).where(_inv.c.account_id == account_id)
         if after is not None:
             day, number = after
-            query = query.where(or_(_inv.c.issued_on < day, and_(_inv.c.issued_on == day, _inv.c.number < number)))
+            # A row-value comparison, which PostgreSQL turns into the index's range condition (an
+            # OR of the two columns was a filter over every newer row: page 400 read 8,000).
+            query = query.where(tuple_(_inv.c.issued_on, _inv.c.number) < tuple_(day, number))
         rows = self.connection.execute(
             query.order_by(_inv.c.issued_on.desc(), _inv.c.number.desc()).limit(limit + 1)).all()
         more = len(rows) > limit
