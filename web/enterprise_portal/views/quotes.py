@@ -37,8 +37,9 @@ def pdf_response(label: str, pdf: bytes) -> ResponseReturnValue:
     return response
 
 
-# The contact's quotes list pages by keyset, newest first (README, "Performance").
-QUOTE_PAGE_SIZE = 50
+# The contact's quotes list pages by keyset, newest first, 20 a page as the invoice list
+# (README, "Performance").
+QUOTE_PAGE_SIZE = 20
 
 
 @bp.route("")
