@@ -166,9 +166,10 @@ class EnterprisePortal(GrpcClient[enterprise_portal_pb2_grpc.EnterprisePortalSer
             reference=reference, received_on=received_on, recorded_by=recorded_by))
         return AllocationView(answer.allocation)
 
-    def statement(self, account_id: str, start: str, end: str) -> StatementView:
-        return StatementView(self.stub.GetStatement(pb.GetStatementRequest(account_id=account_id, start=start,
-                                                                           end=end)))
+    def statement(self, account_id: str, start: str, end: str, page_size: int = 0, before: str = "",
+                  after: str = "") -> StatementView:
+        return StatementView(self.stub.GetStatement(pb.GetStatementRequest(
+            account_id=account_id, start=start, end=end, page_size=page_size, before=before, after=after)))
 
     def statement_pdf(self, account_id: str, start: str, end: str, language: str, buyer_name: str
                       ) -> pb.PdfDocument:

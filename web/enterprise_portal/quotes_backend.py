@@ -130,6 +130,13 @@ class QuotesClient:
         answer = self.stub.ListQuotes(pb.ListQuotesRequest(account_id=account_id, viewer=_viewer(rep), status=status))
         return [_quote(q) for q in answer.quotes]
 
+    def quote_page(self, account_id: str, *, rep: bool, status: str, size: int, after: str
+                   ) -> tuple[list[QuoteView], str]:
+        """A page of the quotes list and the token of the next ("" on the last)."""
+        answer = self.stub.ListQuotes(pb.ListQuotesRequest(account_id=account_id, viewer=_viewer(rep), status=status,
+                                                           page_size=size, page_token=after))
+        return [_quote(q) for q in answer.quotes], answer.next_page_token
+
     def quote(self, account_id: str, number: str, *, rep: bool) -> QuoteView:
         return _quote(self.stub.GetQuote(pb.GetQuoteRequest(account_id=account_id, number=number,
                                                             viewer=_viewer(rep))).quote)

@@ -18,7 +18,8 @@ from billing_common.outbox import OutgoingMail
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment
 from services.enterprise_portal.domain.payments import Credit, PaymentMethod, Receipt
 from services.enterprise_portal.domain.purchase_orders import PoNotice, PurchaseOrder, invoiced_against
-from services.enterprise_portal.domain.quotes import Quote, QuoteComment, quote_number
+from services.enterprise_portal.domain.quotes import Quote, QuoteComment, QuoteStatus, quote_number
+from services.enterprise_portal.domain.statement import EntryPage, aging, page_of_entries, statement
 from services.enterprise_portal.service_layer.ports import CardPayment, InvoicePage
 
 
@@ -98,13 +99,28 @@ class InMemoryInvoiceRepository:
         return self.issued_until(account_id, end)  # every one: the fake has no scale to save
 
     def balance_before(self, account_id: str, start: dt.date) -> int:
-        from services.enterprise_portal.domain.statement import statement
         day = start - dt.timedelta(days=1)
         invoices = self.issued_until(account_id, day)
         receipts = [r for r in self.data.receipts.values() if r.account_id == account_id and r.received_on <= day]
         credits = [c for c in self.data.credits.values() if c.account_id == account_id and c.created_on <= day]
         currency = invoices[0].currency if invoices else "USD"
         return statement(account_id, currency, day, day, invoices, receipts, credits).closing_balance.amount_minor
+
+    def statement_page(self, account_id: str, start: dt.date, end: dt.date, opening: int, currency: str,
+                       size: int, *, before: str = "", after: str = "") -> tuple[EntryPage, int]:
+        """domain.statement's rules over the whole history (the fake has no scale to save)."""
+        invoices = self.issued_until(account_id, end)
+        receipts = [r for r in self.data.receipts.values() if r.account_id == account_id and r.received_on <= end]
+        credits = [c for c in self.data.credits.values() if c.account_id == account_id and c.created_on <= end]
+        found = statement(account_id, currency, start, end, invoices, receipts, credits)
+        moved = (found.closing_balance - found.opening_balance).amount_minor
+        return page_of_entries(found.entries, size, before=before, after=after), moved
+
+    def aging_buckets(self, account_id: str, end: dt.date) -> tuple[int, int, int, int, int]:
+        invoices = self.issued_until(account_id, end)
+        found = aging(invoices, end, invoices[0].currency if invoices else "USD")
+        return (found.current.amount_minor, found.days_1_30.amount_minor, found.days_31_60.amount_minor,
+                found.days_61_90.amount_minor, found.over_90.amount_minor)
 
     def invoiced_against(self, account_id: str, po_number: str, currency: str) -> Money:
         return sum((i.total for i in self.data.invoices.values()
@@ -248,6 +264,16 @@ class InMemoryQuoteRepository:
     def for_account(self, account_id: str) -> list[Quote]:
         return sorted((q for q in self.data.quotes.values() if q.account_id == account_id),
                       key=lambda q: q.number, reverse=True)
+
+    def page_for_account(self, account_id: str, *, customer: bool, status: QuoteStatus | None, today: dt.date,
+                         limit: int, after: str = "") -> tuple[list[Quote], bool]:
+        found = []
+        for quote in self.for_account(account_id):
+            versions = quote.visible_versions() if customer else quote.versions
+            if (versions and (not after or quote.number < after)
+                    and (status is None or versions[-1].status_on(today) is status)):
+                found.append(quote)
+        return found[:limit], len(found) > limit
 
     def add_comment(self, comment: QuoteComment) -> None:
         self.data.comments.append(comment)

@@ -182,7 +182,8 @@ quotes = Table(
     Column("rep_user_id", String(64), nullable=False),
     Column("rep_email", String(320), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Index("ix_quotes_account_id", "account_id"),
+    # The quotes list's keyset pages, newest number first (migration 0005).
+    Index("ix_quotes_account_id_number", "account_id", "number"),
 )
 
 quote_versions = Table(

@@ -67,6 +67,35 @@ class SqlQuoteRepository:
             select(_q).where(_q.c.account_id == account_id).order_by(_q.c.number.desc())).all()
         return self._load(rows)
 
+    def page_for_account(self, account_id: str, *, customer: bool, status: QuoteStatus | None, today: dt.date,
+                         limit: int, after: str = "") -> tuple[list[Quote], bool]:
+        """Up to `limit` of the account's quotes, newest number first, after the number `after`
+        (the last of the page before), whose newest version the viewer may see (a customer: not
+        a draft) has `status` today, and whether more follow. The filter runs in SQL, like
+        domain.quotes' status_on: an open version past its validity date is expired; only the
+        page's quotes are loaded (an account may have thousands)."""
+        # Each quote's shown version is tested as the walk along ix_quotes_account_id_number
+        # reaches it (a correlated EXISTS), so the walk stops at the page's end.
+        newer = _v.alias("newer")
+        later = select(newer.c.version).where(newer.c.quote_number == _v.c.quote_number,
+                                              newer.c.version > _v.c.version)
+        test = select(_v.c.version).where(_v.c.quote_number == _q.c.number)
+        if customer:
+            later = later.where(newer.c.status != QuoteStatus.DRAFT.value)
+            test = test.where(_v.c.status != QuoteStatus.DRAFT.value)
+        test = test.where(~later.correlate(_v).exists())
+        if status is QuoteStatus.EXPIRED:
+            test = test.where(_v.c.status == QuoteStatus.OPEN.value, _v.c.valid_until < today)
+        elif status is QuoteStatus.OPEN:
+            test = test.where(_v.c.status == QuoteStatus.OPEN.value, _v.c.valid_until >= today)
+        elif status is not None:
+            test = test.where(_v.c.status == status.value)
+        query = select(_q).where(_q.c.account_id == account_id, test.correlate(_q).exists())
+        if after:
+            query = query.where(_q.c.number < after)
+        rows = self.connection.execute(query.order_by(_q.c.number.desc()).limit(limit + 1)).all()
+        return self._load(rows[:limit]), len(rows) > limit
+
     def add_comment(self, comment: QuoteComment) -> None:
         c = comment
         self.connection.execute(insert(_c).values(

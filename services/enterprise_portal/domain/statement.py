@@ -21,6 +21,7 @@ credit not yet spent, so for consistent records `closing == aging.total - unappl
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -173,3 +174,63 @@ def statement(
         closing_balance=Money(running, currency), aging=aging(invoices, end, currency),
         unapplied_credit=unapplied,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPage:
+    """Some consecutive entries of a statement, in their order, with the cursors of the pages
+    before (`older`) and after (`newer`) them, None at either end of the period."""
+    entries: tuple[StatementEntry, ...]
+    older: str | None
+    newer: str | None
+    total: int  # entries in the whole period
+
+
+def _keys(entries: Sequence[StatementEntry]) -> list[tuple[dt.date, int, str, int]]:
+    """Each entry's place in the ledger's order (day, kind, reference), with its rank among
+    entries of the same three (a credit spent twice in a day) so that every key is unique."""
+    keys: list[tuple[dt.date, int, str, int]] = []
+    for e in entries:
+        key = (e.on, _KIND_ORDER[e.kind], e.reference)
+        rank = keys[-1][3] + 1 if keys and keys[-1][:3] == key else 0
+        keys.append((*key, rank))
+    return keys
+
+
+def _cursor(key: tuple[dt.date, int, str, int]) -> str:
+    return f"{key[0].isoformat()}~{key[1]}~{key[3]}~{key[2]}"
+
+
+def parse_cursor(text: str, field: str) -> tuple[dt.date, int, str, int]:
+    """A cursor written by `page_of_entries`; InvalidArgument naming `field` otherwise."""
+    try:
+        day, kind, rank, reference = text.split("~", 3)
+        return dt.date.fromisoformat(day), int(kind), reference, int(rank)
+    except ValueError:
+        raise InvalidArgument("not a statement page's cursor", field=field) from None
+
+
+def page_of_entries(entries: Sequence[StatementEntry], size: int, *, before: str = "", after: str = ""
+                    ) -> EntryPage:
+    """Up to `size` entries (all of them when `size` is 0): those just before the cursor
+    `before`, else just after `after`, else the period's newest. Cursors are keys, not
+    positions, so a page stays where it was while newer entries are added."""
+    keys = _keys(entries)
+    count = len(entries)
+    if before:
+        stop = bisect_left(keys, parse_cursor(before, "before"))
+        begin = max(0, stop - size) if size else 0
+    elif after:
+        begin = bisect_right(keys, parse_cursor(after, "after"))
+        stop = min(count, begin + size) if size else count
+    else:
+        stop = count
+        begin = max(0, stop - size) if size else 0
+    if begin >= stop and count:
+        # A cursor past either end (the period was changed meanwhile): that end's page.
+        begin, stop = (0, min(count, size or count)) if before else (max(0, count - (size or count)), count)
+    return EntryPage(
+        entries=tuple(entries[begin:stop]),
+        older=_cursor(keys[begin]) if begin > 0 else None,
+        newer=_cursor(keys[stop - 1]) if 0 < stop < count else None,
+        total=count)

@@ -32,7 +32,7 @@ from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.domain.lines import Line, LineKind
 from services.enterprise_portal.domain.model import Invoice
 from services.enterprise_portal.domain.payments import Allocation
-from services.enterprise_portal.domain.statement import Statement
+from services.enterprise_portal.domain.statement import EntryPage, Statement
 from services.enterprise_portal.entrypoints.quote_rpcs import QUOTE_METHODS, QuoteRpcs
 from services.enterprise_portal.service_layer import invoicing, mails, payments, purchase_orders, services
 from services.enterprise_portal.service_layer.dependencies import Dependencies
@@ -97,9 +97,12 @@ def allocation_message(allocation: Allocation) -> pb.Allocation:
                                  balance_after=to_proto(p.balance_after)) for p in allocation.parts])
 
 
-def statement_message(s: Statement) -> pb.Statement:
+def statement_message(s: Statement, page: EntryPage | None = None) -> pb.Statement:
     a = s.aging
+    entries = page.entries if page is not None else s.entries
     return pb.Statement(
+        older=page.older or "" if page is not None else "", newer=page.newer or "" if page is not None else "",
+        entry_count=page.total if page is not None else len(s.entries),
         start=s.start.isoformat(), end=s.end.isoformat(), opening_balance=to_proto(s.opening_balance),
         closing_balance=to_proto(s.closing_balance), unapplied_credit=to_proto(s.unapplied_credit),
         aging=pb.Aging(current=to_proto(a.current), days_1_30=to_proto(a.days_1_30),
@@ -107,7 +110,7 @@ def statement_message(s: Statement) -> pb.Statement:
                        over_90=to_proto(a.over_90), total=to_proto(a.total)),
         entries=[pb.StatementEntry(on=e.on.isoformat(), kind=e.kind.value, reference=e.reference,
                                    amount=to_proto(e.amount), change=to_proto(e.change), balance=to_proto(e.balance),
-                                   invoice_number=e.invoice_number or "") for e in s.entries])
+                                   invoice_number=e.invoice_number or "") for e in entries])
 
 
 def po_message(view: PoView) -> pb.PurchaseOrder:
@@ -192,8 +195,9 @@ class EnterprisePortalServicer(QuoteRpcs, enterprise_portal_pb2_grpc.EnterpriseP
                                                allocation=allocation_message(outcome.allocation))
 
     def GetStatement(self, request: pb.GetStatementRequest, context: grpc.ServicerContext) -> pb.Statement:
-        return statement_message(invoicing.account_statement(
-            self.deps, request.account_id, _day(request.start, "start"), _day(request.end, "end")))
+        return statement_message(*invoicing.statement_page(
+            self.deps, request.account_id, _day(request.start, "start"), _day(request.end, "end"),
+            request.page_size, before=request.before, after=request.after))
 
     def GetStatementPdf(self, request: pb.GetStatementRequest, context: grpc.ServicerContext) -> pb.PdfDocument:
         found = invoicing.account_statement(self.deps, request.account_id, _day(request.start, "start"),

@@ -47,8 +47,13 @@ class QuoteRpcs:
             except ValueError:
                 raise InvalidArgument("status is draft, open, accepted, declined, expired or superseded",
                                       field="status") from None
-        summaries = quotes.list_quotes(self.deps, request.account_id, customer=_customer(request.viewer, "viewer"),
-                                       status=status)
+        customer = _customer(request.viewer, "viewer")
+        if request.page_size:
+            page = quotes.quote_page(self.deps, request.account_id, customer=customer, status=status,
+                                     size=request.page_size, after=request.page_token)
+            return pb.ListQuotesResponse(quotes=[_quote(s.quote, [s.version], s.status, today=None)
+                                                 for s in page.summaries], next_page_token=page.next_after or "")
+        summaries = quotes.list_quotes(self.deps, request.account_id, customer=customer, status=status)
         return pb.ListQuotesResponse(quotes=[_quote(s.quote, [s.version], s.status, today=None) for s in summaries])
 
     def GetQuote(self, request: pb.GetQuoteRequest, context: grpc.ServicerContext) -> pb.QuoteResponse:

@@ -25,7 +25,14 @@ from services.enterprise_portal.domain.lines import Line, totals
 from services.enterprise_portal.domain.model import DEFAULT_CURRENCY, Invoice, InvoiceState, InvoiceStatus
 from services.enterprise_portal.domain.payments import apply_credits
 from services.enterprise_portal.domain.purchase_orders import PoNotice, PoProblem, po_problem, validate_po_number
-from services.enterprise_portal.domain.statement import Statement, statement
+from services.enterprise_portal.domain.statement import (
+    Aging,
+    EntryPage,
+    Statement,
+    StatementEntry,
+    page_of_entries,
+    statement,
+)
 from services.enterprise_portal.domain.terms import PaymentTerms
 from services.enterprise_portal.service_layer import mails
 from services.enterprise_portal.service_layer.dependencies import Dependencies
@@ -34,6 +41,8 @@ from services.enterprise_portal.service_layer.ports import UnitOfWork
 FIRST_PAGE = 20  # the seed's portal shows the last 20 invoices first
 MAX_PAGE = 200
 MAX_STATEMENT_DAYS = 366 * 5
+# A statement page's entries at most (the page asks for fewer; 0 asks for all, as the PDF).
+MAX_STATEMENT_PAGE = 500
 _CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2})\|(.{1,32})")
 
 
@@ -188,14 +197,15 @@ def invoice_pdf(deps: Dependencies, account_id: str, invoice_id: str, language: 
 def account_statement(deps: Dependencies, account_id: str, start: dt.date | None, end: dt.date | None
                       ) -> Statement:
     """The statement for the days `start` to `end` (default: the 90 days to today)."""
+    found, opening = _statement(deps, account_id, start, end)
+    return _shifted(found, opening, found.entries)
+
+
+def _statement(deps: Dependencies, account_id: str, start: dt.date | None, end: dt.date | None
+               ) -> tuple[Statement, int]:
+    """The domain's statement of the period's records, and the account's opening balance."""
     require_id(account_id, "account_id")
-    today = utc(deps.clock.now()).date()
-    end = end or today
-    start = start or end - dt.timedelta(days=89)
-    if end < start:
-        raise InvalidArgument("a statement's period ends on or after the day it starts", field="end")
-    if (end - start).days > MAX_STATEMENT_DAYS:
-        raise InvalidArgument("a statement covers at most five years", field="start")
+    start, end = _period(deps, start, end)
     with deps.uow() as uow:
         # The period's records and the earlier invoices that may still owe, not the whole
         # history: an account with 10,000 invoices costs what one with 10 does (README).
@@ -206,15 +216,60 @@ def account_statement(deps: Dependencies, account_id: str, start: dt.date | None
         currency = invoices[0].currency if invoices else uow.invoices.latest_currency(account_id)
     currency = currency or DEFAULT_CURRENCY
     credits = [c for c in credits if c.created_on <= end]
-    found = statement(account_id, currency, start, end, invoices, receipts, credits)
-    # The records before the period given here are a part of the history: the domain's opening
-    # balance is theirs only, so every balance moves by what the rest of the history owed.
+    return statement(account_id, currency, start, end, invoices, receipts, credits), opening
+
+
+def _shifted(found: Statement, opening: int, entries: Sequence[StatementEntry]) -> Statement:
+    """`found` with `entries` (all of its own, or a page of them), every balance moved by what
+    the history before the records read owed: the domain's opening balance is theirs only."""
+    currency = found.currency
     shift = opening - found.opening_balance.amount_minor
     if not shift:
-        return found
+        return found if entries is found.entries else replace(found, entries=tuple(entries))
     return replace(found, opening_balance=Money(opening, currency),
                    closing_balance=found.closing_balance + Money(shift, currency),
-                   entries=tuple(replace(e, balance=e.balance + Money(shift, currency)) for e in found.entries))
+                   entries=tuple(replace(e, balance=e.balance + Money(shift, currency)) for e in entries))
+
+
+def statement_page(deps: Dependencies, account_id: str, start: dt.date | None, end: dt.date | None, size: int,
+                   *, before: str = "", after: str = "") -> tuple[Statement, EntryPage]:
+    """The statement with one page of its entries (`size`; 0 for all): the period's newest, or
+    those just before the cursor `before`, or just after `after` (domain.statement)."""
+    if not 0 <= size <= MAX_STATEMENT_PAGE:
+        raise InvalidArgument(f"a page has 0 to {MAX_STATEMENT_PAGE} entries", field="page_size")
+    if not size:
+        found = account_statement(deps, account_id, start, end)
+        return found, page_of_entries(found.entries, 0)
+    require_id(account_id, "account_id")
+    start, end = _period(deps, start, end)
+    # The page, the balances and the aging are summed by the database (adapters.statement_sql):
+    # nothing of the period but the page's entries is loaded (README, "Performance").
+    with deps.uow() as uow:
+        currency = uow.invoices.latest_currency(account_id) or DEFAULT_CURRENCY
+        opening = uow.invoices.balance_before(account_id, start)
+        page, moved = uow.invoices.statement_page(account_id, start, end, opening, currency, size, before=before,
+                                                  after=after)
+        buckets = uow.invoices.aging_buckets(account_id, end)
+        credits = uow.credits.for_account(account_id)
+    unapplied = sum((c.remaining(end) for c in credits if c.created_on <= end), Money.zero(currency))
+    current, d30, d60, d90, over = (Money(b, currency) for b in buckets)
+    found = Statement(account_id=account_id, currency=currency, start=start, end=end,
+                      opening_balance=Money(opening, currency), entries=page.entries,
+                      closing_balance=Money(opening + moved, currency), aging=Aging(end, current, d30, d60, d90, over),
+                      unapplied_credit=unapplied)
+    return found, page
+
+
+def _period(deps: Dependencies, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The statement's days: `start` to `end`, by default the 90 days to today."""
+    today = utc(deps.clock.now()).date()
+    end = end or today
+    start = start or end - dt.timedelta(days=89)
+    if end < start:
+        raise InvalidArgument("a statement's period ends on or after the day it starts", field="end")
+    if (end - start).days > MAX_STATEMENT_DAYS:
+        raise InvalidArgument("a statement covers at most five years", field="start")
+    return start, end
 
 
 def money_of(amount_minor: int, currency: str, field: str) -> Money:

@@ -175,6 +175,36 @@ def list_quotes(deps: Dependencies, account_id: str, *, customer: bool,
     return summaries
 
 
+# A page of the quotes list at most (the web asks for fewer).
+MAX_QUOTE_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class QuotePage:
+    summaries: tuple[QuoteSummary, ...]
+    next_after: str | None  # the last number of this page when more follow
+
+
+def quote_page(deps: Dependencies, account_id: str, *, customer: bool, status: QuoteStatus | None = None,
+               size: int, after: str = "") -> QuotePage:
+    """One page of list_quotes (`size` quotes, after the number `after`): a keyset page whose
+    status filter runs in SQL, so an account with 1,000 quotes costs what one with 10 does."""
+    require_id(account_id, "account_id")
+    if not 1 <= size <= MAX_QUOTE_PAGE:
+        raise InvalidArgument(f"a page has 1 to {MAX_QUOTE_PAGE} quotes", field="page_size")
+    if not isinstance(after, str) or len(after) > 16:
+        raise InvalidArgument("page_token is the last quote number of a page", field="page_token")
+    today = _today(deps)
+    with deps.uow() as uow:
+        quotes, more = uow.quotes.page_for_account(account_id, customer=customer, status=status, today=today,
+                                                   limit=size, after=after)
+    summaries = []
+    for quote in quotes:
+        versions = quote.visible_versions() if customer else quote.versions
+        summaries.append(QuoteSummary(quote, versions[-1], versions[-1].status_on(today)))
+    return QuotePage(tuple(summaries), quotes[-1].number if more and quotes else None)
+
+
 def get_quote(deps: Dependencies, account_id: str, number: str, *, customer: bool) -> QuoteDetail:
     """Every version the caller may read (a customer: all but a draft) and the thread."""
     today = _today(deps)

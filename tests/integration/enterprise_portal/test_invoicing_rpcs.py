@@ -200,6 +200,22 @@ def test_an_offline_overpayment_is_credit_on_the_next_invoice_and_on_the_stateme
     assert pdf.content.startswith(b"%PDF")
 
 
+def test_a_statement_pages_its_entries_by_keyset_newest_first(world: World) -> None:
+    numbers = [world.issue(1_000 * (n + 1)).number for n in range(5)]
+    first = world.stub.GetStatement(pb.GetStatementRequest(account_id=ACCOUNT, page_size=2))
+    assert [e.reference for e in first.entries] == numbers[3:]
+    assert (first.entry_count, first.newer, first.closing_balance.amount_minor) == (5, "", 15_000)
+    assert [e.balance.amount_minor for e in first.entries] == [10_000, 15_000]
+    older = world.stub.GetStatement(pb.GetStatementRequest(account_id=ACCOUNT, page_size=2, before=first.older))
+    assert [e.reference for e in older.entries] == numbers[1:3]
+    oldest = world.stub.GetStatement(pb.GetStatementRequest(account_id=ACCOUNT, page_size=2, before=older.older))
+    assert ([e.reference for e in oldest.entries], oldest.older) == (numbers[:1], "")
+    back = world.stub.GetStatement(pb.GetStatementRequest(account_id=ACCOUNT, page_size=2, after=oldest.newer))
+    assert [e.reference for e in back.entries] == numbers[1:3]
+    everything = world.stub.GetStatement(pb.GetStatementRequest(account_id=ACCOUNT))
+    assert [e.reference for e in everything.entries] == numbers
+
+
 def test_purchase_orders_are_created_listed_updated_and_flag_invoices(world: World) -> None:
     today = utc(world.clock.now()).date()
     po = world.stub.CreatePurchaseOrder(pb.CreatePurchaseOrderRequest(
@@ -231,11 +247,14 @@ def test_purchase_orders_are_created_listed_updated_and_flag_invoices(world: Wor
                                                                      amount=usd(1), method="cash",
                                                                      recorded_by="rep")), "method"),
     (lambda s: s.GetStatement(pb.GetStatementRequest(account_id=ACCOUNT, start="yesterday")), "start"),
+    (lambda s: s.GetStatement(pb.GetStatementRequest(account_id=ACCOUNT, page_size=2, before="x")), "before"),
+    (lambda s: s.GetStatement(pb.GetStatementRequest(account_id=ACCOUNT, page_size=501)), "page_size"),
     (lambda s: s.CreatePurchaseOrder(pb.CreatePurchaseOrderRequest(account_id=ACCOUNT, number="PO-1",
                                                                    amount=usd(0), valid_from="2027-01-01",
                                                                    valid_to="2027-02-01")), "amount"),
     (lambda s: s.CreatePurchaseOrder(pb.CreatePurchaseOrderRequest(account_id=ACCOUNT, number="PO-1")), "amount"),
-], ids=["page_token", "account_id", "lines", "invoice_ids", "idempotency_key", "method", "start", "po_amount",
+], ids=["page_token", "account_id", "lines", "invoice_ids", "idempotency_key", "method", "start", "before",
+        "page_size", "po_amount",
         "po_no_amount"])
 def test_bad_input_is_invalid_argument_naming_the_field(world: World, call, field: str) -> None:  # type: ignore[no-untyped-def]
     code, named = _code(lambda: call(world.stub))

@@ -204,9 +204,28 @@ def test_a_bad_draft_is_invalid_argument_naming_the_field_and_writes_nothing(  #
     ("viewer", pb.ListQuotesRequest(account_id="acct-globex")),
     ("status", pb.ListQuotesRequest(account_id="acct-globex", viewer=CONTACT, status="lost")),
     ("account_id", pb.ListQuotesRequest(account_id="a\x00", viewer=CONTACT)),
+    ("page_size", pb.ListQuotesRequest(account_id="acct-globex", viewer=CONTACT, page_size=-1)),
+    ("page_size", pb.ListQuotesRequest(account_id="acct-globex", viewer=CONTACT, page_size=201)),
+    ("page_token", pb.ListQuotesRequest(account_id="acct-globex", viewer=CONTACT, page_size=2, page_token="Q" * 17)),
 ])
 def test_a_bad_list_request_names_the_field(stub, field: str, request_: pb.ListQuotesRequest) -> None:  # type: ignore[no-untyped-def]
     assert _code(lambda: stub.ListQuotes(request_)) == (grpc.StatusCode.INVALID_ARGUMENT, field)
+
+
+def test_the_quotes_list_pages_by_keyset_with_its_status_filter(stub) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        number = _draft(stub).number
+        stub.SendQuote(pb.SendQuoteRequest(account_id="acct-globex", number=number))
+    _draft(stub)  # a draft: not the contact's
+    first = stub.ListQuotes(pb.ListQuotesRequest(account_id="acct-globex", viewer=CONTACT, status="open",
+                                                 page_size=2))
+    assert ([q.number for q in first.quotes], first.next_page_token) == (["QT-0003", "QT-0002"], "QT-0002")
+    last = stub.ListQuotes(pb.ListQuotesRequest(account_id="acct-globex", viewer=CONTACT, status="open",
+                                                page_size=2, page_token=first.next_page_token))
+    assert ([q.number for q in last.quotes], last.next_page_token) == (["QT-0001"], "")
+    rep = stub.ListQuotes(pb.ListQuotesRequest(account_id="acct-globex", viewer=REP, page_size=10))
+    assert [(q.number, q.status) for q in rep.quotes] == [
+        ("QT-0004", "draft"), ("QT-0003", "open"), ("QT-0002", "open"), ("QT-0001", "open")]
 
 
 def test_bad_decisions_name_the_field_and_change_nothing(stub, engine: Engine) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from services.enterprise_portal.domain.lines import Line, LineKind
 from services.enterprise_portal.domain.model import Invoice, InvoiceStatus, Payment
 from services.enterprise_portal.domain.payments import Credit, PaymentMethod, Receipt
 from services.enterprise_portal.domain.purchase_orders import PoNotice, PurchaseOrder
+from services.enterprise_portal.domain.quotes import Quote, QuoteStatus, QuoteVersion
 from services.enterprise_portal.service_layer.ports import CardPayment, CardPaymentStatus
 
 AT = dt.datetime(2027, 1, 15, 12, tzinfo=dt.UTC)
@@ -168,12 +169,28 @@ def test_a_statement_from_the_periods_records_equals_one_from_the_whole_history(
                 receipts.append(receipt)
             elif n % 3 == 1 and n != 5:  # half paid before receipts existed
                 uow.invoices.add_payments([Payment(str(uuid.uuid4()), invoice.id, Money(5_000, "USD"), paid_at)])
+            if n == 8:  # a card payment (no reference) overpays it: the rest becomes credit
+                receipt = Receipt(str(uuid.uuid4()), "a", Money(25_000, "USD"), PaymentMethod.CARD, paid_at)
+                uow.receipts.add(receipt, "contact")
+                uow.invoices.add_payments([Payment(str(uuid.uuid4()), invoice.id, invoice.total, paid_at,
+                                                   receipt_id=receipt.id)])
+                uow.invoices.set_status(invoice.id, InvoiceStatus.PAID)
+                credit = Credit(str(uuid.uuid4()), "a", Money(25_000 - invoice.total.amount_minor, "USD"), paid_at,
+                                receipt_id=receipt.id)
+                uow.credits.add(credit)
+                receipts.append(receipt)
+            if n == 10:  # part of that credit spent on it, a goodwill credit the day after
+                spent = dt.datetime.combine(issued + dt.timedelta(days=2), dt.time(11), tzinfo=dt.UTC)
+                uow.invoices.add_payments([Payment(str(uuid.uuid4()), invoice.id, Money(4_000, "USD"), spent,
+                                                   credit_id=credit.id)])
+                uow.credits.add(Credit(str(uuid.uuid4()), "a", Money(1_500, "USD"), spent + dt.timedelta(days=1)))
         uow.commit()
     with make_uow() as uow:
         invoices = uow.invoices.issued_until("a", dt.date(2030, 1, 1))
         credits = uow.credits.for_account("a")
     deps = Dependencies(uow=make_uow, clock=FakeClock())
     for start, end in [(dt.date(2025, 6, 1), dt.date(2025, 12, 31)), (dt.date(2026, 3, 1), dt.date(2026, 5, 15)),
+                       (dt.date(2026, 6, 1), dt.date(2026, 9, 1)), (dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
                        (dt.date(2026, 2, 10), dt.date(2026, 9, 30)), (dt.date(2026, 10, 1), dt.date(2027, 2, 1))]:
         got = invoicing.account_statement(deps, "a", start, end)
         want = statement("a", "USD", start, end, invoices, receipts, credits)
@@ -181,3 +198,62 @@ def test_a_statement_from_the_periods_records_equals_one_from_the_whole_history(
             want.opening_balance, want.closing_balance, want.aging), (start, end)
         assert [(e.on, e.kind, e.reference, e.balance) for e in got.entries] == [
             (e.on, e.kind, e.reference, e.balance) for e in want.entries], (start, end)
+        # A page's entries, balances and aging come from the database (adapters.statement_sql):
+        # every page, walked from the newest to the oldest and back, agrees with the domain's.
+        for size in (1, 3, 50):
+            shown, page = invoicing.statement_page(deps, "a", start, end, size)
+            assert (shown.opening_balance, shown.closing_balance, shown.aging, shown.unapplied_credit) == (
+                want.opening_balance, want.closing_balance, want.aging, want.unapplied_credit), (start, end)
+            walked = list(page.entries)
+            while page.older:
+                page = invoicing.statement_page(deps, "a", start, end, size, before=page.older)[1]
+                walked[:0] = page.entries
+            assert walked == list(want.entries), (start, end, size)
+            assert page.total == len(want.entries)
+            back = list(page.entries)
+            while page.newer:
+                page = invoicing.statement_page(deps, "a", start, end, size, after=page.newer)[1]
+                back += page.entries
+            assert back == list(want.entries), (start, end, size)
+
+
+def test_quote_pages_filter_by_status_in_the_store_and_walk_by_keyset(make_uow: Callable[[], Any]) -> None:
+    """Each quote's newest version the viewer may see decides its status today (an open one
+    past its validity date is expired; a customer never sees a draft): the page's filter and
+    keyset answer what filtering the whole list does, on both stores."""
+    today = AT.date()
+    line = (Line(LineKind.CUSTOM, "Workshop", 1, Money(300_000, "USD")),)
+    kinds: list[tuple[tuple[QuoteStatus, ...], int]] = [
+        ((QuoteStatus.OPEN,), 5), ((QuoteStatus.OPEN,), -1), ((QuoteStatus.ACCEPTED,), 5),
+        ((QuoteStatus.DECLINED,), 5), ((QuoteStatus.SUPERSEDED, QuoteStatus.OPEN), 5),
+        ((QuoteStatus.OPEN, QuoteStatus.DRAFT), -3), ((QuoteStatus.DRAFT,), 5)]
+    account = f"acct-{uuid.uuid4().hex[:8]}"
+    made: list[Quote] = []
+    with make_uow() as uow:
+        for n in range(21):
+            statuses, valid = kinds[n % len(kinds)]
+            number = f"QT-{uuid.uuid4().int % 10 ** 6:06d}"
+            versions = tuple(QuoteVersion(number, v, "USD", line, today + dt.timedelta(days=valid), status=s,
+                                          sent_on=None if s is QuoteStatus.DRAFT else today)
+                             for v, s in enumerate(statuses, start=1))
+            quote = Quote(number, account, "USD", versions, rep_user_id="rep", rep_email="rep@vendor.example")
+            uow.quotes.add(quote, AT)
+            made.append(quote)
+        uow.commit()
+    made.sort(key=lambda q: q.number, reverse=True)
+    for customer in (True, False):
+        for status in (None, *QuoteStatus):
+            expected = []
+            for quote in made:
+                versions = quote.visible_versions() if customer else quote.versions
+                if versions and (status is None or versions[-1].status_on(today) is status):
+                    expected.append(quote.number)
+            walked, after, more = [], "", True
+            with make_uow() as uow:
+                while more:
+                    page, more = uow.quotes.page_for_account(account, customer=customer, status=status, today=today,
+                                                             limit=2, after=after)
+                    assert len(page) <= 2 and (page or not more)
+                    walked += [q.number for q in page]
+                    after = page[-1].number if page else ""
+            assert walked == expected, (customer, status)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.integration.web.enterprise_world import GLOBEX, INITECH, OTHER_REP, REP, EnterpriseWorld
-from tests.pages import table_rows, text_of
+from tests.pages import attr_of, table_rows, text_of
 from tests.unit.web.helpers import csrf_from, field_error, hidden, text
+from web.enterprise_portal.views import billing as billing_views
 
 CARD = {"holder_name": "Ana Contadora", "number": "4242 4242 4242 4242", "exp_month": "12", "exp_year": "2040",
         "cvc": "123"}
@@ -120,6 +122,25 @@ def test_the_statement_shows_the_aging_buckets(ep_world: EnterpriseWorld) -> Non
     pdf = client.get(f"/statement.pdf?start={start}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert client.get("/statement?start=yesterday").status_code == 302
+
+
+def test_the_statement_page_shows_the_newest_entries_and_pages_to_older_ones(
+        ep_world: EnterpriseWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(billing_views, "STATEMENT_PAGE_SIZE", 2)
+    numbers = [ep_world.issue(10_000).invoice.number for _ in range(3)]
+    client = ep_world.signed_in()
+    page = client.get("/statement")
+    assert [row[2] for row in table_rows(page, "entries")] == numbers[1:]
+    assert text_of(page, "entries-count") == "2 of 3 entries"
+    assert text_of(page, "closing-balance") == "$300.00"
+    older = client.get(str(attr_of(page, "older-entries", "href")))
+    assert [row[2] for row in table_rows(older, "entries")] == numbers[:1]
+    assert text_of(older, "entries-count") == "1 of 3 entries"
+    newer = client.get(str(attr_of(older, "newer-entries", "href")))
+    assert [row[2] for row in table_rows(newer, "entries")] == numbers[1:]
+    assert client.get("/statement?before=forged").status_code == 302
+    pdf = client.get("/statement.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
 def test_a_contact_adds_and_edits_a_po_and_sees_its_remaining_balance(ep_world: EnterpriseWorld) -> None:

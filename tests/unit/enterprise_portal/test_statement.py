@@ -19,7 +19,14 @@ from services.enterprise_portal.domain.payments import (
     allocate_payment,
     apply_credits,
 )
-from services.enterprise_portal.domain.statement import EntryKind, aging, statement
+from services.enterprise_portal.domain.statement import (
+    EntryKind,
+    EntryPage,
+    StatementEntry,
+    aging,
+    page_of_entries,
+    statement,
+)
 from tests.unit.enterprise_portal.factories import invoice
 
 
@@ -181,3 +188,44 @@ def test_the_buckets_add_up_to_the_balance_whatever_happened(
     assert before.closing_balance == result.opening_balance
     assert all(m.amount_minor >= 0 for m in (result.aging.current, result.aging.days_1_30, result.aging.days_31_60,
                                              result.aging.days_61_90, result.aging.over_90))
+
+
+def _entries(count: int) -> tuple[StatementEntry, ...]:
+    """`count` entries over a few days, with ties on day, kind and reference (a credit spent
+    twice a day) that only the cursor's rank tells apart."""
+    day = dt.date(2026, 1, 1)
+    kinds = [EntryKind.INVOICE, EntryKind.PAYMENT, EntryKind.CREDIT_APPLIED, EntryKind.CREDIT_APPLIED]
+    made = [StatementEntry(day + dt.timedelta(days=n // 4), kinds[n % 4], "same" if n % 4 > 1 else f"R{n:03d}",
+                           usd(100), usd(0), usd(n)) for n in range(count)]
+    return tuple(sorted(made, key=lambda e: (e.on, e.kind != EntryKind.INVOICE, e.kind != EntryKind.PAYMENT)))
+
+
+@given(count=st.integers(0, 40), size=st.integers(1, 9))
+@settings(max_examples=60, deadline=None)
+def test_statement_pages_walk_every_entry_once_both_ways(count: int, size: int) -> None:
+    entries = _entries(count)
+    first = page_of_entries(entries, size)
+    assert first.entries == entries[-size:] if count else first.entries == ()
+    assert first.newer is None and first.total == count
+    seen, page = list(first.entries), first
+    while page.older:
+        page = page_of_entries(entries, size, before=page.older)
+        assert 0 < len(page.entries) <= size
+        seen[:0] = page.entries
+    assert tuple(seen) == entries
+    back = list(page.entries)
+    while page.newer:
+        page = page_of_entries(entries, size, after=page.newer)
+        back += page.entries
+    assert tuple(back) == entries
+
+
+def test_a_page_size_of_zero_is_every_entry_and_a_bad_cursor_names_its_field() -> None:
+    entries = _entries(7)
+    assert page_of_entries(entries, 0) == EntryPage(entries, None, None, 7)
+    with pytest.raises(InvalidArgument) as refused:
+        page_of_entries(entries, 3, before="not a cursor")
+    assert refused.value.field == "before"
+    with pytest.raises(InvalidArgument) as refused:
+        page_of_entries(entries, 3, after="2026-13-01~0~0~x")
+    assert refused.value.field == "after"

@@ -19,9 +19,10 @@ from services.enterprise_portal import bootstrap
 from services.enterprise_portal.config import EnterprisePortalSettings
 from services.enterprise_portal.entrypoints.grpc_server import build
 from tests import callers
-from tests.pages import table_rows, text_of
+from tests.pages import attr_of, table_rows, text_of
 from tests.unit.web.conftest import World
 from tests.unit.web.helpers import field_error, form_error, post_form, sign_in
+from web.enterprise_portal.views import quotes as quote_views
 
 VALID = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 CONSOLE = "/accounts/acc-globex/quotes"
@@ -123,6 +124,22 @@ def test_the_quote_lifecycle_through_both_sides(rep: Any, contact: Any) -> None:
     assert pdf.headers["Content-Disposition"] == 'attachment; filename="QT-0001-2.pdf"'
     assert contact.get("/quotes/QT-0001/1.pdf").status_code == 200
     assert rep.get(f"{CONSOLE}/QT-0001/2.pdf").status_code == 200
+
+
+def test_the_contacts_quotes_list_pages_to_older_quotes_keeping_its_filter(
+        rep: Any, contact: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(quote_views, "QUOTE_PAGE_SIZE", 2)
+    for n in range(1, 4):
+        _draft(rep)
+        _post(rep, f"{CONSOLE}/QT-000{n}", f"{CONSOLE}/QT-000{n}/send", {})
+    first = contact.get("/quotes?status=open")
+    assert [row[0] for row in table_rows(first, "quotes")] == ["QT-0003-1", "QT-0002-1"]
+    assert text_of(first, "quotes-pager") == "Older quotes"
+    older = contact.get(str(attr_of(first, "older-quotes", "href")))
+    assert [row[0] for row in table_rows(older, "quotes")] == ["QT-0001-1"]
+    assert text_of(older, "quotes-pager") == "Newest quotes"
+    assert attr_of(older, "newest-quotes", "href") == "/quotes?status=open"
+    assert contact.get("/quotes?page=" + "Q" * 17).status_code == 404
 
 
 def test_s13_s14_other_accounts_and_other_roles(app: Flask, rep: Any, contact: Any) -> None:

@@ -177,6 +177,11 @@ def confirm_payment(account_id: str | None = None) -> ResponseReturnValue:
 # --- statement -----------------------------------------------------------------------------
 
 
+# The statement page shows the period's newest entries, this many a page, with older and newer
+# pages by keyset (README, "Performance"); the PDF has every entry of the period.
+STATEMENT_PAGE_SIZE = 50
+
+
 def _period() -> tuple[str, str] | None:
     start, end = request.args.get("start", ""), request.args.get("end", "")
     if (start and not _DAY.fullmatch(start)) or (end and not _DAY.fullmatch(end)):
@@ -192,10 +197,13 @@ def statement(account_id: str | None = None) -> ResponseReturnValue:
     if period is None:
         flash(_("A date must be written as YYYY-MM-DD."), "error")
         return redirect(here("statement"))
+    before, after = request.args.get("before", "")[:300], request.args.get("after", "")[:300]
     try:
-        found = enterprise_portal().statement(access.account_id(), *period)
+        found = enterprise_portal().statement(access.account_id(), *period, STATEMENT_PAGE_SIZE, before, after)
     except grpc.RpcError as error:
         if error.code() is grpc.StatusCode.INVALID_ARGUMENT:
+            if before or after:  # a cursor altered by hand: the period's newest entries
+                return redirect(here("statement", start=period[0], end=period[1]))
             flash(_("The period ends before it starts, or is longer than five years."), "error")
             return redirect(here("statement"))
         raise

@@ -37,6 +37,11 @@ def pdf_response(label: str, pdf: bytes) -> ResponseReturnValue:
     return response
 
 
+# The contact's quotes list pages by keyset, newest first, 20 a page as the invoice list
+# (README, "Performance").
+QUOTE_PAGE_SIZE = 20
+
+
 @bp.route("")
 @answers_failed_calls
 @enterprise_contact
@@ -44,8 +49,13 @@ def list_quotes() -> ResponseReturnValue:
     status = request.args.get("status", "")
     if status and status not in STATUSES:
         return not_found()
-    quotes = enterprise_portal().quotes(account_id(), rep=False, status=status)
-    return render_template("quotes.html", quotes=quotes, status=status, statuses=STATUSES)
+    after = request.args.get("page", "")
+    if len(after) > 16:
+        return not_found()
+    quotes, next_page = enterprise_portal().quote_page(account_id(), rep=False, status=status,
+                                                       size=QUOTE_PAGE_SIZE, after=after)
+    return render_template("quotes.html", quotes=quotes, status=status, statuses=STATUSES, next_page=next_page,
+                           paged=bool(after))
 
 
 def _page(number: str, form: Any = None, which: str = "") -> FormPage:
