@@ -34,6 +34,10 @@ from services.enterprise_portal.service_layer.ports import UnitOfWork
 FIRST_PAGE = 20  # the seed's portal shows the last 20 invoices first
 MAX_PAGE = 200
 MAX_STATEMENT_DAYS = 366 * 5
+# The days a statement may start and end on: its queries look a day past the end and its
+# default start is 89 days before the end, which Python's dates cannot do at their very ends
+# (9999-12-31 answered INTERNAL before; S24 asks for INVALID_ARGUMENT naming the field).
+FIRST_STATEMENT_DAY, LAST_STATEMENT_DAY = dt.date(1900, 1, 1), dt.date(9999, 12, 30)
 _CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2})\|(.{1,32})")
 
 
@@ -196,6 +200,9 @@ def account_statement(deps: Dependencies, account_id: str, start: dt.date | None
                       ) -> Statement:
     """The statement for the days `start` to `end` (default: the 90 days to today)."""
     require_id(account_id, "account_id")
+    for day, field in ((start, "start"), (end, "end")):
+        if day is not None and not FIRST_STATEMENT_DAY <= day <= LAST_STATEMENT_DAY:
+            raise InvalidArgument(f"{field} is a day from {FIRST_STATEMENT_DAY} to {LAST_STATEMENT_DAY}", field=field)
     today = utc(deps.clock.now()).date()
     end = end or today
     start = start or end - dt.timedelta(days=89)
