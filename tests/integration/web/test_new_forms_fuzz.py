@@ -18,10 +18,14 @@ from tests.integration.web.enterprise_world import GLOBEX, REP, EnterpriseWorld,
 from tests.unit.web.helpers import csrf_from, text
 
 ODD = ["", " ", "0", "-1", "1", "12", "1e9", "99999999999999999999", "1.005", "12,50", "2026-02-30", "2026-12-04",
-       "9999-12-31", "monthly", "annual", "starter", "business", "enterprise", "4242 4242 4242 4242",
-       "4000000000000341", "12", "2031", "123", "BR", "US", "XX", "USD", "BRL", "a@b.test", "pt-BR", "zz",
+       "9999-12-31", "monthly", "annual", "starter", "business", "enterprise", "12", "2031", "123",
+       "BR", "US", "XX", "USD", "BRL", "a@b.test", "pt-BR", "zz",
        "approve", "decline", "bank_transfer", "x" * 3000, "\u202e", "\x00", "a\r\nb", "<script>", "' OR 1=1 --"]
 VALUE = st.one_of(st.sampled_from(ODD), st.text(st.characters(blacklist_categories=("Cs",)), max_size=60))
+# Card numbers only in the card fields: one typed into a free-text field (a reason, a note) is
+# the user's text and travels as such, which the S18 scan of the worlds would rightly report.
+CARD_VALUE = st.one_of(VALUE, st.sampled_from(["4242 4242 4242 4242", "4000000000000341", "4000000000000408",
+                                               "4242424242424241", "4111111111111111"]))
 FUZZ = settings(max_examples=120, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
@@ -29,7 +33,7 @@ OK = {200, 302, 303, 400, 403, 404, 409, 413, 422}
 
 
 def _form(fields: list[str]) -> st.SearchStrategy[dict[str, str]]:
-    return st.fixed_dictionaries({}, optional={f: VALUE for f in fields})
+    return st.fixed_dictionaries({}, optional={f: CARD_VALUE if f in CARD else VALUE for f in fields})
 
 
 CARD = ["holder_name", "number", "exp_month", "exp_year", "cvc"]
