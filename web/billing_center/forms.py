@@ -145,8 +145,13 @@ class DeclineRequestForm(PortalForm):
     reason = TextAreaField(_l("Reason"), text(MAX_NOTE, multiline=True), filters=[_strip])
 
 
+# online_billing's ids are UUIDs (uuid4 text): anything else is refused here, before any call,
+# so text typed into a hidden field (a card number, say) never travels to online_billing (S18).
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 class PaymentMethodForm(PortalForm):
-    payment_method_id = HiddenField(_l("Card"), text(64))
+    payment_method_id = HiddenField(_l("Card"), [*text(64), Shape(UUID_TEXT)])
 
 
 class CardForm(cards.CardForm):

@@ -43,6 +43,10 @@ MAX_PAGE = 200
 MAX_STATEMENT_DAYS = 366 * 5
 # A statement page's entries at most (the page asks for fewer; 0 asks for all, as the PDF).
 MAX_STATEMENT_PAGE = 500
+# The days a statement may start and end on: its queries look a day past the end and its
+# default start is 89 days before the end, which Python's dates cannot do at their very ends
+# (9999-12-31 answered INTERNAL before; S24 asks for INVALID_ARGUMENT naming the field).
+FIRST_STATEMENT_DAY, LAST_STATEMENT_DAY = dt.date(1900, 1, 1), dt.date(9999, 12, 30)
 _CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2})\|(.{1,32})")
 
 
@@ -262,6 +266,9 @@ def statement_page(deps: Dependencies, account_id: str, start: dt.date | None, e
 
 def _period(deps: Dependencies, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     """The statement's days: `start` to `end`, by default the 90 days to today."""
+    for day, field in ((start, "start"), (end, "end")):
+        if day is not None and not FIRST_STATEMENT_DAY <= day <= LAST_STATEMENT_DAY:
+            raise InvalidArgument(f"{field} is a day from {FIRST_STATEMENT_DAY} to {LAST_STATEMENT_DAY}", field=field)
     today = utc(deps.clock.now()).date()
     end = end or today
     start = start or end - dt.timedelta(days=89)

@@ -77,15 +77,16 @@ class ChangeRequest:
         if not self.is_pending:
             raise FailedPrecondition(_DECIDED[self.status], field="change_request_id")
 
-    def approving(self, key: str) -> ChangeRequest:
-        """The approval's key stored; the first one wins (a second contact's approval, or a
-        double submit, replays the same charge)."""
+    def approving(self, key: str, by: str | None = None) -> ChangeRequest:
+        """The approval's key stored, with the contact approving (so whoever settles the charge
+        later, the reconciler included, knows who decided); the first one wins (a second
+        contact's approval, or a double submit, replays the same charge)."""
         self._require_pending()
-        return self if self.approval_key else replace(self, approval_key=key)
+        return self if self.approval_key else replace(self, approval_key=key, decided_by=by)
 
     def approval_failed(self) -> ChangeRequest:
         """The approval's charge was declined: the next approval is a new attempt."""
-        return replace(self, approval_key=None)
+        return replace(self, approval_key=None, decided_by=None)
 
     def approved(self, by: str, at: dt.datetime, invoice_id: str | None, scheduled: bool) -> ChangeRequest:
         self._require_pending()

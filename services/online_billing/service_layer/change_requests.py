@@ -13,8 +13,9 @@ idempotently (S19, S20):
    wins: a double submit or a second contact replays the same charge);
 2. apply_change with that key (its own transactions; the gateway outside any);
 3. one transaction marks the request approved and writes the member's mail. A charge whose
-   answer was lost leaves the request pending with its key until a later approval (the same
-   key, answered from the settled payment) finishes it; a decline clears the key.
+   answer was lost leaves the request pending with its key until the charge settles: the
+   reconciler's settling (or a later approval's replay of the same key) finishes it and mails
+   the member in the settling transaction (request_settling); a decline clears the key.
 """
 from __future__ import annotations
 
@@ -189,7 +190,7 @@ def approve(deps: Dependencies, account_id: str, request_id: str, decided_by: st
         request = _get(uow, account_id, request_id, for_update=True)
         if request.status is RequestStatus.APPROVED:
             return request, _approved_outcome(uow, request)
-        request = request.approving(idempotency_key)
+        request = request.approving(idempotency_key, decided_by)
         uow.change_requests.update(request)
         subscription = current_subscription(uow.subscriptions.for_account(account_id))
         uow.commit()
@@ -209,7 +210,7 @@ def approve(deps: Dependencies, account_id: str, request_id: str, decided_by: st
     with deps.uow() as uow:
         request = _get(uow, account_id, request_id, for_update=True)
         if not request.is_pending:
-            return request, outcome  # finished by a parallel approval
+            return request, outcome  # finished when its charge settled, or by a parallel approval
         scheduled = outcome.result is Result.SCHEDULED
         request = request.approved(decided_by, now, outcome.invoice.id if outcome.invoice else None, scheduled)
         uow.change_requests.update(request)

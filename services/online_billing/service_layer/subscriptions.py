@@ -66,7 +66,7 @@ from services.online_billing.domain.model import (
     SubscriptionStatus,
     current_subscription,
 )
-from services.online_billing.service_layer import mails
+from services.online_billing.service_layer import mails, request_settling
 from services.online_billing.service_layer.dependencies import Dependencies
 from services.online_billing.service_layer.mails import BillingMail
 from services.online_billing.service_layer.ports import UnitOfWork
@@ -258,6 +258,9 @@ def settle(deps: Dependencies, payment_id: str, result: ChargeResult | None) -> 
             mails.write(deps, uow, [BillingMail(payment.account_id, kind, {
                 "number": invoice.number, "amount_minor": invoice.total.amount_minor, "currency": invoice.currency},
                 invoice_id=invoice.id)], None, now)
+            if payment.preview.purpose is ChargePurpose.CHANGE:  # a member's request approved under this key
+                request_settling.finish_paid_approvals(uow, payment.account_id, payment.idempotency_key,
+                                                       invoice.id, now)
         elif result.declined:
             payment = payment.settled(PaymentStatus.DECLINED, now,
                                       decline_code=result.decline.code if result.decline else messages.CARD_DECLINED)

@@ -71,6 +71,8 @@ def make_default() -> ResponseReturnValue:
     page = _list_page(form)
     if not form.validate():
         return page.fail(None, forms.first_error(form), 400)
+    if not signed_in_recently():  # S17: a change of payment method (and, past due, a charge at once)
+        return _reauth(url_for(".list_cards"))
     try:
         online_billing().set_default_payment_method(account_id(), form.payment_method_id.data)
     except grpc.RpcError as error:

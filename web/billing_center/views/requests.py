@@ -9,8 +9,6 @@ principal's, so another account's request id answers 404. S16: every form carrie
 """
 from __future__ import annotations
 
-import re
-
 import grpc
 import structlog
 from flask import Blueprint, flash, g, redirect, render_template, url_for
@@ -28,7 +26,7 @@ bp = Blueprint("requests", __name__, url_prefix="/requests")
 log = structlog.get_logger()
 
 # Request ids are online_billing's UUIDs; anything else is not worth a call.
-_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+_ID = forms.UUID_TEXT  # a change request id is a UUID; anything else is 404 before any call (S18)
 
 
 # --- the member's side -------------------------------------------------------------------------
