@@ -13,14 +13,13 @@ from hypothesis import strategies as st
 
 from billing.online_billing.v1 import online_billing_pb2 as pb
 from billing.online_billing.v1 import online_billing_pb2_grpc
+from billing_common.billing_contacts import BillingContact, FakeBillingContacts
 from billing_common.clock import FakeClock
 from billing_common.payments.settings import GatewaySettings
 from services.devstack import demo_backends
 from services.online_billing import bootstrap
-from services.online_billing.adapters.contacts import FakeBillingContacts
 from services.online_billing.config import OnlineBillingSettings
 from services.online_billing.entrypoints.grpc_server import ALLOWED_CALLERS, build
-from services.online_billing.service_layer.ports import BillingContact
 from tests import callers, grpc_fuzz
 
 NOV_16_2026 = 1_794_787_200.0
