@@ -13,7 +13,7 @@ and "Identity down never loses a mail").
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +22,7 @@ import structlog
 
 from billing.identity.v1 import identity_pb2 as pb
 from billing.identity.v1 import identity_pb2_grpc
+from billing_common.config import ConfigurationError
 from billing_common.grpc_client import make_channel
 from billing_common.service_auth import CallerCredentials
 
@@ -159,3 +160,38 @@ class NoBillingContacts:
 
     def for_accounts(self, account_ids: Collection[str]) -> dict[str, AccountContacts]:
         return {}
+
+
+class IdentityClientSettings(Protocol):
+    """What a billing service's settings hold to reach identity (IDENTITY_TARGET, its deadline,
+    the caller secrets)."""
+
+    @property
+    def env(self) -> str: ...
+    @property
+    def identity_target(self) -> str | None: ...
+    @property
+    def identity_timeout(self) -> float: ...
+
+    def credentials(self, caller: str, acting_person: str = "") -> CallerCredentials: ...
+
+
+def contacts_or_built(contacts: BillingContacts | None, settings: IdentityClientSettings, caller: str, *,
+                      closers: list[Callable[[], None]], unaddressed: str) -> BillingContacts | None:
+    """A billing service's bootstrap: `contacts` when a test passes them in, else identity's at
+    IDENTITY_TARGET as `caller` (its channel's `close` appended to `closers`), else None in dev
+    and test. In prod an unset IDENTITY_TARGET or caller secret is a ConfigurationError naming
+    it; `unaddressed` says whose mails would otherwise go nowhere."""
+    if contacts is not None:
+        return contacts
+    if not settings.identity_target:
+        if settings.env == "prod":
+            raise ConfigurationError(f"IDENTITY_TARGET must be set when BILLING_ENV=prod (else {unaddressed})")
+        return None
+    try:
+        credentials = settings.credentials(caller)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+    built = GrpcBillingContacts(settings.identity_target, credentials, settings.identity_timeout)
+    closers.append(built.close)
+    return built

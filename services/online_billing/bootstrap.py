@@ -13,9 +13,8 @@ import structlog
 from sqlalchemy import Engine
 
 from billing_common import db
-from billing_common.billing_contacts import BillingContacts, GrpcBillingContacts
+from billing_common.billing_contacts import BillingContacts, contacts_or_built
 from billing_common.clock import Clock
-from billing_common.config import ConfigurationError
 from billing_common.dependencies import build_sql_dependencies
 from billing_common.invoicing.profile import BillingProfile
 from billing_common.invoicing.vendor import vendor_or_configured
@@ -48,17 +47,8 @@ def build_dependencies(
     when the gateway, the vendor or identity cannot be configured (in prod). Identity (the
     billing contacts) is `contacts`, else IDENTITY_TARGET's when it is set."""
     closers: list[Callable[[], None]] = []
-    if contacts is None and settings.identity_target:
-        try:
-            credentials = settings.credentials(ONLINE_BILLING)
-        except ValueError as error:
-            raise ConfigurationError(str(error)) from None
-        grpc_contacts = GrpcBillingContacts(settings.identity_target, credentials, settings.identity_timeout)
-        closers.append(grpc_contacts.close)
-        contacts = grpc_contacts
-    elif contacts is None and settings.env == "prod":
-        raise ConfigurationError("IDENTITY_TARGET must be set when BILLING_ENV=prod (else the billing mails "
-                                 "would reach no billing contact)")
+    contacts = contacts_or_built(contacts, settings, ONLINE_BILLING, closers=closers,
+                                 unaddressed="the billing mails would reach no billing contact")
     gateway = gateway_or_built(gateway, gateway_settings, clock=clock, closers=closers)
     vendor = vendor_or_configured(vendor)
     return build_sql_dependencies(Dependencies, settings.database_url, SqlOnlineBillingUnitOfWork,
