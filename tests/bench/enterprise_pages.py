@@ -76,7 +76,7 @@ def seed(conn: Connection, account_id: str, invoices: int, quotes: int, tag: str
                                      "received_at": at, "receipt_id": receipt_id, "credit_id": None})
     pos = [{"id": str(uuid.uuid4()), "account_id": account_id, "number": f"PO-{tag}-{k}", "currency": "USD",
             "amount_minor": 1_000_000_000, "valid_from": today - dt.timedelta(days=SPAN_DAYS),
-            "valid_to": today + dt.timedelta(days=365), "notes": "bench", "notify_emails": "",
+            "valid_to": today + dt.timedelta(days=365), "notes": "bench",
             "expiry_notice_sent_at": None, "usage_notice_sent_at": None} for k in range(10)]
     statuses = ("open", "accepted", "declined", "open")  # most open ones are past their validity: expired
     quote_rows, versions, quote_lines = [], [], []
